@@ -1,0 +1,913 @@
+"""Treatment x biomarker interaction in a Cox model, reported so that it cannot be misread.
+
+In ``time ~ trt * pnfh`` the treatment coefficient is the log hazard ratio where the interaction
+columns vanish: at pNFH = 0, a value no patient has. This module reports the hazard ratio as a
+function of the modifier (:meth:`TreatmentInteraction.hazard_ratio_at`), re-centres the model
+(:meth:`~TreatmentInteraction.recentred`), gives the Johnson-Neyman region, the modifier value
+where HR = 1 with a Fieller interval, interaction tests and cut-off subgroups, and guards the
+treatment coefficient: :class:`~alsstats.errors.HazardRatioAtUnobservedValueWarning` is raised
+whenever exp(b_treatment) applies outside the observed modifier range or below the assay's limit
+of quantification.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+
+from .cox import CoxModel
+from .errors import HazardRatioAtUnobservedValueWarning, InputError, ModelError
+
+__all__ = [
+    "EvenGrid",
+    "FiellerInterval",
+    "JohnsonNeymanRegion",
+    "Quantiles",
+    "SubgroupAnalysis",
+    "TreatmentInteraction",
+    "Values",
+]
+
+
+# ---------------------------------------------------------------------- where to evaluate
+class Grid:
+    """Where to evaluate the HR curve, apart from what to compute there."""
+
+    def resolve(self, observed: np.ndarray) -> np.ndarray:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Values(Grid):
+    """Explicit modifier values (raw units)."""
+
+    values: Sequence[float]
+
+    def resolve(self, observed: np.ndarray) -> np.ndarray:
+        return np.asarray(self.values, dtype=float).ravel()
+
+
+@dataclass(frozen=True)
+class Quantiles(Grid):
+    """Quantiles of the observed modifier, e.g. ``Quantiles((0.25, 0.5, 0.75))``."""
+
+    probs: Sequence[float] = (0.1, 0.25, 0.5, 0.75, 0.9)
+
+    def resolve(self, observed: np.ndarray) -> np.ndarray:
+        probs = np.asarray(self.probs, dtype=float)
+        if np.any((probs < 0) | (probs > 1)):
+            raise InputError("Quantiles", "probs", "must lie in [0, 1]")
+        return np.quantile(observed, probs)
+
+
+@dataclass(frozen=True)
+class EvenGrid(Grid):
+    """``n`` evenly spaced values over the observed range (or over [lower, upper])."""
+
+    n: int = 101
+    lower: float | None = None
+    upper: float | None = None
+
+    def resolve(self, observed: np.ndarray) -> np.ndarray:
+        lo = float(observed.min()) if self.lower is None else self.lower
+        hi = float(observed.max()) if self.upper is None else self.upper
+        return np.linspace(lo, hi, int(self.n))
+
+
+def resolve_grid(values: Any, observed: np.ndarray) -> np.ndarray:
+    """Modifier values from a :class:`Grid` or any array-like of numbers."""
+    x = values.resolve(observed) if isinstance(values, Grid) else values
+    try:
+        x = np.atleast_1d(np.asarray(x, dtype=float)).ravel()
+    except (TypeError, ValueError):
+        raise InputError("values", "modifier values", f"not numbers: {values!r}") from None
+    if x.size == 0 or not np.all(np.isfinite(x)):
+        raise InputError("values", "modifier values", "need at least one finite value")
+    return x
+
+
+def roots_on_grid(f: Any, grid: np.ndarray) -> list[float]:
+    """Roots of a vectorised ``f`` located by sign changes on ``grid``, refined by brentq."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        y = np.asarray(f(grid), dtype=float)
+    roots: list[float] = [float(x) for x, v in zip(grid, y, strict=True) if v == 0.0]
+    scalar = lambda x: float(f(np.array([x]))[0])  # noqa: E731
+    for i in range(len(grid) - 1):
+        a, b = y[i], y[i + 1]
+        if np.isfinite(a) and np.isfinite(b) and a * b < 0:
+            roots.append(optimize.brentq(scalar, grid[i], grid[i + 1], xtol=1e-12, rtol=1e-14))
+    return sorted(roots)
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.6g}"
+
+
+def _interval_text(lo: float, hi: float, name: str) -> str:
+    if np.isinf(lo) and np.isinf(hi):
+        return f"every {name}"
+    if np.isinf(lo):
+        return f"{name} < {_fmt(hi)}"
+    if np.isinf(hi):
+        return f"{name} > {_fmt(lo)}"
+    return f"{_fmt(lo)} < {name} < {_fmt(hi)}"
+
+
+def _pieces(bounds: Sequence[float], searched: tuple[float, float]) -> list[tuple[float, float]]:
+    edges = [searched[0], *[b for b in bounds if searched[0] < b < searched[1]], searched[1]]
+    return list(itertools.pairwise(edges))
+
+
+def _inside(lo: float, hi: float) -> float:
+    """A point inside (lo, hi), also for infinite ends."""
+    if np.isinf(lo) and np.isinf(hi):
+        return 0.0
+    if np.isinf(lo):
+        return hi - max(1.0, abs(hi))
+    if np.isinf(hi):
+        return lo + max(1.0, abs(lo))
+    return 0.5 * (lo + hi)
+
+
+def _intersect(intervals, rng) -> list[tuple[float, float]]:
+    out = [(max(lo, rng[0]), min(hi, rng[1])) for lo, hi in intervals]
+    return [(lo, hi) for lo, hi in out if lo < hi]
+
+
+@dataclass(frozen=True)
+class JohnsonNeymanRegion:
+    """Where the Wald CI of the treatment HR excludes 1.
+
+    ``bounds`` are the modifier values where a CI limit touches HR = 1; ``excludes_one`` the
+    open intervals between them where the CI excludes 1 (over ``searched``: the whole line for
+    a linear term, the observed range otherwise); ``within_observed`` their part inside the
+    observed modifier range.
+    """
+
+    bounds: tuple[float, ...]
+    excludes_one: tuple[tuple[float, float], ...]
+    observed_range: tuple[float, float]
+    searched: tuple[float, float]
+    level: float
+    modifier: str
+    method: str
+
+    @classmethod
+    def from_roots(cls, bounds, f, *, searched, observed, level, modifier, method):
+        pieces = _pieces(sorted(bounds), searched)
+        keep = tuple((lo, hi) for lo, hi in pieces if f(np.array([_inside(lo, hi)]))[0] > 0)
+        merged: list[tuple[float, float]] = []
+        for lo, hi in keep:  # a touching root (double root) does not split the region
+            if merged and merged[-1][1] == lo:
+                merged[-1] = (merged[-1][0], hi)
+            else:
+                merged.append((lo, hi))
+        return cls(
+            tuple(float(b) for b in sorted(bounds)),
+            tuple(merged),
+            observed,
+            searched,
+            level,
+            modifier,
+            method,
+        )
+
+    @property
+    def within_observed(self) -> tuple[tuple[float, float], ...]:
+        return tuple(_intersect(self.excludes_one, self.observed_range))
+
+    @property
+    def excludes_one_inside_bounds(self) -> bool | None:
+        """True if the CI excludes 1 between the two bounds, False if outside; None otherwise."""
+        if len(self.bounds) != 2:
+            return None
+        mid = 0.5 * (self.bounds[0] + self.bounds[1])
+        return any(lo < mid < hi for lo, hi in self.excludes_one)
+
+    def __str__(self) -> str:
+        pct, name = f"{100 * self.level:g}%", self.modifier
+        lo, hi = self.observed_range
+        if not self.excludes_one:
+            head = f"The {pct} CI of the treatment HR includes 1 for every {name}"
+        else:
+            head = f"The {pct} CI of the treatment HR excludes 1 for " + " or ".join(
+                _interval_text(a, b, name) for a, b in self.excludes_one
+            )
+        if self.searched != (-np.inf, np.inf):
+            head += f" (searched {_fmt(self.searched[0])} to {_fmt(self.searched[1])})"
+        inside = self.within_observed
+        tail = f"; within the observed range ({_fmt(lo)} to {_fmt(hi)}): " + (
+            ", ".join(f"{_fmt(a)} to {_fmt(b)}" for a, b in inside) if inside else "nowhere"
+        )
+        return head + tail + f" [{self.method}]"
+
+    def to_dict(self) -> dict[str, Any]:
+        enc = lambda v: None if np.isinf(v) else float(v)  # noqa: E731 - JSON has no infinity
+        return {
+            "level": self.level,
+            "bounds": list(self.bounds),
+            "method": self.method,
+            "excludes_one": [[enc(a), enc(b)] for a, b in self.excludes_one],
+            "excludes_one_within_observed": [[a, b] for a, b in self.within_observed],
+            "observed_range": list(self.observed_range),
+            "text": str(self),
+        }
+
+
+@dataclass(frozen=True)
+class FiellerInterval:
+    """Modifier value where HR = 1 and its Fieller confidence set.
+
+    The confidence set is every x whose Wald CI of the HR contains 1 (test inversion), the
+    complement of the Johnson-Neyman region. It may be a bounded interval, two unbounded rays
+    (the complement of an interval), or the whole line when the slope is not clearly non-zero.
+    """
+
+    estimate: float
+    intervals: tuple[tuple[float, float], ...]
+    level: float
+    modifier: str
+    searched: tuple[float, float] = (-np.inf, np.inf)
+
+    @classmethod
+    def from_region(cls, estimate: float, region: JohnsonNeymanRegion) -> FiellerInterval:
+        pieces = _pieces(region.bounds, region.searched)
+        keep = [
+            (a, b)
+            for a, b in pieces
+            if not any(lo <= _inside(a, b) <= hi for lo, hi in region.excludes_one)
+        ]
+        merged: list[tuple[float, float]] = []
+        for a, b in keep:
+            if merged and merged[-1][1] == a:
+                merged[-1] = (merged[-1][0], b)
+            else:
+                merged.append((a, b))
+        return cls(float(estimate), tuple(merged), region.level, region.modifier, region.searched)
+
+    @property
+    def kind(self) -> str:
+        if not self.intervals:
+            return "empty"
+        if len(self.intervals) == 1:
+            lo, hi = self.intervals[0]
+            if np.isinf(lo) and np.isinf(hi):
+                return "whole line"
+            return "unbounded" if np.isinf(lo) or np.isinf(hi) else "bounded"
+        if (
+            len(self.intervals) == 2
+            and np.isinf(self.intervals[0][0])
+            and np.isinf(self.intervals[1][1])
+        ):
+            return "complement of an interval"
+        return "union of intervals"
+
+    @property
+    def lower(self) -> float:
+        return self.intervals[0][0] if self.kind == "bounded" else float("nan")
+
+    @property
+    def upper(self) -> float:
+        return self.intervals[0][1] if self.kind == "bounded" else float("nan")
+
+    def __str__(self) -> str:
+        pct, name = f"{100 * self.level:g}%", self.modifier
+        head = f"HR = 1 at {name} = {_fmt(self.estimate)}; {pct} Fieller set: "
+        if self.kind == "bounded":
+            body = f"{_fmt(self.lower)} to {_fmt(self.upper)}"
+        elif self.kind == "whole line":
+            body = "every value (unbounded: the data do not locate the crossing)"
+        elif self.kind == "complement of an interval":
+            (_, a), (b, _) = self.intervals
+            body = f"{name} <= {_fmt(a)} or {name} >= {_fmt(b)} (unbounded; excludes {_fmt(a)} to {_fmt(b)})"
+        else:
+            body = " or ".join(
+                _interval_text(a, b, name).replace("<", "<=") for a, b in self.intervals
+            )
+        if self.searched != (-np.inf, np.inf):
+            body += f" (searched {_fmt(self.searched[0])} to {_fmt(self.searched[1])})"
+        return head + body
+
+    def to_dict(self) -> dict[str, Any]:
+        enc = lambda v: None if np.isinf(v) else float(v)  # noqa: E731
+        return {
+            "estimate": self.estimate,
+            "kind": self.kind,
+            "level": self.level,
+            "intervals": [[enc(a), enc(b)] for a, b in self.intervals],
+            "text": str(self),
+        }
+
+
+class TreatmentInteraction:
+    """Cox model with a treatment x modifier interaction, read as an HR curve.
+
+    Parameters
+    ----------
+    formula
+        Right-hand side with the interaction, e.g. ``"trt * pnfh"``, ``"trt * np.log(pnfh) + age"``,
+        ``"trt * bs(pnfh, df=3) + strata(onset)"``.
+    treatment
+        The 0/1 treatment column (1 = treated).
+    modifier
+        The continuous modifier column (e.g. CSF pNFH in pg/mL).
+    ties, strata, engine
+        Passed to :class:`~alsstats.cox.CoxModel`.
+    limit_of_quantification
+        The assay's lower limit of quantification, in modifier units: an HR reported below it
+        describes no measurable patient.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(1)
+    >>> x = rng.uniform(750, 8000, 200); trt = np.repeat([0, 1], 100)
+    >>> t = rng.exponential(1 / np.exp(-1.2 * trt + 3e-4 * x * trt + 2e-4 * x))
+    >>> df = pd.DataFrame({"t": np.minimum(t, 2), "e": (t < 2).astype(int), "trt": trt, "x": x})
+    >>> ti = TreatmentInteraction("trt * x", "trt", "x").fit(df, "t", "e").recentred("median")
+    >>> list(ti.hazard_ratio_at([1000, 4000]).columns)
+    ['value', 'hr', 'log_hr', 'se', 'lower', 'upper', 'p']
+    """
+
+    def __init__(
+        self,
+        formula: str,
+        treatment: str,
+        modifier: str,
+        *,
+        ties: str = "efron",
+        strata: str | Sequence[str] | None = None,
+        engine: str = "lifelines",
+        limit_of_quantification: float | None = None,
+    ) -> None:
+        self.formula, self.treatment, self.modifier = formula, treatment, modifier
+        self.ties, self.strata, self.engine = ties, strata, engine
+        self.limit_of_quantification = limit_of_quantification
+        self.shift_ = 0.0  # the fitted model sees modifier - shift_; users always see raw units
+
+    # ------------------------------------------------------------------ fitting
+    def fit(
+        self, df: pd.DataFrame, duration_col: str, event_col: str, *, source: str = "data"
+    ) -> TreatmentInteraction:
+        """Fit the interaction model; warns if exp(b_treatment) applies at an unobserved value."""
+        for col in (self.treatment, self.modifier):
+            if not isinstance(df, pd.DataFrame) or col not in df.columns:
+                raise InputError(source, col, "no such column")
+        arms = pd.unique(df[self.treatment].dropna())
+        if not set(np.asarray(arms, dtype=float)) <= {0.0, 1.0} or len(arms) != 2:
+            raise InputError(
+                source,
+                self.treatment,
+                f"treatment must be coded 0/1 with both arms "
+                f"present; found values {sorted(arms.tolist())}",
+            )
+        for arm in (0, 1):
+            in_arm = df[self.treatment] == arm
+            if in_arm.any() and df.loc[in_arm, event_col].sum() == 0:
+                raise ModelError(
+                    f"{source}: {event_col}: no events in arm {self.treatment} = {arm} "
+                    f"({int(in_arm.sum())} patients); the treatment hazard ratio is 0 or "
+                    "infinite (monotone likelihood)"
+                )
+        self.data_ = df.copy()
+        self.source_ = source
+        self.duration_col_, self.event_col_ = duration_col, event_col
+        fit_df = df.copy()
+        fit_df[self.modifier] = df[self.modifier] - self.shift_
+        self.model_ = CoxModel(self.formula, ties=self.ties, strata=self.strata, engine=self.engine)
+        self.model_.fit(fit_df, duration_col, event_col, source=source)
+        self.observed_ = np.asarray(df[self.modifier], dtype=float)
+        self.observed_range_ = (float(self.observed_.min()), float(self.observed_.max()))
+        self.interaction_terms_ = self._find_interaction_terms()
+        if not self.interaction_terms_:
+            raise InputError(
+                source,
+                "formula",
+                f"{self.formula!r} has no {self.treatment} x {self.modifier} interaction term",
+            )
+        self.treatment_terms_ = [
+            t for t in self.model_.terms_ if re.search(rf"\b{re.escape(self.treatment)}\b", t)
+        ]
+        self.coefficient_applies_at_ = self._coefficient_reference_value()
+        self._warn_if_unobserved()
+        return self
+
+    def _find_interaction_terms(self) -> list[str]:
+        trt = re.compile(rf"\b{re.escape(self.treatment)}\b")
+        mod = re.compile(rf"\b{re.escape(self.modifier)}\b")
+        return [t for t in self.model_.terms_ if ":" in t and trt.search(t) and mod.search(t)]
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "model_"):
+            raise ModelError("TreatmentInteraction is not fitted; call fit() first")
+
+    # ------------------------------------------------------------------ contrasts
+    def _base_row(self, covariates: dict[str, Any] | None) -> dict[str, Any]:
+        """Other covariates at stated values; default the mean (numeric) or first level."""
+        row: dict[str, Any] = {}
+        for col in self.data_.columns:
+            s = self.data_[col]
+            row[col] = (
+                s.mean() if pd.api.types.is_numeric_dtype(s) else sorted(s.dropna().unique())[0]
+            )
+        for key, value in (covariates or {}).items():
+            if key not in self.data_.columns:
+                raise InputError("covariates", key, "no such column in the fitted data")
+            row[key] = value
+        return row
+
+    def contrast_rows(self, values: Any, *, covariates: dict[str, Any] | None = None) -> np.ndarray:
+        """Rows d = x(treated) - x(control) at each modifier value (raw units): log HR = d'b."""
+        self._check_fitted()
+        x = resolve_grid(values, self.observed_)
+        base = self._base_row(covariates)
+        rows = pd.DataFrame([base] * len(x))
+        rows[self.modifier] = x - self.shift_
+        treated, control = rows.copy(), rows.copy()
+        treated[self.treatment], control[self.treatment] = 1, 0
+        with np.errstate(divide="ignore", invalid="ignore"):  # e.g. log(0) off the support
+            d = (
+                self.model_.design_matrix(treated).to_numpy()
+                - self.model_.design_matrix(control).to_numpy()
+            )
+        return d
+
+    def hazard_ratio_at(
+        self,
+        values: Any,
+        *,
+        covariates: dict[str, Any] | None = None,
+        level: float = 0.95,
+        band: str = "pointwise",
+    ) -> pd.DataFrame:
+        """Treatment hazard ratio at modifier values (raw units) with Wald limits.
+
+        ``values``: numbers, or a grid (:class:`~alsstats.grids.Values`, ``Quantiles``,
+        ``EvenGrid``). ``band="simultaneous"`` widens the limits to a Scheffé band: critical
+        value sqrt(chi2 quantile with rank(D) df), D the stacked contrast rows, valid over every
+        modifier value at once.
+        """
+        x = resolve_grid(values, self.observed_)
+        d = self.contrast_rows(x, covariates=covariates)
+        b = self.model_.params_.to_numpy()
+        V = self.model_.variance_matrix_.to_numpy()
+        log_hr = d @ b
+        se = np.sqrt(np.einsum("gi,ij,gj->g", d, V, d))
+        crit = self._critical_value(d, level, band)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p = 2 * stats.norm.sf(np.abs(log_hr / se))
+        out = pd.DataFrame(
+            {
+                "value": x,
+                "hr": np.exp(log_hr),
+                "log_hr": log_hr,
+                "se": se,
+                "lower": np.exp(log_hr - crit * se),
+                "upper": np.exp(log_hr + crit * se),
+                "p": p,
+            }
+        )
+        out.attrs.update(modifier=self.modifier, level=level, band=band, critical_value=crit)
+        return out
+
+    def _critical_value(self, d: np.ndarray, level: float, band: str) -> float:
+        if band == "pointwise":
+            return float(stats.norm.ppf(0.5 + level / 2))
+        if band == "simultaneous":
+            full = self.contrast_rows(EvenGrid(201))  # the span of d(x) over the observed range
+            rank = np.linalg.matrix_rank(np.vstack([full, d]), tol=1e-10)
+            return float(np.sqrt(stats.chi2.ppf(level, rank)))
+        raise InputError("hazard_ratio_at", "band", f"'pointwise' or 'simultaneous', not {band!r}")
+
+    # ------------------------------------------------------------------ the guard
+    def _is_linear(self) -> bool:
+        """Whether d(x) is affine in the modifier (exact formulas apply)."""
+        x = np.array([0.0, 1.0, 2.0, 3.7]) + self.shift_
+        try:
+            d = self.contrast_rows(x)
+        except InputError:  # e.g. a spline basis that refuses to extrapolate
+            return False
+        step = d[1] - d[0]
+        return bool(
+            np.all(np.isfinite(d))
+            and np.allclose(d[2] - d[0], 2 * step, rtol=1e-9, atol=1e-12)
+            and np.allclose(d[3] - d[0], 3.7 * step, rtol=1e-9, atol=1e-12)
+        )
+
+    def _interaction_index(self) -> list[int]:
+        return [self.model_.terms_.index(t) for t in self.interaction_terms_]
+
+    def _coefficient_reference_value(self) -> float:
+        """Modifier value (raw units) where every interaction column of d vanishes, so that
+        exp(b_treatment) is the HR there; NaN if there is none."""
+        idx = self._interaction_index()
+        if self._is_linear():
+            d0, d1 = self.contrast_rows([self.shift_, self.shift_ + 1.0])[:, idx[0]]
+            return float(self.shift_ - d0 / (d1 - d0))
+        lo, hi = self.observed_range_
+        span = hi - lo
+        grid = np.linspace(lo - 10 * span, hi + 10 * span, 4001)
+        if hi > 0:  # log-type transforms vanish near 1 or at small positive values
+            grid = np.unique(
+                np.concatenate([grid, np.geomspace(max(lo, 1e-12) * 1e-6, hi * 1e3, 2001)])
+            )
+        first = lambda x: self.contrast_rows(x)[:, idx[0]]  # noqa: E731
+        try:
+            roots = roots_on_grid(first, grid)
+        except InputError:  # the transform is defined on the observed range only
+            roots = roots_on_grid(first, np.linspace(lo, hi, 2001))
+        for root in roots:
+            if np.allclose(self.contrast_rows([root])[0, idx], 0.0, atol=1e-9):
+                return float(root)
+        return float("nan")
+
+    def guard_message(self) -> str:
+        """At which modifier value exp(b_treatment) applies, and whether anyone is there."""
+        self._check_fitted()
+        at, (lo, hi) = self.coefficient_applies_at_, self.observed_range_
+        name = self.treatment_terms_[0]
+        if np.isnan(at):
+            return (
+                f"exp(coef) of {name} is not the hazard ratio at any single {self.modifier} "
+                f"value; read the HR curve (hazard_ratio_at) instead"
+            )
+        where = f"exp(coef) of {name} is the hazard ratio at {self.modifier} = {at:.6g}"
+        problems = []
+        if not lo <= at <= hi:
+            problems.append(f"outside the observed range {lo:.6g} to {hi:.6g}")
+        loq = self.limit_of_quantification
+        if loq is not None and at < loq:
+            problems.append(f"below the limit of quantification {loq:.6g}")
+        if problems:
+            return where + ", " + " and ".join(problems) + ": it describes no observed patient"
+        return where + f" (observed range {lo:.6g} to {hi:.6g})"
+
+    def _warn_if_unobserved(self) -> None:
+        at, (lo, hi) = self.coefficient_applies_at_, self.observed_range_
+        loq = self.limit_of_quantification
+        if np.isnan(at) or not lo <= at <= hi or (loq is not None and at < loq):
+            warnings.warn(self.guard_message(), HazardRatioAtUnobservedValueWarning, stacklevel=3)
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """The coefficient table, with a column saying where exp(coef) of treatment applies."""
+        table = self.model_.summary.copy()
+        note = pd.Series("", index=table.index, dtype=object)
+        note[self.treatment_terms_[0]] = (
+            f"HR at {self.modifier} = {self.coefficient_applies_at_:.6g}"
+        )
+        for t in self.interaction_terms_:
+            note[t] = f"change in log HR of {self.treatment} per unit of the term"
+        table["applies at"] = note
+        table.attrs["guard"] = self.guard_message()
+        return table
+
+    def __repr__(self) -> str:
+        if not hasattr(self, "model_"):
+            return f"TreatmentInteraction({self.formula!r}) [not fitted]"
+        return f"{self.model_!r}\nNOTE: {self.guard_message()}"
+
+    def _repr_html_(self) -> str:
+        if not hasattr(self, "model_"):
+            return f"<p>TreatmentInteraction({self.formula!r}) [not fitted]</p>"
+        return (
+            f"<p>{self.model_._header()}</p><p><strong>Note:</strong> {self.guard_message()}</p>"
+            + self.summary.to_html(float_format=lambda v: f"{v:.4g}")
+        )
+
+    # ------------------------------------------------------------------ re-centring
+    def recentred(self, at: float | str) -> TreatmentInteraction:
+        """The same model with the modifier centred at ``at`` (a value, ``"median"``, ``"mean"``
+        or ``"loq"``): the treatment coefficient becomes the HR there; HR(x) is unchanged."""
+        self._check_fitted()
+        if isinstance(at, str):
+            named = {
+                "median": float(np.median(self.observed_)),
+                "mean": float(self.observed_.mean()),
+                "loq": self.limit_of_quantification,
+            }
+            if named.get(at) is None:
+                raise InputError(
+                    "recentred",
+                    "at",
+                    f"a number, 'median', 'mean' or 'loq' "
+                    f"(with a declared limit of quantification), not {at!r}",
+                )
+            at = named[at]
+        if not self._is_linear():
+            raise ModelError(
+                f"{self.formula!r}: re-centring by shifting {self.modifier} changes a "
+                "non-linear transform; centre inside the formula instead, e.g. "
+                f"np.log({self.modifier} / c)"
+            )
+        new = TreatmentInteraction(
+            self.formula,
+            self.treatment,
+            self.modifier,
+            ties=self.ties,
+            strata=self.strata,
+            engine=self.engine,
+            limit_of_quantification=self.limit_of_quantification,
+        )
+        new.shift_ = float(at)
+        return new.fit(self.data_, self.duration_col_, self.event_col_, source=self.source_)
+
+    # ------------------------------------------------------------------ where HR crosses 1
+    def _ci_excess(self, x: np.ndarray, q: float) -> np.ndarray:
+        """(d'b)^2 - q^2 d'Vd: > 0 where the Wald CI of the HR excludes 1."""
+        d = self.contrast_rows(x)
+        b, V = self.model_.params_.to_numpy(), self.model_.variance_matrix_.to_numpy()
+        return (d @ b) ** 2 - q**2 * np.einsum("gi,ij,gj->g", d, V, d)
+
+    def _linear_quadratic(self, q: float) -> tuple[float, float, float, float, float]:
+        """For a linear term: log HR = g0 + g1 x; coefficients of (g0+g1 x)^2 - q^2 var."""
+        d = self.contrast_rows([self.shift_, self.shift_ + 1.0])
+        b, V = self.model_.params_.to_numpy(), self.model_.variance_matrix_.to_numpy()
+        e0, e1 = d[0], d[1] - d[0]  # d(x) = e0 + (x - shift) e1
+        g0, g1 = e0 @ b, e1 @ b
+        a = g1**2 - q**2 * (e1 @ V @ e1)
+        bq = 2 * (g0 * g1 - q**2 * (e0 @ V @ e1))
+        c = g0**2 - q**2 * (e0 @ V @ e0)
+        return a, bq, c, g0, g1
+
+    def johnson_neyman(self, level: float = 0.95) -> JohnsonNeymanRegion:
+        """Modifier values where the ``level`` Wald CI of the treatment HR excludes 1.
+
+        Exact quadratic for a linear modifier term; otherwise a fine grid over the observed range
+        and :func:`scipy.optimize.brentq` at each sign change.
+        """
+        self._check_fitted()
+        q = float(stats.norm.ppf(0.5 + level / 2))
+        f = lambda x: self._ci_excess(np.asarray(x, dtype=float), q)  # noqa: E731
+        common = dict(observed=self.observed_range_, level=level, modifier=self.modifier)
+        if self._is_linear():
+            a, bq, c, _, _ = self._linear_quadratic(q)
+            bounds = _quadratic_roots(a, bq, c) + self.shift_
+            return JohnsonNeymanRegion.from_roots(
+                bounds, f, searched=(-np.inf, np.inf), method="exact quadratic", **common
+            )
+        lo, hi = self.observed_range_
+        bounds = roots_on_grid(f, np.linspace(lo, hi, 2001))
+        return JohnsonNeymanRegion.from_roots(
+            bounds, f, searched=(lo, hi), method="grid + brentq", **common
+        )
+
+    def hr_equals_one(self, level: float = 0.95) -> FiellerInterval:
+        """Modifier value where the HR point estimate is 1, with a Fieller interval: the set of
+        x whose HR CI contains 1 (may be bounded, the complement of an interval, or everything)."""
+        self._check_fitted()
+        region = self.johnson_neyman(level)
+        b = self.model_.params_.to_numpy()
+        if self._is_linear():
+            g0, g1 = self.contrast_rows([self.shift_, self.shift_ + 1.0]) @ b
+            estimate = self.shift_ - g0 / (g1 - g0)
+        else:
+            lo, hi = self.observed_range_
+            crossings = roots_on_grid(
+                lambda x: self.contrast_rows(x) @ b, np.linspace(lo, hi, 2001)
+            )
+            estimate = crossings[0] if crossings else float("nan")
+        return FiellerInterval.from_region(estimate, region)
+
+    # ------------------------------------------------------------------ tests and subgroups
+    def interaction_tests(self) -> pd.DataFrame:
+        """Wald and likelihood-ratio tests of all interaction terms (multi-df for splines)."""
+        self._check_fitted()
+        idx = self._interaction_index()
+        b = self.model_.params_.to_numpy()[idx]
+        V = self.model_.variance_matrix_.to_numpy()[np.ix_(idx, idx)]
+        wald = float(b @ np.linalg.solve(V, b))
+        reduced = self._reduced_model()
+        lr = 2.0 * (self.model_.log_likelihood_ - reduced.log_likelihood_)
+        k = len(idx)
+        return pd.DataFrame(
+            {
+                "test": ["Wald", "likelihood ratio"],
+                "statistic": [wald, lr],
+                "df": [k, k],
+                "p": [stats.chi2.sf(wald, k), stats.chi2.sf(lr, k)],
+            }
+        ).set_index("test")
+
+    def _reduced_model(self) -> CoxModel:
+        spec_terms = [str(t) for t in self.model_._spec.terms]
+        trt = re.compile(rf"\b{re.escape(self.treatment)}\b")
+        mod = re.compile(rf"\b{re.escape(self.modifier)}\b")
+        drop = [t for t in spec_terms if ":" in t and trt.search(t) and mod.search(t)]
+        rhs = self.model_.rhs_ + "".join(f" - {t}" for t in drop)
+        fit_df = self.data_.copy()
+        fit_df[self.modifier] = self.data_[self.modifier] - self.shift_
+        return CoxModel(
+            rhs, ties=self.ties, strata=self.model_.strata or None, engine=self.engine
+        ).fit(fit_df, self.duration_col_, self.event_col_, source=self.source_)
+
+    def subgroups(
+        self, cutoffs: Sequence[float] = (750.0, 3700.0), level: float = 0.95
+    ) -> SubgroupAnalysis:
+        """Cut-off subgroups of the modifier: per-subgroup HR (Cox of treatment alone) and
+        heterogeneity (Cochran Q; LR test of treatment x subgroup)."""
+        self._check_fitted()
+        return subgroup_analysis(
+            self.data_,
+            self.duration_col_,
+            self.event_col_,
+            self.treatment,
+            self.modifier,
+            cutoffs,
+            ties=self.ties,
+            strata=self.model_.strata or None,
+            level=level,
+            source=self.source_,
+        )
+
+    def bootstrap_band(
+        self,
+        values: Any,
+        n_resamples: int = 2000,
+        method: str = "percentile",
+        seed: int = 0,
+        executor: Any = None,
+        level: float = 0.95,
+    ) -> pd.DataFrame:
+        """Bootstrap limits of the HR curve (delegates to :func:`alsstats.bootstrap.bootstrap_contrasts`)."""
+        self._check_fitted()
+        try:
+            from .bootstrap import bootstrap_contrasts
+        except ImportError:
+            raise ModelError(
+                "bootstrap_band needs alsstats.bootstrap, not available here"
+            ) from None
+        x = resolve_grid(values, self.observed_)
+        fit_df = self.data_.copy()
+        fit_df[self.modifier] = self.data_[self.modifier] - self.shift_
+        X = self.model_.design_matrix(fit_df).to_numpy()
+        strata = None
+        if self.model_.strata:
+            keys = self.data_[self.model_.strata].astype(str).agg("\x1f".join, axis=1)
+            strata = pd.factorize(keys, sort=True)[0]
+        band = bootstrap_contrasts(
+            self.data_[self.duration_col_].to_numpy(float),
+            self.data_[self.event_col_].to_numpy(float),
+            X,
+            self.contrast_rows(x),
+            strata=strata,
+            ties=self.ties,
+            n_resamples=n_resamples,
+            level=level,
+            method=method,
+            seed=seed,
+            executor=executor,
+        )
+        out = pd.DataFrame(
+            {
+                "value": x,
+                "hr": np.exp(band.estimate),
+                "lower": np.exp(band.lower),
+                "upper": np.exp(band.upper),
+            }
+        )
+        out.attrs.update(
+            n_failed=band.n_failed, method=band.method, level=band.level, seed=band.seed
+        )
+        return out
+
+
+def _quadratic_roots(a: float, b: float, c: float) -> np.ndarray:
+    """Real roots of a x^2 + b x + c, sorted (numerically stable form)."""
+    disc = b * b - 4 * a * c
+    if disc < 0 or (a == 0 and b == 0):
+        return np.array([])
+    if a == 0:
+        return np.array([-c / b])
+    s = -0.5 * (b + np.copysign(np.sqrt(disc), b))
+    roots = [s / a, c / s] if s != 0 else [0.0, 0.0]
+    return np.sort(np.array(roots, dtype=float))
+
+
+# ---------------------------------------------------------------------- cut-off subgroups
+@dataclass(frozen=True)
+class SubgroupAnalysis:
+    """Per-subgroup treatment HRs (``table``) and heterogeneity tests (``heterogeneity``)."""
+
+    table: pd.DataFrame
+    heterogeneity: pd.DataFrame
+    cutoffs: tuple[float, ...]
+    modifier: str
+    level: float
+
+    def __str__(self) -> str:
+        cols = ["n", "events_control", "events_treated", "hr", "lower", "upper", "p"]
+        return (
+            self.table[cols].to_string(float_format=lambda v: f"{v:.4g}")
+            + "\n"
+            + self.heterogeneity.to_string(float_format=lambda v: f"{v:.4g}")
+        )
+
+
+def subgroup_analysis(
+    df, duration_col, event_col, treatment, modifier, cutoffs, *, ties, strata, level, source
+) -> SubgroupAnalysis:
+    """Cox of treatment alone within each cut-off subgroup, plus heterogeneity tests."""
+    cuts = tuple(sorted(float(c) for c in cutoffs))
+    if not cuts:
+        raise InputError("subgroups", "cutoffs", "need at least one cut-off")
+    edges = [-np.inf, *cuts, np.inf]
+    x = df[modifier].to_numpy(float)
+    group = np.searchsorted(np.asarray(cuts), x, side="right")  # [c_k, c_k+1): left-closed
+    q = stats.norm.ppf(0.5 + level / 2)
+    rows = []
+    for g, (lo, hi) in enumerate(itertools.pairwise(edges)):
+        label = (
+            f"{modifier} < {hi:g}"
+            if np.isinf(lo)
+            else f"{modifier} >= {lo:g}"
+            if np.isinf(hi)
+            else f"{lo:g} <= {modifier} < {hi:g}"
+        )
+        sub = df[group == g]
+        arm = sub[treatment].to_numpy(float)
+        ev = sub[event_col].to_numpy(float)
+        row = {
+            "subgroup": label,
+            "from": lo,
+            "to": hi,
+            "n": len(sub),
+            "share": len(sub) / len(df),
+            "n_control": int(np.sum(arm == 0)),
+            "n_treated": int(np.sum(arm == 1)),
+            "events_control": int(ev[arm == 0].sum()),
+            "events_treated": int(ev[arm == 1].sum()),
+            "log_hr": np.nan,
+            "se": np.nan,
+            "note": "",
+        }
+        try:
+            m = CoxModel(treatment, ties=ties, strata=strata).fit(
+                sub, duration_col, event_col, source=f"{source} [{label}]"
+            )
+            row["log_hr"], row["se"] = float(m.params_.iloc[0]), float(m.standard_errors_.iloc[0])
+        except (ModelError, InputError) as exc:  # e.g. an empty subgroup or no events in an arm
+            row["note"] = f"no finite HR: {exc}"
+        rows.append(row)
+    table = pd.DataFrame(rows).set_index("subgroup")
+    table["hr"] = np.exp(table["log_hr"])
+    table["lower"] = np.exp(table["log_hr"] - q * table["se"])
+    table["upper"] = np.exp(table["log_hr"] + q * table["se"])
+    table["p"] = 2 * stats.norm.sf(np.abs(table["log_hr"] / table["se"]))
+    ok = table["se"].notna()
+    tests = []
+    k = int(ok.sum())
+    if k >= 2:
+        w = 1 / table.loc[ok, "se"] ** 2
+        pooled = float((w * table.loc[ok, "log_hr"]).sum() / w.sum())
+        cq = float((w * (table.loc[ok, "log_hr"] - pooled) ** 2).sum())
+        tests.append(
+            {
+                "test": "Cochran Q",
+                "statistic": cq,
+                "df": k - 1,
+                "p": float(stats.chi2.sf(cq, k - 1)),
+            }
+        )
+        keep = np.isin(group, np.flatnonzero(ok.to_numpy()))
+        data = df[keep].copy()
+        name = "subgroup_"
+        while name in data.columns:
+            name += "_"
+        data[name] = [f"g{g}" for g in group[keep]]
+        try:
+            full = CoxModel(f"{treatment} * C({name})", ties=ties, strata=strata).fit(
+                data, duration_col, event_col, source=source
+            )
+            reduced = CoxModel(f"{treatment} + C({name})", ties=ties, strata=strata).fit(
+                data, duration_col, event_col, source=source
+            )
+            lr = 2 * (full.log_likelihood_ - reduced.log_likelihood_)
+            tests.append(
+                {
+                    "test": f"LR {treatment} x subgroup",
+                    "statistic": lr,
+                    "df": k - 1,
+                    "p": float(stats.chi2.sf(lr, k - 1)),
+                }
+            )
+        except ModelError as exc:
+            tests.append(
+                {
+                    "test": f"LR {treatment} x subgroup",
+                    "statistic": np.nan,
+                    "df": k - 1,
+                    "p": np.nan,
+                    "note": str(exc),
+                }
+            )
+    het = pd.DataFrame(tests, columns=["test", "statistic", "df", "p"]).set_index("test")
+    return SubgroupAnalysis(table, het, cuts, modifier, level)
