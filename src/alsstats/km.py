@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +104,8 @@ def read_at_risk_csv(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     """Numbers-at-risk table (time, number at risk) from a two-column CSV (header optional)."""
     path, text = _read_text(path)
     arr = _numeric_rows(path, text)
+    if arr.shape[0] == 0:
+        raise InputError(path, "at_risk", "no at-risk rows")
     return arr[:, 0], arr[:, 1]
 
 
@@ -119,8 +121,9 @@ class ArmCurve:
         The at-risk table: it starts at time 0 (the arm size) and never increases.
     total_events
         Reported number of events in the arm, if known.
-    source
-        Name used in error messages (a file name, or a description).
+    source, at_risk_source
+        Names used in error messages for the points and for the at-risk table (file names, or
+        a description); ``at_risk_source`` defaults to ``source``.
     """
 
     time: Sequence[float] | np.ndarray
@@ -129,21 +132,24 @@ class ArmCurve:
     at_risk: Sequence[float] | np.ndarray
     total_events: int | None = None
     source: str = "ArmCurve"
-    _checked: bool = field(default=False, repr=False)
+    at_risk_source: str = ""
 
     def __post_init__(self) -> None:
         for name in ("time", "survival", "at_risk_times", "at_risk"):
+            src = self.at_risk_source or self.source if name.startswith("at_") else self.source
             try:
                 arr = np.asarray(getattr(self, name), dtype=float).ravel()
             except (TypeError, ValueError):
-                raise InputError(self.source, name, "non-numeric values") from None
+                raise InputError(src, name, "non-numeric values") from None
             if not np.all(np.isfinite(arr)):
-                raise InputError(self.source, name, "non-finite value (nan or inf)")
+                raise InputError(src, name, "non-finite value (nan or inf)")
             setattr(self, name, arr)
         if self.time.size != self.survival.size:
             raise InputError(self.source, "survival", "not as many values as times")
         if self.at_risk_times.size != self.at_risk.size:
-            raise InputError(self.source, "at_risk", "not as many counts as at-risk times")
+            raise InputError(
+                self.at_risk_source or self.source, "at_risk", "not as many counts as times"
+            )
 
 
 def read_arm(
@@ -152,8 +158,7 @@ def read_arm(
     """An :class:`ArmCurve` from a digitised-curve CSV and an at-risk CSV."""
     time, surv = read_curve_csv(curve_csv)
     ta, na = read_at_risk_csv(at_risk_csv)
-    # Errors found later about the table name its file, those about the clicks theirs.
-    return ArmCurve(time, surv, ta, na, total_events, source=f"{curve_csv} + {at_risk_csv}")
+    return ArmCurve(time, surv, ta, na, total_events, str(curve_csv), str(at_risk_csv))
 
 
 @dataclass(frozen=True)
@@ -168,7 +173,7 @@ class CleanArm:
 
 
 def _check_table(arm: ArmCurve) -> tuple[np.ndarray, np.ndarray]:
-    src, ta, na = arm.source, arm.at_risk_times, arm.at_risk
+    src, ta, na = arm.at_risk_source or arm.source, arm.at_risk_times, arm.at_risk
     if ta.size == 0:
         raise InputError(src, "at_risk", "no at-risk rows")
     if ta[0] != 0:
@@ -186,13 +191,45 @@ def _check_table(arm: ArmCurve) -> tuple[np.ndarray, np.ndarray]:
             src, "at_risk", f"at-risk counts increase from {na[k - 1]:g} to {na[k]:g} at {ta[k]:g}"
         )
     ev = arm.total_events
-    if ev is not None and (ev != int(ev) or not 0 <= ev <= na[0]):
-        raise InputError(src, "total_events", f"{ev} is not a count between 0 and {na[0]:g}")
+    try:
+        bad_events = ev is not None and (float(ev) != int(ev) or not 0 <= int(ev) <= na[0])
+    except (TypeError, ValueError):
+        bad_events = True
+    if bad_events:
+        raise InputError(arm.source, "total_events", f"{ev} is not a count between 0 and {na[0]:g}")
     return ta, na.astype(np.int64)
 
 
+def _check_rises(src, t, s, tolerance: float, time_tolerance: float | None) -> None:
+    """Raise on a rise in survival larger than ``tolerance`` that horizontal jitter cannot explain.
+
+    Clicking both corners of a step, the upper one often lands a little to the right of the lower
+    one; after sorting by time the curve then seems to rise. Such a rise is noise when the curve
+    first fell below the risen value no more than ``time_tolerance`` earlier (default: 1% of the
+    time axis).
+    """
+    if s.size == 0:
+        return
+    running = np.minimum.accumulate(np.concatenate([[1.0], s]))[:-1]
+    dt = 0.01 * float(t.max()) if time_tolerance is None else time_tolerance
+    for k in np.flatnonzero(s - running > tolerance):
+        fell = int(np.argmax(s[: k + 1] < s[k] - tolerance))  # first click clearly below s[k]
+        if t[k] - t[fell] > dt:
+            raise InputError(
+                src,
+                "survival",
+                f"survival rises from {running[k]:.3f} to {s[k]:.3f} at time {t[k]:g}, more "
+                f"than the tolerance {tolerance:g} (and {t[k] - t[fell]:g} after it fell)",
+            )
+
+
 def clean_arm(
-    arm: ArmCurve, label: object = "", *, tolerance: float = 0.02, scale: str = "auto"
+    arm: ArmCurve,
+    label: object = "",
+    *,
+    tolerance: float = 0.02,
+    time_tolerance: float | None = None,
+    scale: str = "auto",
 ) -> tuple[CleanArm, pd.DataFrame]:
     """Clean digitised points; return the clean curve and a report of every change.
 
@@ -201,6 +238,8 @@ def clean_arm(
     than ``tolerance`` is an error), drop duplicate clicks, start the curve at (0, 1), drop clicks
     after the last at-risk time when nobody is left at risk then (an error if the curve still
     falls there), and add a point at each at-risk time that has none (carrying survival forward).
+    A rise is forgiven, whatever its size, when it comes within ``time_tolerance`` (default 1%
+    of the time axis) of the fall it undoes: the two corners of one step clicked out of order.
 
     Returns
     -------
@@ -237,16 +276,7 @@ def clean_arm(
     for k in np.flatnonzero(t < 0):
         note("drop: before time 0", f"t={t[k]:g}", s[k], None)
     t, s = t[t >= 0], s[t >= 0]
-    running = np.minimum.accumulate(np.concatenate([[1.0], s]))[:-1]
-    rise = s - running
-    if np.any(rise > tolerance):
-        k = int(np.argmax(rise > tolerance))
-        raise InputError(
-            src,
-            "survival",
-            f"survival rises from {running[k]:.3f} to {s[k]:.3f} at time "
-            f"{t[k]:g}, more than the tolerance {tolerance:g}",
-        )
+    _check_rises(src, t, s, tolerance, time_tolerance)
     s_mono = np.minimum.accumulate(s) if s.size else s
     for k in np.flatnonzero(s_mono < s):
         note("make non-increasing", f"t={t[k]:g}", s[k], s_mono[k])
@@ -319,6 +349,9 @@ class GuyotReconstruction:
         Largest rise in digitised survival (proportion) smoothed away as digitising noise.
     scale
         ``"auto"``, ``"proportion"`` or ``"percent"``: how survival values are given.
+    time_tolerance
+        How far (in time units) a click may sit from the step it belongs to; default 1% of the
+        time axis. See :func:`clean_arm`.
 
     Attributes
     ----------
@@ -341,9 +374,12 @@ class GuyotReconstruction:
     (np.int64(2), np.float64(0.0))
     """
 
-    def __init__(self, tolerance: float = 0.02, scale: str = "auto") -> None:
+    def __init__(
+        self, tolerance: float = 0.02, scale: str = "auto", time_tolerance: float | None = None
+    ) -> None:
         self.tolerance = tolerance
         self.scale = scale
+        self.time_tolerance = time_tolerance
 
     def fit(self, arms: Mapping[Any, ArmCurve]) -> GuyotReconstruction:
         """Clean and rebuild each arm; returns self."""
@@ -357,7 +393,13 @@ class GuyotReconstruction:
                 raise InputError(
                     "arms", str(label), f"expected an ArmCurve, got {type(arm).__name__}"
                 )
-            clean, report = clean_arm(arm, label, tolerance=self.tolerance, scale=self.scale)
+            clean, report = clean_arm(
+                arm,
+                label,
+                tolerance=self.tolerance,
+                time_tolerance=self.time_tolerance,
+                scale=self.scale,
+            )
             fit = guyot(
                 clean.time, clean.survival, clean.at_risk_times, clean.at_risk, clean.total_events
             )
