@@ -361,6 +361,9 @@ class GuyotReconstruction:
         Every change made to the inputs: ``arm, what, where, before, after``.
     at_risk_table_ : pandas.DataFrame
         ``arm, time, reported, rebuilt`` numbers at risk.
+    hazard_ratio_ : pandas.DataFrame
+        Cox (Efron ties) hazard ratio of each arm against the first, from the rebuilt data, with
+        95% Wald interval and the fit's status (:func:`alsstats.engine.fit_cox`).
     summary : pandas.DataFrame
         Per arm: patients, reported and rebuilt events, survival error of the rebuilt curve
         against the clicks (max and RMS vertical distance), largest at-risk discrepancy,
@@ -423,7 +426,26 @@ class GuyotReconstruction:
         self.cleaning_report_ = pd.concat(reports, ignore_index=True)
         self.at_risk_table_ = pd.concat(table, ignore_index=True)
         self.summary = pd.DataFrame(summary).set_index("arm")
+        self.hazard_ratio_ = self._hazard_ratios(list(arms))
         return self
+
+    def _hazard_ratios(self, labels: list) -> pd.DataFrame:
+        """Cox (Efron) hazard ratio of each arm vs the first one, on the rebuilt data."""
+        from .engine import fit_cox  # the package's Cox engine; imported late (numba start-up)
+
+        cols = ["arm", "reference", "log_hr", "se", "hr", "lower_95", "upper_95", "status"]
+        if len(labels) < 2:
+            return pd.DataFrame(columns=cols)
+        arm = self.ipd_["arm"]
+        X = np.column_stack([(arm == lab).to_numpy(float) for lab in labels[1:]])
+        res = fit_cox(self.ipd_["time"].to_numpy(float), self.ipd_["event"].to_numpy(int), X)
+        coef, se = res.coef[0], res.se[0]
+        rows = [
+            (lab, labels[0], coef[j], se[j], np.exp(coef[j]), np.exp(coef[j] - 1.959964 * se[j]),
+             np.exp(coef[j] + 1.959964 * se[j]), str(res.status[0]))
+            for j, lab in enumerate(labels[1:])
+        ]  # fmt: skip
+        return pd.DataFrame(rows, columns=cols)
 
     @staticmethod
     def _arm_summary(label, clean: CleanArm, fit: GuyotFit) -> dict:

@@ -115,6 +115,9 @@ def run(args: argparse.Namespace) -> int:
         print(rec.at_risk_table_.to_string(index=False))
         print("\nDiagnostics per arm:")
         print(rec.summary.to_string())
+        if len(rec.hazard_ratio_):
+            print("\nHazard ratio from the rebuilt data (Cox, Efron ties):")
+            print(rec.hazard_ratio_.to_string(index=False))
     if args.plot is not None:
         import matplotlib
 
