@@ -156,12 +156,13 @@ class CoxModel:
         try:
             from formulaic import model_matrix
 
-            mm = model_matrix(
-                formula,
-                df.loc[:, needed] if needed else df,
-                ensure_full_rank=True,
-                na_action="ignore",
-            )
+            with np.errstate(divide="ignore", invalid="ignore"):  # non-finite rows checked below
+                mm = model_matrix(
+                    formula,
+                    df.loc[:, needed] if needed else df,
+                    ensure_full_rank=True,
+                    na_action="ignore",
+                )
         except Exception as exc:
             raise InputError(
                 source, "formula", f"cannot build the design of {self.rhs_!r}: {exc}"
@@ -308,7 +309,8 @@ class CoxModel:
         levels) applied to new rows; columns are :attr:`terms_`."""
         self._check_fitted()
         try:
-            mm = self._spec.get_model_matrix(newdata, na_action="ignore")
+            with np.errstate(divide="ignore", invalid="ignore"):  # caller checks finiteness
+                mm = self._spec.get_model_matrix(newdata, na_action="ignore")
         except Exception as exc:
             raise InputError(
                 "newdata", "formula", f"cannot evaluate {self.rhs_!r}: {exc}"
