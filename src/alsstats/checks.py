@@ -160,6 +160,10 @@ def _overlap(a: tuple[float, float], b: tuple[float, float]) -> bool:
     return a[0] <= b[1] and b[0] <= a[1]
 
 
+def _exp(x: float) -> float:
+    return math.exp(min(x, 700.0))  # far beyond any HR; avoids OverflowError on absurd inputs
+
+
 def _fmt(x: float) -> str:
     return f"{x:.3g}"
 
@@ -187,7 +191,7 @@ def hr_from_deaths_logrank(d_t: float, d_c: float, n_t: float, n_c: float) -> tu
     values = []
     for p in (p_start, p_end):
         e_t, e_c = deaths * p, deaths * (1 - p)
-        values.append(math.exp((d_t - e_t) / (deaths * p * (1 - p))))
+        values.append(_exp((d_t - e_t) / (deaths * p * (1 - p))))
         if d_c > 0 and e_t > 0:
             values.append((d_t / e_t) / (d_c / e_c))
     return (min(values), max(values))
@@ -223,7 +227,7 @@ def _hr_implied(d_t, d_c, n_t, n_c, landmark: bool) -> tuple[tuple[float, float]
         lo, hi = hr_from_deaths_logrank(a, b, n_t, n_c)
         if landmark:
             hr, se = hr_from_deaths_landmark(1 - a / n_t, 1 - b / n_c, n_t, n_c)
-            lo, hi = min(lo, hr * math.exp(-Z_APPROX * se)), max(hi, hr * math.exp(Z_APPROX * se))
+            lo, hi = min(lo, hr * _exp(-Z_APPROX * se)), max(hi, hr * _exp(Z_APPROX * se))
             methods.add("landmark")
         lows.append(lo)
         highs.append(hi)
@@ -356,15 +360,33 @@ def _check_hr_vs_death_split(s: ReportedSummary) -> list[CheckResult]:
 
 
 def _split_range(hr: tuple[float, float], deaths: float, n_t: int, n_c: int, landmark: bool):
-    """Treatment-arm deaths (of ``deaths``) whose implied HR range meets ``hr``; None if none."""
-    lo, hi = max(0.0, deaths - n_c), min(float(n_t), deaths)
-    grid = np.linspace(lo, hi, 2001)[1:-1]  # end points give a zero count or no survivor
-    fits = []
-    for d in grid:
+    """Treatment-arm deaths (of ``deaths``) whose implied HR range meets ``hr``; None if none.
+
+    Bisection: both bounds of the implied HR range increase with the treatment-arm deaths.
+    """
+    eps = 1e-9  # the end points give a zero count or no survivor
+    lo, hi = max(0.0, deaths - n_c) + eps, min(float(n_t), deaths) - eps
+
+    def bounds(d: float) -> tuple[float, float]:
         got = _hr_implied((d, d), (deaths - d, deaths - d), n_t, n_c, landmark)
-        if got is not None and _overlap(hr, got[0]):
-            fits.append(d)
-    return (min(fits), max(fits)) if fits else None
+        return got[0] if got is not None else (math.nan, math.nan)
+
+    if lo >= hi or not (bounds(hi)[1] >= hr[0] and bounds(lo)[0] <= hr[1]):
+        return None
+
+    def boundary(reached: Callable[[float], bool]) -> float:
+        """Smallest d in [lo, hi] where ``reached`` (False then True along d) turns True."""
+        a, b = lo, hi
+        if reached(a) or not reached(b):
+            return a if reached(a) else b
+        for _ in range(60):
+            mid = (a + b) / 2
+            a, b = (a, mid) if reached(mid) else (mid, b)
+        return b
+
+    first = boundary(lambda d: bounds(d)[1] >= hr[0])
+    last = boundary(lambda d: bounds(d)[0] > hr[1])
+    return (first, last) if first <= last else None
 
 
 def _check_death_split_vs_hr(s: ReportedSummary) -> list[CheckResult]:
@@ -441,7 +463,8 @@ def _check_ci(s: ReportedSummary) -> list[CheckResult]:
         if h.p is None:
             continue
         z = stats.norm.ppf((1 + h.level) / 2)
-        se = ((log(hi[0]) - log(lo[1])) / (2 * z), (log(hi[1]) - log(lo[0])) / (2 * z))
+        # a CI printed as [0.5, 0.5] may have zero width after rounding: keep SE positive
+        se = (max(log(hi[0] / lo[1]), 1e-12) / (2 * z), log(hi[1] / lo[0]) / (2 * z))
         logs = sorted(abs(log(x)) for x in est)
         abs_lo = 0.0 if est[0] <= 1 <= est[1] else logs[0]
         p_exp = (2 * stats.norm.sf(logs[1] / se[0]), 2 * stats.norm.sf(abs_lo / se[1]))

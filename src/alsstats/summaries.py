@@ -54,6 +54,7 @@ __all__ = [
     "SurvivalLandmark",
     "load_reported_summary",
     "parse_reported_summary",
+    "summary_from_dict",
 ]
 
 FORMAT_NAME = "alsstats.reported-summary"
@@ -394,9 +395,8 @@ class _Parser:
     def new_id(self, m: dict[str, Any], where: str, key: str = "id") -> str:
         ident = self.r.text(m.get(key), _join(where, key))
         if ident in self.figure_ids:
-            raise self.r.fail(
-                _join(where, key), f"duplicate id {ident!r} (first used at {self.figure_ids[ident]})"
-            )
+            first = self.figure_ids[ident]
+            raise self.r.fail(_join(where, key), f"duplicate id {ident!r} (first used at {first})")
         self.figure_ids[ident] = where
         return ident
 
@@ -485,9 +485,7 @@ class _Parser:
         return SurvivalLandmark(ident, arm, time, proportion=prop, count=count, **prov)
 
     def event_share(self, obj: object, where: str) -> EventShare:
-        m = self.r.mapping(
-            obj, where, ["id", "event", "shares", "source"], ["total", *_PROVENANCE]
-        )
+        m = self.r.mapping(obj, where, ["id", "event", "shares", "source"], ["total", *_PROVENANCE])
         ident = self.new_id(m, where)
         kind = self.r.text(m["event"], _join(where, "event"))
         total = self.r.count(m.get("total"), _join(where, "total"), optional=True)
@@ -784,7 +782,8 @@ class ReportedSummary:
                 "id": ident, "section": section, "quantity": quantity, "arm": arm,
                 "value": value, "ci": ci, "p": p, "unit": unit, "source": fig.source,
                 "citation": self.sources[fig.source].citation, "locator": fig.locator,
-                "derived": getattr(fig, "derived", None), "status": getattr(fig, "status", "reported"),
+                "derived": getattr(fig, "derived", None),
+                "status": getattr(fig, "status", "reported"),
                 "note": fig.note,
             })  # fmt: skip
 
@@ -816,8 +815,9 @@ class ReportedSummary:
             add(ident, "covariates", f"{c.statistic} {c.name}", c.value, c, arm=c.arm, unit=c.unit)
         for name, r in self.eligibility.items():
             for bound in ("lower", "upper"):
-                if getattr(r, bound) is not None:
-                    add(f"eligibility.{name}", "eligibility", bound, getattr(r, bound), r, unit=r.unit)
+                value = getattr(r, bound)
+                if value is not None:
+                    add(f"eligibility.{name}", "eligibility", bound, value, r, unit=r.unit)
         return pd.DataFrame(rows, columns=[
             "id", "section", "quantity", "arm", "value", "ci", "p", "unit", "source", "citation",
             "locator", "derived", "status", "note",
@@ -838,6 +838,19 @@ class ReportedSummary:
         )
         table = self.figures().drop(columns=["citation"]).to_html(index=False, na_rep="")
         return head + table
+
+
+def summary_from_dict(doc: object, name: str = "<dict>") -> ReportedSummary:
+    """Validate an already-parsed document (what ``yaml.safe_load`` returns).
+
+    ``sha256`` is empty: there are no file bytes to hash.
+
+    Raises
+    ------
+    SummaryError
+        When the document does not follow the format.
+    """
+    return ReportedSummary(path=name, sha256="", **_Parser(name).document(doc))
 
 
 def parse_reported_summary(text: str | bytes, name: str = "<string>") -> ReportedSummary:
