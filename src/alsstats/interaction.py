@@ -324,6 +324,9 @@ class TreatmentInteraction:
     limit_of_quantification
         The assay's lower limit of quantification, in modifier units: an HR reported below it
         describes no measurable patient.
+    center_at
+        Fit with the modifier centred at this value (a number, ``"median"``, ``"mean"``,
+        ``"loq"``; linear modifier terms only), so that exp(b_treatment) is the HR there.
 
     Examples
     --------
@@ -332,7 +335,7 @@ class TreatmentInteraction:
     >>> x = rng.uniform(750, 8000, 200); trt = np.repeat([0, 1], 100)
     >>> t = rng.exponential(1 / np.exp(-1.2 * trt + 3e-4 * x * trt + 2e-4 * x))
     >>> df = pd.DataFrame({"t": np.minimum(t, 2), "e": (t < 2).astype(int), "trt": trt, "x": x})
-    >>> ti = TreatmentInteraction("trt * x", "trt", "x").fit(df, "t", "e").recentred("median")
+    >>> ti = TreatmentInteraction("trt * x", "trt", "x", center_at="median").fit(df, "t", "e")
     >>> list(ti.hazard_ratio_at([1000, 4000]).columns)
     ['value', 'hr', 'log_hr', 'se', 'lower', 'upper', 'p']
     """
@@ -347,8 +350,10 @@ class TreatmentInteraction:
         strata: str | Sequence[str] | None = None,
         engine: str = "lifelines",
         limit_of_quantification: float | None = None,
+        center_at: float | str | None = None,
     ) -> None:
         self.formula, self.treatment, self.modifier = formula, treatment, modifier
+        self.center_at = center_at
         self.ties, self.strata, self.engine = ties, strata, engine
         self.limit_of_quantification = limit_of_quantification
         self.shift_ = 0.0  # the fitted model sees modifier - shift_; users always see raw units
@@ -380,6 +385,9 @@ class TreatmentInteraction:
         self.data_ = df.copy()
         self.source_ = source
         self.duration_col_, self.event_col_ = duration_col, event_col
+        observed = pd.to_numeric(df[self.modifier], errors="coerce").to_numpy(float)
+        if self.center_at is not None:
+            self.shift_ = self._resolve_centre(self.center_at, observed[np.isfinite(observed)])
         fit_df = df.copy()
         fit_df[self.modifier] = df[self.modifier] - self.shift_
         self.model_ = CoxModel(self.formula, ties=self.ties, strata=self.strata, engine=self.engine)
@@ -396,6 +404,11 @@ class TreatmentInteraction:
         self.treatment_terms_ = [
             t for t in self.model_.terms_ if re.search(rf"\b{re.escape(self.treatment)}\b", t)
         ]
+        if self.shift_ != 0.0 and not self._is_linear():
+            raise ModelError(
+                f"{self.formula!r}: centring {self.modifier} at {self.shift_:g} changes a "
+                f"non-linear transform; centre inside the formula, e.g. np.log({self.modifier} / c)"
+            )
         self.coefficient_applies_at_ = self._coefficient_reference_value()
         self._warn_if_unobserved()
         return self
@@ -588,20 +601,6 @@ class TreatmentInteraction:
         """The same model with the modifier centred at ``at`` (a value, ``"median"``, ``"mean"``
         or ``"loq"``): the treatment coefficient becomes the HR there; HR(x) is unchanged."""
         self._check_fitted()
-        if isinstance(at, str):
-            named = {
-                "median": float(np.median(self.observed_)),
-                "mean": float(self.observed_.mean()),
-                "loq": self.limit_of_quantification,
-            }
-            if named.get(at) is None:
-                raise InputError(
-                    "recentred",
-                    "at",
-                    f"a number, 'median', 'mean' or 'loq' "
-                    f"(with a declared limit of quantification), not {at!r}",
-                )
-            at = named[at]
         if not self._is_linear():
             raise ModelError(
                 f"{self.formula!r}: re-centring by shifting {self.modifier} changes a "
@@ -616,9 +615,29 @@ class TreatmentInteraction:
             strata=self.strata,
             engine=self.engine,
             limit_of_quantification=self.limit_of_quantification,
+            center_at=at,
         )
-        new.shift_ = float(at)
         return new.fit(self.data_, self.duration_col_, self.event_col_, source=self.source_)
+
+    def _resolve_centre(self, at: float | str, observed: np.ndarray) -> float:
+        if isinstance(at, str):
+            named = {
+                "median": float(np.median(observed)),
+                "mean": float(observed.mean()),
+                "loq": self.limit_of_quantification,
+            }
+            if named.get(at) is None:
+                raise InputError(
+                    "TreatmentInteraction",
+                    "center_at",
+                    "a number, 'median', 'mean' or 'loq' "
+                    f"(with a declared limit of quantification), not {at!r}",
+                )
+            return float(named[at])
+        try:
+            return float(at)
+        except (TypeError, ValueError):
+            raise InputError("TreatmentInteraction", "center_at", f"not a number: {at!r}") from None
 
     # ------------------------------------------------------------------ where HR crosses 1
     def _ci_excess(self, x: np.ndarray, q: float) -> np.ndarray:

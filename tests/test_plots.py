@@ -1,0 +1,62 @@
+"""Figures return labelled Axes with hazard ratios on a log axis, without warnings."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from conftest import load_reference
+
+from alsstats.errors import InputError
+from alsstats.interaction import TreatmentInteraction
+from alsstats.plots import plot_forest, plot_hr_curve
+
+
+@pytest.fixture(scope="module")
+def analysis() -> TreatmentInteraction:
+    df, _ = load_reference("sim220_efron")
+    centred = TreatmentInteraction("trt * pnfh", "trt", "pnfh", center_at="median")
+    return centred.fit(df, "time", "event")
+
+
+@pytest.mark.parametrize("band", ["pointwise", "simultaneous"])
+def test_hr_curve_axes(analysis: TreatmentInteraction, band: str) -> None:
+    fig, ax = plt.subplots()
+    out = plot_hr_curve(
+        analysis,
+        ax=ax,
+        band=band,
+        show_subgroups=True,
+        limit_of_quantification=750,
+        modifier_label="CSF pNFH (pg/mL)",
+    )
+    assert out is ax
+    assert ax.get_yscale() == "log"
+    assert ax.get_xlabel() == "CSF pNFH (pg/mL)" and "Hazard ratio" in ax.get_ylabel()
+    # the HR = 1 line is there
+    assert any(np.allclose(line.get_ydata(), 1.0) for line in ax.get_lines())
+    labels = ax.get_legend_handles_labels()[1]
+    assert {"HR = 1", "LOQ (750)", "subgroup HR", "observed values"} <= set(labels)
+    fig.canvas.draw()
+    plt.close(fig)
+
+
+def test_hr_curve_flags_unobserved_coefficient() -> None:
+    df, _ = load_reference("sim220_efron")
+    with pytest.warns(Warning):
+        raw = TreatmentInteraction("trt * pnfh", "trt", "pnfh").fit(df, "time", "event")
+    ax = plot_hr_curve(raw)
+    assert any("not an observed value" in t.get_text() for t in ax.texts)
+    plt.close(ax.figure)
+
+
+def test_forest_axes(analysis: TreatmentInteraction) -> None:
+    sub = analysis.subgroups((750, 3700))
+    ax = plot_forest(sub)
+    assert ax.get_xscale() == "log" and "Hazard ratio" in ax.get_xlabel() and ax.get_ylabel()
+    ticks = [t.get_text() for t in ax.get_yticklabels()]
+    assert any("not estimable" in t for t in ticks) and any("n=170" in t for t in ticks)
+    ax.figure.canvas.draw()
+    plt.close(ax.figure)
+    with pytest.raises(InputError, match="needs columns"):
+        plot_forest(sub.table.drop(columns="hr"))
