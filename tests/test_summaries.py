@@ -219,3 +219,10 @@ def test_validation_rule(change, field: str, problem: str, tmp_path: Path) -> No
     assert err.value.field == field
     assert problem in err.value.problem
     assert str(err.value).startswith(str(tmp_path / "reported.yaml"))
+
+
+def test_documented_example_is_valid() -> None:
+    doc = Path(__file__).parents[1] / "docs" / "summary-format.md"
+    block = doc.read_text().split("```yaml\n", 1)[1].split("```", 1)[0]
+    s = parse_reported_summary(block, "docs example")
+    assert s.trial["name"] == "EXAMPLE-1" and len(s.hazard_ratios) == 3
