@@ -275,3 +275,18 @@ def test_power_curve_table_and_plot(model: DataGeneratingModel) -> None:
     colours = {line.get_color() for line in ax.get_lines() if line.get_marker() == "o"}
     assert colours <= set(D._OKABE_ITO)
     plt.close(ax.figure)
+
+
+def test_cli_prints_power_table(capsys: pytest.CaptureFixture[str]) -> None:
+    from alsstats.cli import main
+
+    code = main(
+        ["design", "--sizes", "120", "--replicates", "30", "--model", "reference", "--events", "40"]
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "reference model" in out and "event-driven at 40 deaths" in out
+    for name in ("all-comers", "enriched", "interaction"):
+        assert name in out
+    assert main(["design", "--sizes", "2", "--replicates", "3"]) == 2
+    assert "must be positive" in capsys.readouterr().err

@@ -43,6 +43,7 @@ __all__ = [
     "TrialDesign",
     "TrialSimulation",
     "draw_trials",
+    "mirocals_model",
     "mirocals_reference_model",
     "plot_power_curves",
     "power_curve",
@@ -51,6 +52,7 @@ __all__ = [
     "schoenfeld_events",
     "schoenfeld_power",
     "simulate_trials",
+    "standard_designs",
 ]
 
 TESTS = ("logrank", "cox", "subgroup", "interaction")
@@ -187,12 +189,20 @@ def _in_range(x: np.ndarray, rng_: _Range | None) -> np.ndarray:
     return keep
 
 
-def _lognormal_cdf(b: LogNormalBiomarker, value: float | None, default: float) -> float:
+def _biomarker_cdf(b: object, value: float | None, default: float) -> float:
+    # Any biomarker with share_between(lower, upper) and quantile(q) works (lognormal, gamma).
     if value is None:
         return default
     if value <= 0:
         return 0.0
-    return float(stats.norm.cdf((math.log(value) - math.log(b.median)) / b.sigma_log))
+    return float(b.share_between(None, value))  # type: ignore[attr-defined]
+
+
+def _biomarker_quantile(b: object, u: np.ndarray) -> np.ndarray:
+    u = np.clip(u, 1e-300, 1 - 1e-16)
+    if isinstance(b, LogNormalBiomarker):  # fast path: no scipy distribution overhead
+        return b.median * np.exp(b.sigma_log * special.ndtri(u))
+    return np.asarray(b.quantile(u), dtype=float)  # type: ignore[attr-defined]
 
 
 def _draw(rng: np.random.Generator, kind: str, n: int, r: int, **kw: float) -> np.ndarray:
@@ -210,13 +220,13 @@ def _generate(
     )
     bm = model.biomarker
     lo, hi = design.enrichment if design.enrichment is not None else (None, None)
-    f_lo, f_hi = _lognormal_cdf(bm, lo, 0.0), _lognormal_cdf(bm, hi, 1.0)
+    f_lo, f_hi = _biomarker_cdf(bm, lo, 0.0), _biomarker_cdf(bm, hi, 1.0)
     eligible = f_hi - f_lo
     if not eligible > 1e-9:
         raise InputError("TrialDesign", "enrichment", "range holds no patient under the model")
     # Biomarker of randomised patients: the lognormal truncated to the enrichment range.
     u = f_lo + eligible * _draw(g_x, "random", n, r)
-    x = bm.median * np.exp(bm.sigma_log * special.ndtri(np.clip(u, 1e-300, 1 - 1e-16)))
+    x = _biomarker_quantile(bm, u)
     # Screens needed per randomised patient (1 + screen failures), then calendar entry.
     screens = _draw(g_screen, "geometric", n, r, p=eligible) if eligible < 1 else np.ones((r, n))
     screened = np.cumsum(screens, axis=1)
@@ -505,6 +515,42 @@ def simulate_trials(
     return TrialSimulation(model=model, design=design, seed=seed, trials=trials)
 
 
+def standard_designs(
+    n: int = 600,
+    *,
+    accrual_rate: float = 1.0,
+    follow_up: float = 640.0,
+    low_range: _Range = (750.0, 3700.0),
+    strata_cut: float = 3700.0,
+    target_events: int | None = None,
+) -> dict[str, TrialDesign]:
+    """The three confirmatory designs the MIROCALS comment points to.
+
+    * ``all-comers``: everyone randomised, stratified by pNFH above/below ``strata_cut``;
+      primary test the stratified log-rank; the HR in ``low_range`` is a secondary analysis.
+    * ``enriched``: only patients with pNFH in ``low_range`` randomised (the rest are screen
+      failures); primary test the log-rank.
+    * ``interaction``: all-comers, powered for the Wald test of treatment x pNFH.
+
+    ``target_events`` makes all three event-driven (capped at n); otherwise every patient is
+    followed ``follow_up`` days (calendar analysis when the last one reaches it).
+    """
+    common = {
+        "n": n,
+        "accrual_rate": accrual_rate,
+        "follow_up": follow_up,
+        "target_events": target_events,
+        "subgroup": low_range,
+    }
+    return {
+        "all-comers": TrialDesign(**common, biomarker_strata=(strata_cut,)),
+        "enriched": TrialDesign(**common, enrichment=low_range),
+        "interaction": TrialDesign(
+            **common, biomarker_strata=(strata_cut,), primary_test="interaction"
+        ),
+    }
+
+
 # ----------------------------------------------------------------------------------------------
 # Power curves and sample size
 
@@ -666,7 +712,7 @@ def sample_size(
         return evaluated[size]["power"]
 
     def snap(size: float) -> int:
-        return max(step, int(math.ceil(size / step)) * step)
+        return max(step, math.ceil(size / step) * step)
 
     lo, hi = snap(lo), snap(hi)
     if over == "events":
@@ -796,6 +842,20 @@ def _landmark_survival(model: DataGeneratingModel, day: float) -> float:
     with np.errstate(over="ignore"):  # exp overflow at extreme nodes: survival 0, as it should
         s = 0.5 * (model.survival(day, 1, x) + model.survival(day, 0, x))
     return float(np.sum(weights * s))
+
+
+def mirocals_model() -> tuple[DataGeneratingModel, str]:
+    """The calibrated MIROCALS model if :mod:`alsstats.reconstruct` is installed, else the
+    reference model; returns ``(model, "calibrated" | "reference")``."""
+    try:
+        from .reconstruct import calibrate_model  # another module; optional here
+    except ImportError:
+        return mirocals_reference_model(), "reference"
+    from ._data import data_path
+    from .summaries import load_reported_summary
+
+    summary = load_reported_summary(data_path("mirocals", "reported.yaml"))
+    return calibrate_model(summary), "calibrated"
 
 
 def mirocals_reference_model(
