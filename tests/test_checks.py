@@ -222,6 +222,14 @@ def test_hr_vs_death_split_by_hand() -> None:
     assert _verdict(fail, "hr_vs_death_split", "deaths_drug", "overall") == "fail"
 
 
+def test_death_split_from_survivors_when_no_counts() -> None:
+    # 150 - 105 = 45 vs 150 - 90 = 60 deaths: the same split as the counts, same range
+    report = _generic(lambda d: d.update(events=[d["events"][0]]))
+    rows = _rows(report, "hr_vs_death_split", "alive_drug", "alive_placebo", "overall")
+    assert rows.verdict.tolist() == ["pass"]
+    assert "HR 0.643-0.751" in rows.explanation.iloc[0]
+
+
 def test_death_split_vs_hr() -> None:
     swap = {"drug": 0.57, "placebo": 0.43}
     report = _generic(lambda d: d["event_shares"][0].update(shares=swap))

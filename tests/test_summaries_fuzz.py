@@ -78,7 +78,8 @@ def damaged_documents(draw: st.DrawFn) -> Any:
             parent[key]
         except (KeyError, IndexError, TypeError):
             continue
-        action = draw(st.sampled_from(["delete", "replace", "retype", "unknown_key", "swap"]))
+        actions = ["delete", "replace", "retype", "unknown_key", "swap", "truncate"]
+        action = draw(st.sampled_from(actions))
         if action == "delete":
             del parent[key]
         elif action == "replace":
@@ -86,6 +87,8 @@ def damaged_documents(draw: st.DrawFn) -> Any:
         elif action == "retype":
             value = parent[key]
             parent[key] = draw(st.sampled_from([str(value), [value], {"value": value}, None]))
+        elif action == "truncate" and isinstance(parent[key], str):
+            parent[key] = parent[key][: draw(st.integers(0, len(parent[key])))]
         elif action == "unknown_key" and isinstance(parent[key], dict):
             parent[key][draw(st.text(min_size=1, max_size=8))] = draw(SCALARS)
         elif action == "swap":

@@ -102,6 +102,13 @@ class CheckReport:
     def failures(self) -> list[CheckResult]:
         return [r for r in self.results if r.verdict == "fail"]
 
+    def __getitem__(self, column: str) -> pd.Series:
+        return self.summary[column]
+
+    def to_frame(self) -> pd.DataFrame:
+        """The table as a DataFrame (same as :attr:`summary`)."""
+        return self.summary
+
     @property
     def summary(self) -> pd.DataFrame:
         rows = [{**asdict(r), "inputs": ", ".join(r.inputs)} for r in self.results]
@@ -266,6 +273,19 @@ def _splits(s: ReportedSummary) -> list[_Split]:
     for e_t, e_c in itertools.product(_live(s.events_in(t.id)), _live(s.events_in(c.id))):
         d = ((e_t.value,) * 2, (e_c.value,) * 2)
         out.append(_Split((e_t.id, e_c.id), *d, f"{e_t.value} vs {e_c.value} deaths"))
+    if not out:  # no deaths per arm: read them off the survivors at the landmark
+        per_arm = [
+            [x for x in _live(s.survival) if x.arm == a.id and _at_landmark(s, x) is None]
+            for a in (t, c)
+        ]
+        for sv_t, sv_c in itertools.product(*per_arm):
+            (at_lo, at_hi), (ac_lo, ac_hi) = _alive(s, sv_t), _alive(s, sv_c)
+            d_t, d_c = (
+                (t.n.value - at_hi, t.n.value - at_lo),
+                (c.n.value - ac_hi, c.n.value - ac_lo),
+            )
+            what = f"{_rng(d_t)} vs {_rng(d_c)} deaths (arm size - survivors)"
+            out.append(_Split((sv_t.id, sv_c.id), d_t, d_c, what))
     for es in _live(s.event_shares):
         total = es.total
         if total is None:
