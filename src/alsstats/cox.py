@@ -373,7 +373,7 @@ class CoxModel:
         return f"<p>{self._header()}</p>" + self.summary.to_html(float_format=lambda v: f"{v:.4g}")
 
     def fitted_info(self) -> dict[str, Any]:
-        """Everything needed to compare with R side by side (terms, coef, se, covariance, loglik)."""
+        """Everything to compare with R side by side: terms, coef, se, covariance, loglik."""
         self._check_fitted()
         return {
             "formula": self.formula,

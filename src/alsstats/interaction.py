@@ -287,7 +287,10 @@ class FiellerInterval:
             body = "every value (unbounded: the data do not locate the crossing)"
         elif self.kind == "complement of an interval":
             (_, a), (b, _) = self.intervals
-            body = f"{name} <= {_fmt(a)} or {name} >= {_fmt(b)} (unbounded; excludes {_fmt(a)} to {_fmt(b)})"
+            body = (
+                f"{name} <= {_fmt(a)} or {name} >= {_fmt(b)} "
+                f"(unbounded; excludes {_fmt(a)} to {_fmt(b)})"
+            )
         else:
             body = " or ".join(
                 _interval_text(a, b, name).replace("<", "<=") for a, b in self.intervals
@@ -586,7 +589,11 @@ class TreatmentInteraction:
     def __repr__(self) -> str:
         if not hasattr(self, "model_"):
             return f"TreatmentInteraction({self.formula!r}) [not fitted]"
-        return f"{self.model_!r}\nNOTE: {self.guard_message()}"
+        table = self.summary[["coef", "exp(coef)", "se", "p", "applies at"]]
+        return (
+            f"{self.model_._header()}\n{table.to_string(float_format=lambda v: f'{v:.4g}')}\n"
+            f"NOTE: {self.guard_message()}"
+        )
 
     def _repr_html_(self) -> str:
         if not hasattr(self, "model_"):
@@ -756,7 +763,10 @@ class TreatmentInteraction:
         executor: Any = None,
         level: float = 0.95,
     ) -> pd.DataFrame:
-        """Bootstrap limits of the HR curve (delegates to :func:`alsstats.bootstrap.bootstrap_contrasts`)."""
+        """Bootstrap limits of the HR curve.
+
+        Delegates to :func:`alsstats.bootstrap.bootstrap_contrasts` with the contrast rows d.
+        """
         self._check_fitted()
         try:
             from .bootstrap import bootstrap_contrasts

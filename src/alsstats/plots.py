@@ -28,6 +28,14 @@ OKABE_ITO = {
 }
 
 
+def _plain_log_ticks(axis: Any) -> None:
+    """Label a log axis 0.5, 1, 2 rather than 5 x 10^-1."""
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    axis.set_minor_formatter(NullFormatter())
+
+
 def _axes(ax: Any) -> Any:
     if ax is not None:
         return ax
@@ -91,6 +99,7 @@ def plot_hr_curve(
     )
     ax.axhline(1.0, color=OKABE_ITO["black"], lw=1, ls="--", label="HR = 1")
     ax.set_yscale("log")
+    _plain_log_ticks(ax.yaxis)
     loq = (
         analysis.limit_of_quantification
         if limit_of_quantification is None
@@ -130,7 +139,7 @@ def plot_hr_curve(
         )
     ax.set_xlabel(name)
     ax.set_ylabel(f"Hazard ratio, {analysis.treatment} (log scale)")
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="best")
     return ax
 
 
@@ -174,6 +183,7 @@ def plot_forest(subgroup_table: SubgroupAnalysis | pd.DataFrame, ax: Any = None)
     )
     ax.axvline(1.0, color=OKABE_ITO["black"], ls="--", lw=1)
     ax.set_xscale("log")
+    _plain_log_ticks(ax.xaxis)
     labels = []
     for label, row in table.iterrows():
         extra = ""

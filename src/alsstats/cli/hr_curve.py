@@ -128,8 +128,14 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(_clean(out), indent=2))
         return 0
     fmt = lambda v: f"{v:.4g}"  # noqa: E731
-    print(repr(analysis.model_))
+    print(analysis.model_._header())
+    print(analysis.model_.summary.to_string(float_format=fmt))
     print(("WARNING: " if guard_warned else "NOTE: ") + analysis.guard_message())
+    lo, hi = analysis.observed_range_
+    table["note"] = ""
+    table.loc[(table["value"] < lo) | (table["value"] > hi), "note"] = "outside observed range"
+    if args.loq is not None:
+        table.loc[table["value"] < args.loq, "note"] = "below LOQ"
     print(f"\nTreatment hazard ratio by {args.modifier} ({100 * args.level:g}% Wald CI):")
     print(table.to_string(index=False, float_format=fmt))
     print("\nJohnson-Neyman: " + str(region))
