@@ -7,15 +7,16 @@ signed statistic z = (O - E) / sqrt(V) and the two-sided p-value. With strata, O
 summed over strata (risk sets never mix strata). ``mask`` drops rows (ragged data sets: patients
 not yet enrolled at an interim cut, or outside an enrichment range).
 
-The computation is sort-and-cumulate, with no Python loop over replicates: each row is sorted by
-(stratum, time); numbers at risk are reverse cumulative sums within stratum, taken at the first
-row of each tied-time group; deaths per tied group are differences of cumulative sums.
+The work is a compiled loop (numba, as the Cox engine; it releases the GIL): each row is sorted
+by time, then stably by stratum (counting sort), and one pass over the tied-time groups of each
+stratum accumulates O - E and V while removing the group from the risk set.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 from scipy import special
 
@@ -110,62 +111,25 @@ def logrank_batch(
     if not np.all(np.isin(grp[present], (0, 1))):
         raise InputError(_SOURCE, "group", "must be 0 or 1")
 
-    # Absent rows stay in the arrays with weight 0: they are neither at risk nor events.
-    w = present.astype(float)
-    d_all = np.where(present, ev, 0).astype(float)
-    g1 = np.where(present, grp, 0).astype(float)
-    order = np.lexsort((t, st), axis=-1)
-    t_s = np.take_along_axis(t, order, axis=1)
-    st_s = np.take_along_axis(st, order, axis=1)
-    w_s = np.take_along_axis(w, order, axis=1)
-    d_s = np.take_along_axis(d_all, order, axis=1)
-    g_s = np.take_along_axis(g1, order, axis=1)
-
-    n_rows = shape[1]
-    idx = np.broadcast_to(np.arange(n_rows), shape)
-    new_stratum = np.ones(shape, dtype=bool)
-    new_stratum[:, 1:] = st_s[:, 1:] != st_s[:, :-1]
-    new_time = new_stratum.copy()
-    new_time[:, 1:] |= t_s[:, 1:] != t_s[:, :-1]
-    last_of_time = np.ones(shape, dtype=bool)
-    last_of_time[:, :-1] = new_time[:, 1:]
-    last_of_stratum = np.ones(shape, dtype=bool)
-    last_of_stratum[:, :-1] = new_stratum[:, 1:]
-
-    # First row of each tied-time group, and one past the last row of each stratum.
-    group_start = np.maximum.accumulate(np.where(new_time, idx, 0), axis=1)
-    stratum_end = np.where(last_of_stratum, idx + 1, n_rows)
-    stratum_end = np.minimum.accumulate(stratum_end[:, ::-1], axis=1)[:, ::-1]
-
-    def rev_cumsum(a: np.ndarray) -> np.ndarray:
-        # rc[:, i] = sum of a[:, i:], with a trailing zero column so rc[:, n] = 0.
-        rc = np.zeros((shape[0], n_rows + 1))
-        rc[:, :n_rows] = np.cumsum(a[:, ::-1], axis=1)[:, ::-1]
-        return rc
-
-    def at_risk(a: np.ndarray) -> np.ndarray:
-        rc = rev_cumsum(a)
-        start = np.take_along_axis(rc, group_start, axis=1)
-        end = np.take_along_axis(rc, stratum_end, axis=1)
-        return start - end
-
-    n_risk = at_risk(w_s)
-    n1_risk = at_risk(w_s * g_s)
-    # Deaths in each tied group: cumulative sums differenced at the group's last row.
-    cum_d = np.cumsum(d_s, axis=1)
-    cum_d1 = np.cumsum(d_s * g_s, axis=1)
-    before = np.where(group_start > 0, group_start - 1, 0)
-    prev_d = np.where(group_start > 0, np.take_along_axis(cum_d, before, axis=1), 0.0)
-    prev_d1 = np.where(group_start > 0, np.take_along_axis(cum_d1, before, axis=1), 0.0)
-    dead = np.where(last_of_time, cum_d - prev_d, 0.0)
-    dead1 = np.where(last_of_time, cum_d1 - prev_d1, 0.0)
-
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share1 = np.where(n_risk > 0, n1_risk / n_risk, 0.0)
-        tie_corr = np.where(n_risk > 1, (n_risk - dead) / (n_risk - 1.0), 0.0)
-    expected = np.sum(dead * share1, axis=1)
-    variance = np.sum(dead * share1 * (1.0 - share1) * tie_corr, axis=1)
-    observed = np.sum(dead1, axis=1)
+    # Stratum labels to 0..S-1 codes (the kernel counting-sorts by them); absent rows get
+    # harmless values (they may hold NaN padding).
+    if strata is None:
+        codes, n_strata = np.zeros(shape, dtype=np.int64), 1
+    elif st.min() >= 0 and st.max() < 4 * shape[1] + 64:
+        codes, n_strata = st, int(st.max()) + 1  # already small codes (empty strata are fine)
+    else:
+        labels, codes = np.unique(st, return_inverse=True)
+        codes, n_strata = codes.reshape(shape).astype(np.int64), max(labels.size, 1)
+    observed, expected, variance = _logrank_kernel(
+        np.where(present, t, 0.0),
+        np.where(present, ev, 0).astype(np.int64),
+        np.where(present, grp, 0).astype(np.int64),
+        codes,
+        np.ascontiguousarray(present),
+        n_strata,
+    )
+    w = present
+    d_all = np.where(present, ev, 0)
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(variance > 0, (observed - expected) / np.sqrt(variance), np.nan)
     chi2 = z**2
@@ -180,3 +144,67 @@ def logrank_batch(
         n=w.sum(axis=1).astype(np.int64),
         n_events=d_all.sum(axis=1).astype(np.int64),
     )
+
+
+@numba.njit(cache=True, nogil=True)
+def _logrank_kernel(t, ev, grp, st, present, n_strata):  # pragma: no cover - compiled
+    r_total, n = t.shape
+    observed = np.zeros(r_total)
+    expected = np.zeros(r_total)
+    variance = np.zeros(r_total)
+    counts = np.zeros(n_strata + 1, np.int64)
+    order = np.empty(n, np.int64)
+    for r in range(r_total):
+        # Order among tied times is irrelevant (a tied group is summed), so quicksort will do;
+        # the stable counting sort by stratum then orders rows by (stratum, time).
+        by_time = np.argsort(t[r])
+        counts[:] = 0
+        for i in range(n):
+            if present[r, i]:
+                counts[st[r, i] + 1] += 1
+        for k in range(n_strata):
+            counts[k + 1] += counts[k]
+        for i in by_time:
+            if present[r, i]:
+                k = st[r, i]
+                order[counts[k]] = i
+                counts[k] += 1
+        # counts[k] is now the end of stratum k; walk tied-time groups within each stratum.
+        o_sum = 0.0
+        e_sum = 0.0
+        v_sum = 0.0
+        begin = 0
+        for k in range(n_strata):
+            stop = counts[k]
+            at_risk = float(stop - begin)
+            at_risk1 = 0.0
+            for j in range(begin, stop):
+                at_risk1 += grp[r, order[j]]
+            j = begin
+            while j < stop:
+                tj = t[r, order[j]]
+                d = 0.0
+                d1 = 0.0
+                leave = 0.0
+                leave1 = 0.0
+                while j < stop and t[r, order[j]] == tj:
+                    i = order[j]
+                    leave += 1.0
+                    leave1 += grp[r, i]
+                    if ev[r, i] == 1:
+                        d += 1.0
+                        d1 += grp[r, i]
+                    j += 1
+                if d > 0:
+                    share1 = at_risk1 / at_risk
+                    o_sum += d1
+                    e_sum += d * share1
+                    if at_risk > 1:
+                        v_sum += d * share1 * (1.0 - share1) * (at_risk - d) / (at_risk - 1.0)
+                at_risk -= leave
+                at_risk1 -= leave1
+            begin = stop
+        observed[r] = o_sum
+        expected[r] = e_sum
+        variance[r] = v_sum
+    return observed, expected, variance
