@@ -505,7 +505,13 @@ class TreatmentInteraction:
 
     # ------------------------------------------------------------------ the guard
     def _is_linear(self) -> bool:
-        """Whether d(x) is affine in the modifier (exact formulas apply)."""
+        """Whether d(x) is affine in the modifier (exact formulas apply); computed once."""
+        if getattr(self, "_linear_model", None) is self.model_:
+            return self._linear
+        self._linear_model, self._linear = self.model_, self._check_linear()
+        return self._linear
+
+    def _check_linear(self) -> bool:
         x = np.array([0.0, 1.0, 2.0, 3.7]) + self.shift_
         try:
             d = self.contrast_rows(x)
