@@ -7,6 +7,7 @@ that loads must also go through every consistency check without an exception.
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -135,3 +136,28 @@ def test_damaged_text_loads_or_raises_summary_error(cut: int, junk: bytes, mode:
     else:
         raw = raw[:cut] + junk + raw[cut + len(junk) :]
     _outcome(lambda: parse_reported_summary(raw, "reported.yaml"))
+
+
+GENERIC = yaml.safe_load(
+    (Path(__file__).parent / "data" / "summaries" / "generic_two_arm.yaml").read_text()
+)
+EDGE_NUMBERS = st.sampled_from(
+    [0, 1, 2, 0.5, 0.001, 0.999, 1e-9, 1e9, 41, 45, 60, 90, 105, 110, 150, 300]
+) | st.floats(0, 400, allow_nan=False)
+
+
+def _number_paths(node: Any, prefix: tuple = ()) -> list[tuple]:
+    return [p for p in _paths(node, prefix) if type(_get(node, p)) in (int, float)]
+
+
+@settings(FUZZ, max_examples=150)
+@given(base=st.sampled_from([BASE, GENERIC]), data=st.data())
+def test_checks_survive_edge_numbers(base: dict, data: st.DataObject) -> None:
+    # Valid but extreme figures (zero deaths, everyone dead, CI of zero width, huge arms)
+    # found division-by-zero and overflow bugs in the checks: each must give a row, not raise.
+    doc = copy.deepcopy(base)
+    paths = _number_paths(doc)
+    for _ in range(data.draw(st.integers(1, 4))):
+        path = data.draw(st.sampled_from(paths))
+        _get(doc, path[:-1])[path[-1]] = data.draw(EDGE_NUMBERS)
+    _outcome(lambda: summary_from_dict(doc, "reported.yaml"))

@@ -231,11 +231,14 @@ def _hr_implied(d_t, d_c, n_t, n_c, landmark: bool) -> tuple[tuple[float, float]
     for a, b in itertools.product(sorted(set(d_t)), sorted(set(d_c))):
         if not (0 < a < n_t and 0 < b < n_c):
             return None
-        lo, hi = hr_from_deaths_logrank(a, b, n_t, n_c)
-        if landmark:
-            hr, se = hr_from_deaths_landmark(1 - a / n_t, 1 - b / n_c, n_t, n_c)
-            lo, hi = min(lo, hr * _exp(-Z_APPROX * se)), max(hi, hr * _exp(Z_APPROX * se))
-            methods.add("landmark")
+        try:
+            lo, hi = hr_from_deaths_logrank(a, b, n_t, n_c)
+            if landmark:
+                hr, se = hr_from_deaths_landmark(1 - a / n_t, 1 - b / n_c, n_t, n_c)
+                lo, hi = min(lo, hr * _exp(-Z_APPROX * se)), max(hi, hr * _exp(Z_APPROX * se))
+                methods.add("landmark")
+        except (ZeroDivisionError, ValueError):  # counts at the edge of floating point
+            return None
         lows.append(lo)
         highs.append(hi)
     return (min(lows), max(highs)), " and ".join(sorted(methods))
@@ -419,8 +422,11 @@ def _check_death_split_vs_hr(s: ReportedSummary) -> list[CheckResult]:
         obs_hr = rounding_interval(h.value)
         for sp in _splits(s):
             deaths = (sum(sp.d_t) + sum(sp.d_c)) / 2
-            share = (sp.d_t[0] / deaths, sp.d_t[1] / deaths)
             inputs = (*sp.inputs, h.id)
+            if deaths <= 0:
+                rows.append(_row("death_split_vs_hr", inputs, "-", "-", None, "no deaths"))
+                continue
+            share = (sp.d_t[0] / deaths, sp.d_t[1] / deaths)
             got = _split_range(obs_hr, deaths, n_t, n_c, _no_loss(s))
             obs = f"{arm} share {_rng(share)}"
             if got is None:
@@ -566,10 +572,10 @@ def _check_subgroup_pooling(s: ReportedSummary) -> list[CheckResult]:
             continue
         logs, weights, notes = [], [], []
         for h in hrs:
-            if h.ci is not None:
+            if h.ci is not None and h.ci[1] > h.ci[0]:
                 z = stats.norm.ppf((1 + h.level) / 2)
                 se = math.log(h.ci[1] / h.ci[0]) / (2 * z)
-            elif h.population.share is not None and deaths:
+            elif h.ci is None and h.population.share and deaths:
                 # no CI: var(log HR) ~ 4 / events, events ~ share x total deaths (approximate)
                 se = 2 / math.sqrt(h.population.share * deaths)
                 notes.append(f"SE of {h.id} ~ 2/sqrt({h.population.share:g} x {deaths} deaths)")
@@ -580,7 +586,7 @@ def _check_subgroup_pooling(s: ReportedSummary) -> list[CheckResult]:
         else:
             pooled = float(np.dot(weights, logs) / sum(weights))
             half = stats.norm.ppf(0.975) / math.sqrt(sum(weights))
-            exp = (math.exp(pooled - half), math.exp(pooled + half))
+            exp = (_exp(pooled - half), _exp(pooled + half))
             for o in overall:
                 obs = rounding_interval(o.value)
                 ok = _overlap(obs, exp)
@@ -601,7 +607,7 @@ def _check_subgroup_pooling(s: ReportedSummary) -> list[CheckResult]:
                     )
                 )
             continue
-        text = f"a {marker} subgroup HR has neither a CI nor a share with the total deaths"
+        text = f"a {marker} subgroup HR has no usable CI, nor a share with the total deaths"
         rows.append(_row("subgroup_pooling", [h.id for h in hrs], "-", "-", None, text))
     return rows
 
