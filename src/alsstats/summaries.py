@@ -651,12 +651,14 @@ class _Parser:
             "follow_up", "events", "survival", "event_shares", "hazard_ratios", "biomarkers",
             "covariates", "eligibility", "statements", "assumptions",
         )  # fmt: skip
-        self.r.mapping(doc, "", ["format", "format_version", "trial", "sources", "arms"], sections)
+        # format and version first: a file of another format gets that message, not a field list
+        self.r.mapping(doc, "", ["format", "format_version"], free=True)
         if doc["format"] != FORMAT_NAME:
             raise self.r.fail("format", f"expected {FORMAT_NAME!r}, got {_kind(doc['format'])}")
         version = doc["format_version"]
         if isinstance(version, bool) or version != FORMAT_VERSION:
             raise self.r.fail("format_version", f"unsupported version {version!r} (supported: 1)")
+        self.r.mapping(doc, "", ["format", "format_version", "trial", "sources", "arms"], sections)
         out: dict[str, Any] = {}
         out["sources"] = {s.key: s for s in self.section(doc, "sources", self.source)}
         if not out["sources"]:
