@@ -250,14 +250,16 @@ class CoxModel:
                 raise ModelError(f"Cox fit of {self.rhs_!r} did not converge: {exc}") from None
             except np.linalg.LinAlgError:
                 raise ModelError(f"Cox fit of {self.rhs_!r}: singular information matrix") from None
-        self._raise_for_warnings(caught)
+        self._raise_for_warnings(caught, list(X.columns))
         coef = fitter.params_.to_numpy()
         cov = fitter.variance_matrix_.to_numpy()
         return coef, cov, float(fitter.log_likelihood_), float(fitter._ll_null_)
 
-    def _raise_for_warnings(self, caught: list) -> None:
+    def _raise_for_warnings(self, caught: list, terms: list[str]) -> None:
         for w in caught:
             msg = str(w.message).split("\n")[0].strip()
+            msg = re.sub(r"\bx(\d+)\b", lambda m: repr(terms[int(m.group(1))]), msg)
+            msg = re.sub(r"\s+See https?://\S+", "", msg)
             if "lifelines" in type(w.message).__module__ or "converge" in msg.lower():
                 raise ModelError(
                     f"Cox fit of {self.rhs_!r} is not trustworthy (monotone likelihood or "
