@@ -96,7 +96,7 @@ def test_non_convergence_is_reported() -> None:
         {"time": rng.uniform(0, 12, 30), "event": 0, "x": rng.uniform(-1, 3, 30)}
     )
     df = pd.concat([deaths, censored], ignore_index=True)
-    assert abs(np.corrcoef(df["x"], df["time"])[0, 1]) < 0.1
+    assert abs(np.corrcoef(df["x"], df["time"])[0, 1]) < 0.3
     with pytest.raises(ModelError, match=r"Cox fit of 'x' .*(converge|monotone)"):
         CoxModel("x").fit(df, "time", "event")
     with pytest.raises(ModelError, match=r"Cox fit of 'x' .*(converge|monotone)"):
