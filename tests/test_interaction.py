@@ -53,6 +53,10 @@ def test_johnson_neyman_crossing_and_wald_p_match_r(case: str) -> None:
         np.testing.assert_allclose(
             np.ravel(region.excludes_one), [-np.inf, lo, hi, np.inf], rtol=RTOL
         )
+        obs_lo, obs_hi = ti.observed_range_
+        inside = [(max(a, obs_lo), min(b, obs_hi)) for a, b in region.excludes_one]
+        assert region.within_observed == tuple((a, b) for a, b in inside if a < b)
+        assert all(b <= obs_lo or a >= obs_hi for a, b in region.outside_observed)
     crossing = ti.hr_equals_one()
     assert crossing.estimate == pytest.approx(ref["hr_equals_one_at"], rel=RTOL)
     tests = ti.interaction_tests()

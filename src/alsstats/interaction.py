@@ -185,6 +185,15 @@ class JohnsonNeymanRegion:
         return tuple(_intersect(self.excludes_one, self.observed_range))
 
     @property
+    def outside_observed(self) -> tuple[tuple[float, float], ...]:
+        """Parts of the region beyond the observed modifier range (extrapolation)."""
+        lo, hi = self.observed_range
+        return tuple(
+            _intersect(self.excludes_one, (-np.inf, lo))
+            + _intersect(self.excludes_one, (hi, np.inf))
+        )
+
+    @property
     def excludes_one_inside_bounds(self) -> bool | None:
         """True if the CI excludes 1 between the two bounds, False if outside; None otherwise."""
         if len(self.bounds) != 2:
