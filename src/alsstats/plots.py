@@ -30,8 +30,9 @@ OKABE_ITO = {
 
 def _plain_log_ticks(axis: Any) -> None:
     """Label a log axis 0.5, 1, 2 rather than 5 x 10^-1."""
-    from matplotlib.ticker import FuncFormatter, NullFormatter
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
+    axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
     axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     axis.set_minor_formatter(NullFormatter())
 
@@ -130,7 +131,7 @@ def plot_hr_curve(
         ax.text(
             0.01,
             0.98,
-            f"exp(coef) of {analysis.treatment} is the HR at {name} = {at:.4g}: "
+            f"exp(coef) of {analysis.treatment} is the HR at {analysis.modifier} = {at:.4g}: "
             "not an observed value",
             transform=ax.transAxes,
             va="top",
@@ -139,7 +140,7 @@ def plot_hr_curve(
         )
     ax.set_xlabel(name)
     ax.set_ylabel(f"Hazard ratio, {analysis.treatment} (log scale)")
-    ax.legend(fontsize=8, loc="best")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     return ax
 
 
