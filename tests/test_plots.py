@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import load_reference
 
@@ -60,3 +61,25 @@ def test_forest_axes(analysis: TreatmentInteraction) -> None:
     plt.close(ax.figure)
     with pytest.raises(InputError, match="needs columns"):
         plot_forest(sub.table.drop(columns="hr"))
+
+
+def test_plot_km_draws_the_kaplan_meier_steps() -> None:
+    import matplotlib.pyplot as plt
+
+    from alsstats.plots import plot_km
+
+    # hand-worked: arm a, times 3 (death), 5 (death), 5 (censored), 8 (death)
+    # S = 1 -> 3/4 at t=3 -> 3/4 * 2/3 = 1/2 at t=5 (3 at risk, 1 death) -> 0 at t=8
+    df = pd.DataFrame(
+        {"t": [5, 3, 5, 8, 2, 4], "d": [1, 1, 0, 1, 1, 0], "arm": ["a", "a", "a", "a", "b", "b"]}
+    )
+    ax = plot_km(df, "t", "d", "arm", labels={"a": "IL-2LD", "b": "placebo"})
+    step = ax.get_lines()[0]
+    np.testing.assert_allclose(step.get_ydata(), [1.0, 0.75, 0.5, 0.0, 0.0], atol=1e-15)
+    assert ax.get_ylabel() == "Survival probability"
+    assert "days" in ax.get_xlabel()
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "IL-2LD (n = 4)",
+        "placebo (n = 2)",
+    ]
+    plt.close("all")

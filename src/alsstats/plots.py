@@ -1,4 +1,4 @@
-"""Figures of a treatment x modifier analysis: the HR curve and a subgroup forest plot.
+"""Figures: the treatment HR curve, a subgroup forest plot, Kaplan-Meier curves by group.
 
 Hazard ratios are drawn on a log axis with the line HR = 1, in the Okabe-Ito colour-blind-safe
 palette; every function returns the matplotlib Axes it drew on.
@@ -14,7 +14,7 @@ import pandas as pd
 from .errors import InputError
 from .interaction import EvenGrid, SubgroupAnalysis, TreatmentInteraction
 
-__all__ = ["OKABE_ITO", "plot_forest", "plot_hr_curve"]
+__all__ = ["OKABE_ITO", "plot_forest", "plot_hr_curve", "plot_km"]
 
 OKABE_ITO = {
     "black": "#000000",
@@ -197,4 +197,58 @@ def plot_forest(subgroup_table: SubgroupAnalysis | pd.DataFrame, ax: Any = None)
     ax.set_yticks(y, labels)
     ax.set_xlabel("Hazard ratio, treated vs control (log scale)")
     ax.set_ylabel("Subgroup (events control/treated)")
+    return ax
+
+
+def plot_km(
+    df: pd.DataFrame,
+    time: str,
+    event: str,
+    group: str,
+    ax: Any = None,
+    *,
+    order: list[Any] | None = None,
+    labels: dict[Any, str] | None = None,
+    time_unit: str = "days",
+    censor_marks: bool = True,
+) -> Any:
+    """Kaplan-Meier survival curves, one per level of ``group``, with numbers at risk in the
+    legend.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"t": [3, 5, 5, 8, 2, 4], "d": [1, 0, 1, 1, 1, 0],
+    ...                    "arm": ["a", "a", "a", "b", "b", "b"]})
+    >>> ax = plot_km(df, "t", "d", "arm")
+    >>> ax.get_xlabel()
+    'Time since randomisation (days)'
+    """
+    from .km import km_estimate
+
+    for col in (time, event, group):
+        if col not in df.columns:
+            raise InputError("plot_km", col, "no such column")
+    ax = _axes(ax)
+    levels = order if order is not None else sorted(pd.unique(df[group].dropna()))
+    colours = [OKABE_ITO[c] for c in ("blue", "vermillion", "bluish green", "orange", "sky blue")]
+    for i, level in enumerate(levels):
+        part = df[df[group] == level]
+        t = part[time].to_numpy(float)
+        d = part[event].to_numpy(int)
+        t_ev, s_ev = km_estimate(t, d)
+        xs = np.concatenate([[0.0], t_ev, [t.max()]])
+        ys = np.concatenate([[1.0], s_ev, [s_ev[-1] if s_ev.size else 1.0]])
+        name = (labels or {}).get(level, str(level))
+        colour = colours[i % len(colours)]
+        ax.step(xs, ys, where="post", color=colour, label=f"{name} (n = {len(part)})")
+        if censor_marks:
+            tc = t[d == 0]
+            sc = ys[np.searchsorted(xs, tc, side="right") - 1]
+            ax.plot(tc, sc, "|", color=colour, markersize=6)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlim(left=0)
+    ax.set_xlabel(f"Time since randomisation ({time_unit})")
+    ax.set_ylabel("Survival probability")
+    ax.legend(frameon=False, loc="lower left")
     return ax
