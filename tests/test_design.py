@@ -290,3 +290,24 @@ def test_cli_prints_power_table(capsys: pytest.CaptureFixture[str]) -> None:
         assert name in out
     assert main(["design", "--sizes", "2", "--replicates", "3"]) == 2
     assert "must be positive" in capsys.readouterr().err
+
+
+def test_sample_size_step_and_bad_step() -> None:
+    expo = DataGeneratingModel(
+        WeibullBaseline(1.0, 700.0), LogNormalBiomarker(2000.0, 0.5), math.log(0.6), 0.0, 0.0
+    )
+    design = D.TrialDesign(n=100, accrual_rate=2.0)
+    res = D.sample_size(expo, design, 0.8, bounds=(40, 400), n_replicates=200, seed=3, step=20)
+    assert res.n % 20 == 0 and res.power >= 0.8
+    with pytest.raises(InputError, match="step"):
+        D.sample_size(expo, design, 0.8, step=6)
+
+
+def test_rescale_baseline_by_simulation(model: DataGeneratingModel) -> None:
+    slower = D.rescale_baseline(model, 0.70)
+    assert slower.log_hr_interaction == model.log_hr_interaction
+    tr = D.draw_trials(slower, D.TrialDesign(n=2000, accrual_rate=10), 50, seed=3)
+    # 100,000 patients: binomial SE 0.0014, tolerance 4 SE.
+    assert abs(1 - tr["event"].mean() - 0.70) < 4 * math.sqrt(0.7 * 0.3 / 100_000)
+    with pytest.raises(InputError, match="alive"):
+        D.rescale_baseline(model, 1.2)

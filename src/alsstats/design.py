@@ -48,6 +48,7 @@ __all__ = [
     "plot_power_curves",
     "power_curve",
     "power_table",
+    "rescale_baseline",
     "sample_size",
     "schoenfeld_events",
     "schoenfeld_power",
@@ -653,6 +654,7 @@ def sample_size(
     bounds: tuple[int, int] = (40, 4000),
     n_replicates: int = 1000,
     seed: int = 0,
+    step: int | None = None,
     executor: Executor | None = None,
     progress: bool = False,
 ) -> SampleSizeResult:
@@ -670,6 +672,10 @@ def sample_size(
         n); ``"events"``: ``target_events`` of an event-driven design with ``design.n`` fixed.
     test
         Test whose power is targeted; default the design's ``primary_test``.
+    step
+        Resolution of the search; default the randomisation block (over n) or 1 (over events).
+        Must be a multiple of the block size over n. A coarser step (e.g. 40 when n is in the
+        thousands, where the Monte Carlo uncertainty of n is larger anyway) saves evaluations.
     """
     test = design.primary_test if test is None else test
     if test not in TESTS:
@@ -681,7 +687,12 @@ def sample_size(
     lo, hi = bounds
     if not 1 <= lo < hi:
         raise InputError("sample_size", "bounds", f"{bounds!r}: need 1 <= low < high")
-    step = design.block_size if over == "n" else 1
+    if step is None:
+        step = design.block_size if over == "n" else 1
+    if step < 1 or (over == "n" and step % design.block_size):
+        raise InputError(
+            "sample_size", "step", f"{step!r}: must be a positive multiple of the block size"
+        )
     tests = ("logrank",) if test == "logrank" else (test,)
     evaluated: dict[int, dict] = {}
 
@@ -838,13 +849,40 @@ def plot_power_curves(
 
 
 def _landmark_survival(model: DataGeneratingModel, day: float) -> float:
-    """Survival at ``day`` averaged over a 1:1 trial's arms and the biomarker (quadrature)."""
-    nodes, weights = np.polynomial.hermite_e.hermegauss(96)
-    weights = weights / weights.sum()
-    x = model.biomarker.median * np.exp(model.biomarker.sigma_log * nodes)
-    with np.errstate(over="ignore"):  # exp overflow at extreme nodes: survival 0, as it should
+    """Survival at ``day`` averaged over a 1:1 trial's arms and the biomarker.
+
+    Midpoint rule on 4,000 biomarker quantiles (any biomarker with ``quantile``).
+    """
+    x = np.asarray(model.biomarker.quantile((np.arange(4000) + 0.5) / 4000), dtype=float)
+    with np.errstate(over="ignore"):  # exp overflow at extreme values: survival 0, as it should
         s = 0.5 * (model.survival(day, 1, x) + model.survival(day, 0, x))
-    return float(np.sum(weights * s))
+    return float(np.mean(s))
+
+
+def rescale_baseline(
+    model: DataGeneratingModel, alive: float, day: float | None = None
+) -> DataGeneratingModel:
+    """The model with its Weibull scale changed so that a 1:1 trial has ``alive`` alive at
+    ``day`` (default: the model's follow-up); everything else kept (a "what if survival is
+    better than planned" truth).
+
+    Examples
+    --------
+    >>> m = rescale_baseline(mirocals_reference_model(), 0.70)
+    >>> round(_landmark_survival(m, 640.0), 3)
+    0.7
+    """
+    if not 0 < alive < 1:
+        raise InputError("rescale_baseline", "alive", f"{alive!r}: must be in (0, 1)")
+    day = model.follow_up if day is None else day
+    shape = model.baseline.shape
+
+    def gap(log_scale: float) -> float:
+        m = model.with_(baseline=WeibullBaseline(shape, math.exp(log_scale)))
+        return _landmark_survival(m, day) - alive
+
+    log_scale = optimize.brentq(gap, math.log(1e-3 * day), math.log(1e6 * day), xtol=1e-12)
+    return model.with_(baseline=WeibullBaseline(shape, math.exp(log_scale)))
 
 
 def mirocals_model() -> tuple[DataGeneratingModel, str]:
@@ -900,10 +938,4 @@ def mirocals_reference_model(
         follow_up=640.0,
         dropout_rate=0.0,
     )
-
-    def gap(log_scale: float) -> float:
-        m = base.with_(baseline=WeibullBaseline(weibull_shape, math.exp(log_scale)))
-        return _landmark_survival(m, 640.0) - alive_at_640
-
-    log_scale = optimize.brentq(gap, math.log(10.0), math.log(1e7), xtol=1e-12)
-    return base.with_(baseline=WeibullBaseline(weibull_shape, math.exp(log_scale)))
+    return rescale_baseline(base, alive_at_640, 640.0)
