@@ -5,14 +5,16 @@ fits of small data sets. :func:`fit_cox_batch` fits R data sets of n rows at onc
 ``mask`` ragged ones) and returns arrays; :func:`fit_cox` is the one-data-set case.
 
 The solver is R's ``survival::coxph.fit``: Newton-Raphson on the partial likelihood (Efron or
-Breslow ties, optional strata), step-halving when the log-likelihood decreases, stopping when its
-relative change is at most ``tol``. Two additions make the estimates reproduce R's
-``eps = 1e-12`` fits to ~1e-10 with the default ``tol = 1e-10``: after that criterion holds the
-next Newton step must be negligible (at most ``sqrt(tol)`` in standardised units), and that step
-is then applied (a final "polish"); a step that stays large while the log-likelihood no longer
-moves is a coefficient running off to infinity (monotone likelihood, as R's "Loglik converged
-before variable k" warning). Columns are centred and scaled per data set for stability (pNFH is
-in the thousands, its coefficient ~1e-4) and results transformed back.
+Breslow ties, optional strata), step-halving when the log-likelihood decreases, stopping on a
+relative change of the log-likelihood of at most ``tol``. R tests the step just taken; here the
+step about to be taken is tested (its predicted change U' I^-1 U / 2, relative to
+max(|loglik|, 1)), must also be negligible (every component at most ``sqrt(tol)`` in
+standardised units), and is then taken, so the estimate ends one Newton step closer to the
+optimum (R's eps = 1e-12 reference fits are reproduced to ~1e-10). A step that stays large
+while the log-likelihood no longer moves is a coefficient running off to infinity (monotone
+likelihood, R's "Loglik converged before variable k" warning); so is information that loses
+rank away from beta = 0. Columns are centred and scaled per data set for stability (pNFH is in
+the thousands, its coefficient ~1e-4) and the results transformed back.
 
 The per-data-set work is a compiled loop (numba; each data set sorted once, tied-death group
 sums for Efron accumulated on the fly, so the cost is linear in rows x replicates). The
@@ -63,8 +65,8 @@ class CoxBatchResult:
     cov : (R, p, p) inverse observed information at the estimate.
     loglik, loglik_null : (R,) partial log-likelihood at the estimate and at beta = 0.
     score_chi2 : (R,) score (log-rank type) test of beta = 0, U0' I0^-1 U0.
-    n_iter : (R,) Newton iterations (likelihood evaluations after the start, as R's ``iter``;
-        the final polishing step is not counted).
+    n_iter : (R,) likelihood evaluations after the start (Newton steps and step-halvings, as
+        R's ``iter``), the final step taken once convergence is established included.
     converged : (R,) True where the iteration converged to a finite estimate.
     status : (R,) "ok" or the reason of the failure: "no rows", "no events", "singular
         information (column k of X ...)", "monotone likelihood (coefficient k -> -inf)",
@@ -103,7 +105,7 @@ class CoxBatchResult:
 # Compiled kernel
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def _derivatives(beta, Z, F, dead, gstart, greset, efron, U, info, S, D, M):
     """Partial log-likelihood at beta; fills its score U and information info.
 
@@ -164,7 +166,7 @@ def _derivatives(beta, Z, F, dead, gstart, greset, efron, U, info, S, D, M):
     return loglik
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def _cholesky(A, L):
     """Cholesky factor of A into L; returns -1, or the index of the first failed pivot."""
     p = A.shape[0]
@@ -189,7 +191,7 @@ def _cholesky(A, L):
     return -1
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def _chol_solve(L, b, x):
     p = L.shape[0]
     for i in range(p):
@@ -204,7 +206,7 @@ def _chol_solve(L, b, x):
         x[i] = t / L[i, i]
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def _all_finite(L, U, info):
     if not math.isfinite(L):
         return False
@@ -217,7 +219,7 @@ def _all_finite(L, U, info):
     return True
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def _prepare(t, ev, X, st, present):
     """Rows present, sorted by stratum then time descending; standardised covariates.
 
@@ -279,7 +281,7 @@ def _prepare(t, ev, X, st, present):
     return Z, F, dead, gstart[: ng + 1], greset[:ng], centre, scale
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def _fit_one(t, ev, X, st, present, init, efron, max_iter, tol, coef, cov, out_ll, out_int):
     """Fit one data set. Writes coef (p,), cov (p, p), out_ll = (loglik, loglik_null,
     score_chi2) and out_int = (n_iter, status code, status argument, n, n_events)."""
@@ -342,7 +344,7 @@ def _fit_one(t, ev, X, st, present, init, efron, max_iter, tol, coef, cov, out_l
             code = _MONOTONE if it > 0 else _SINGULAR
             break
         _chol_solve(Lc, U, step)
-        if 0.5 * np.dot(U, step) <= tol * abs(L):
+        if 0.5 * np.dot(U, step) <= tol * max(abs(L), 1.0):
             if np.abs(step).max() <= math.sqrt(tol):
                 code = _OK
             else:
@@ -404,7 +406,7 @@ def _fit_one(t, ev, X, st, present, init, efron, max_iter, tol, coef, cov, out_l
                 cov[j, k] = col[j] / (scale[j] * scale[k])
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def _fit_chunk_kernel(
     t,
     ev,
@@ -618,8 +620,8 @@ def fit_cox_batch(
     init
         Starting coefficients, (p,) or (R, p); zeros by default.
     max_iter, tol
-        Newton iterations at most, and the relative change of the log-likelihood that stops
-        them (then the next step must be at most sqrt(tol) in standardised units).
+        Likelihood evaluations before convergence at most, and the relative change of the
+        log-likelihood that stops them (see the module docstring).
     chunk_size
         Replicates per chunk (default: a few tens of MB of inputs per chunk).
     executor
