@@ -55,7 +55,8 @@ __all__ = ["Reconstruction", "assign_biomarker", "count_conflicts", "rebuild_coh
 # Fraction of the rounding half-width a statistic must stay inside, so that fits that differ
 # in the last digits (another engine, another platform) round the same way.
 MARGIN = 0.9
-CANDIDATES = 128  # moves scored per search step (one engine batch per model)
+CANDIDATES = 128
+ATTEMPT_SECONDS = 10.0  # search time per start cohort before a restart  # moves scored per search step (one engine batch per model)
 _Z = {0.95: stats.norm.ppf(0.975)}
 COHORT_COLUMNS = [
     "id",
@@ -243,7 +244,9 @@ def _score(targets: list[Target], values: np.ndarray) -> tuple[np.ndarray, np.nd
     d = (values - centre) / half
     d = np.where(np.isfinite(d), d, 1e3)
     excess = np.maximum(np.abs(d) - MARGIN, 0.0)
-    return (100.0 * excess**2 + 0.01 * d**2).sum(axis=1), (np.abs(d) <= MARGIN).all(axis=1)
+    return (100.0 * (excess + excess**2) + 0.01 * d**2).sum(axis=1), (np.abs(d) <= MARGIN).all(
+        axis=1
+    )
 
 
 # ------------------------------------------------------------------------------- result
@@ -445,8 +448,128 @@ def _free_day(day: int, used: set[int], landmark: int) -> int:
     raise ReconstructionError(f"more deaths than days before the landmark ({landmark})")
 
 
+def _window(targets: list[Target]) -> tuple[float, float] | None:
+    """Centre of the (log HR, SE) region where every target of one figure holds with the
+    margin (None: the figure has no CI or p, or no point meets them all)."""
+    hr = next((t for t in targets if t.statistic == "hr"), None)
+    if hr is None or len(targets) == 1:
+        return None
+    b = np.linspace(math.log(hr.lower), math.log(hr.upper), 201)[:, None]
+    lo = next((t for t in targets if t.statistic == "hr_ci_lower"), None)
+    hi = next((t for t in targets if t.statistic == "hr_ci_upper"), None)
+    p = next((t for t in targets if t.statistic == "hr_p"), None)
+    z = float(_Z[0.95])
+    if lo is not None and hi is not None:
+        se_c = (math.log(hi.value) - math.log(lo.value)) / (2 * z)
+    else:
+        se_c = abs(math.log(hr.value)) / float(stats.norm.isf(p.value / 2))
+    se = np.linspace(0.7 * se_c, 1.3 * se_c, 601)[None, :]
+    stat = {
+        "hr": np.exp(b + 0 * se),
+        "hr_ci_lower": np.exp(b - z * se),
+        "hr_ci_upper": np.exp(b + z * se),
+        "hr_p": 2 * stats.norm.sf(np.abs(b / se)),
+    }
+    ok = np.ones((b.size, se.size), bool)
+    for t in targets:
+        ok &= np.abs(stat[t.statistic] - t.value) <= MARGIN * t.half_width
+    if not ok.any():
+        return None
+    bb, ss = np.broadcast_to(b, ok.shape)[ok], np.broadcast_to(se, ok.shape)[ok]
+    return float(bb.mean()), float(ss.mean())
+
+
+def _subgroup_windows(design: _Design) -> tuple[dict[int, tuple[float, float]], list[str]]:
+    """(log HR, SE) windows of the subgroup figures that are one biomarker group each, and the
+    ids of figures whose HR, CI and p cannot hold together at any (log HR, SE)."""
+    windows: dict[int, tuple[float, float]] = {}
+    inconsistent: list[str] = []
+    by_figure: dict[str, list[Target]] = {}
+    for t in design.targets:
+        by_figure.setdefault(t.figure, []).append(t)
+    for figure, ts in by_figure.items():
+        if len(ts) < 2:
+            continue
+        w = _window(ts)
+        if w is None:
+            inconsistent += [t.id for t in ts]
+            continue
+        pop = ts[0].population
+        if ts[0].model != "treatment":
+            continue
+        for g, grp in enumerate(design.groups):
+            if not grp.missing and (grp.lower, grp.upper) == (pop.get("lower"), pop.get("upper")):
+                windows[g] = w
+    return windows, inconsistent
+
+
+def _pilot_cells(
+    setup: _Setup,
+    size: np.ndarray,
+    dead: np.ndarray,
+    windows: Mapping[int, tuple[float, float]],
+    rng: np.random.Generator,
+    reps: int = 48,
+    reach: int = 6,
+) -> np.ndarray:
+    """Deaths per arm in each group whose subgroup fit can reach the reported CI and p.
+
+    The SE of a subgroup log HR is set mostly by its deaths per arm, its estimate by the order
+    of deaths. For each pair (deaths treatment, deaths control) near the model's expectation,
+    ``reps`` random orders drawn with the target HR give SE as a linear function of the log HR;
+    the pair whose predicted SE at the target is closest to the window's centre is taken, the
+    other groups sharing the remaining deaths by the model's risks.
+    """
+    dead = dead.copy()
+    total = dead.sum(axis=1)
+    for g, (b_star, se_star) in windows.items():
+        best, best_cost = None, math.inf
+        pairs = [
+            (dt, dc)
+            for dt in range(max(1, dead[0, g] - reach), dead[0, g] + reach + 1)
+            for dc in range(max(1, dead[1, g] - reach), dead[1, g] + reach + 1)
+            if dt <= size[0, g] and dc <= size[1, g] and dt <= total[0] and dc <= total[1]
+        ]
+        n = size[0, g] + size[1, g]
+        trt = np.r_[np.ones(size[0, g]), np.zeros(size[1, g])]
+        for dt, dc in pairs:
+            death = np.r_[np.arange(size[0, g]) < dt, np.arange(size[1, g]) < dc]
+            t = rng.exponential(1.0, (reps, n)) / np.where(trt == 1, math.exp(b_star), 1.0)
+            t = np.where(death, t, 1e9)
+            res = fit_cox_batch(
+                t,
+                np.broadcast_to(death, t.shape),
+                np.broadcast_to(trt[None, :, None], (reps, n, 1)),
+            )
+            b, se = res.coef[res.ok, 0], res.se[res.ok, 0]
+            if b.size < 3 or not (b.min() <= b_star <= b.max()):
+                continue
+            slope, icpt = np.polyfit(b, se, 1)
+            cost = ((icpt + slope * b_star - se_star) / (0.01 * se_star)) ** 2 + 0.01 * (
+                (dt - dead[0, g]) ** 2 + (dc - dead[1, g]) ** 2
+            )
+            if cost < best_cost:
+                best, best_cost = (dt, dc), cost
+        if best is None:
+            continue
+        dead[:, g] = best
+        for a in (0, 1):
+            others = [k for k in range(dead.shape[1]) if k != g and k not in windows]
+            if others:
+                left = (
+                    total[a] - dead[a, [k for k in range(dead.shape[1]) if k not in others]].sum()
+                )
+                dead[a, others] = _largest_remainder(
+                    np.maximum(dead[a, others], 0.01), int(left), size[a, others]
+                )
+    return dead
+
+
 def _start(
-    setup: _Setup, deaths: tuple[int, int], rng: np.random.Generator
+    setup: _Setup,
+    deaths: tuple[int, int],
+    rng: np.random.Generator,
+    windows: Mapping[int, tuple[float, float]] | None = None,
 ) -> dict[str, np.ndarray]:
     n_arm = np.array([setup.n_trt, setup.n_ctl])
     n = int(n_arm.sum())
@@ -470,6 +593,8 @@ def _start(
                 )
             )
         dead[a] = _largest_remainder(size[a] * np.array(risk), deaths[a], size[a])
+    if windows:
+        dead = _pilot_cells(setup, size, dead, windows, rng)
     group = np.empty(n, int)
     death = np.zeros(n, np.int8)
     pnfh = np.empty(n)
@@ -543,12 +668,24 @@ def _covariates(
 #   redraw_pnfh      a patient gets a new pNFH within the group
 #   swap_<column>    two patients exchange a covariate of the adjusted model
 _STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("subgroups", ("swap_time_group", "swap_time_group", "redraw_time", "move_death", "swap_pnfh")),
-    ("overall", ("shift_in_group",)),
+    ("subgroups", ("swap_time_group", "adjacent_in_group", "adjacent_in_group", "redraw_time")),
+    (
+        "treatment",
+        (
+            "adjacent_in_group",
+            "shift_in_group",
+            "shift_in_group",
+            "swap_time_group",
+            "redraw_time",
+            "move_death",
+            "swap_pnfh",
+        ),
+    ),
     ("model", ("swap_pnfh_group", "swap_pnfh_group", "redraw_pnfh", "move_death_group")),
 )
 _ALL_MOVES = (
     "swap_time",
+    "adjacent_in_group",
     "redraw_time",
     "shift_in_group",
     "move_death",
@@ -604,6 +741,13 @@ def _propose(
                 day = _free(rng, used, max(1, day - 30), min(landmark - 1, day + 30))
             if day is not None:
                 cand["time"][r, i] = day
+        elif kind == "adjacent_in_group":  # next death of the same group: a small step
+            i = _pick(rng, deaths)
+            pool = dead_by_group[group[i]]
+            later = pool[time[pool] > time[i]]
+            if later.size:
+                j = later[np.argmin(time[later])]
+                cand["time"][r, [i, j]] = time[[j, i]]
         elif kind == "shift_in_group":
             i = _pick(rng, deaths)
             t_g = time[dead_by_group[group[i]]]
@@ -704,6 +848,7 @@ def _staged_search(
     with every move for whatever time is left if a stage could not finish."""
     deadline = _time.perf_counter() + max_seconds
     kinds = {
+        "treatment": lambda t: t.model == "treatment",
         "subgroups": lambda t: (
             t.model == "treatment"
             and (t.population.get("lower") is not None or t.population.get("upper") is not None)
@@ -724,10 +869,56 @@ def _staged_search(
         steps += k
         if not done:
             break
-    state, k, _ = _search(
+    state, k, done = _search(
         design, setup, state, design.targets, fallback, rng, deadline, progress, "all"
     )
-    return state, steps + k
+    return state, steps + k, done
+
+
+def _restarts(
+    design: _Design,
+    setup: _Setup,
+    start: Any,
+    seed: int,
+    max_seconds: float,
+    progress: bool,
+    **kw: Any,
+) -> tuple[dict, int, int]:
+    """Staged searches from fresh start cohorts until one meets every target.
+
+    Attempt k uses the random stream (seed, k) for its start cohort and its moves, and at most
+    ATTEMPT_SECONDS (a stalled greedy search is cheaper to restart than to shake loose). The
+    best attempt (lowest objective) is kept if none succeeds by ``max_seconds``.
+    """
+    deadline = _time.perf_counter() + max_seconds
+    best, best_score, steps, attempt = None, math.inf, 0, 0
+    while True:
+        rng = np.random.default_rng([seed, attempt])
+        state = start(rng)
+        budget = min(ATTEMPT_SECONDS, deadline - _time.perf_counter())
+        state, k, done = _staged_search(design, setup, state, rng, max(budget, 0.0), progress, **kw)
+        steps += k
+        attempt += 1
+        if done:
+            return state, steps, attempt
+        one = {key: v[None, :] for key, v in state.items()}
+        score = float(
+            _score(
+                design.targets,
+                _fit_stats(
+                    design,
+                    one["trt"],
+                    one["time"],
+                    one["death"],
+                    one["pnfh"],
+                    {c: one[c] for c in design.adjust},
+                ),
+            )[0][0]
+        )
+        if score < best_score:
+            best, best_score = state, score
+        if _time.perf_counter() >= deadline:
+            return best, steps, attempt
 
 
 def _prepare(
@@ -883,12 +1074,18 @@ def rebuild_cohort(
     conflicts, deaths = count_conflicts(summary, targets)
     rng = np.random.default_rng(seed)
     cov = _covariates((setup.n_trt, setup.n_ctl), targets, values, rng)
-    state = _start(setup, deaths, rng)
-    for c in design.adjust:
-        state[c] = cov[c].astype(float)
+    windows, inconsistent = _subgroup_windows(design)
+    conflicts += inconsistent
     conflicts += _hr_bound_conflicts(design, setup, deaths, targets)
+
+    def start(rng_k: np.random.Generator) -> dict[str, np.ndarray]:
+        state = _start(setup, deaths, rng_k, windows)
+        for c in design.adjust:
+            state[c] = cov[c].astype(float)
+        return state
+
     clock = _time.perf_counter()
-    state, steps = _staged_search(design, setup, state, rng, max_seconds, progress)
+    state, steps, attempts = _restarts(design, setup, start, seed, max_seconds, progress)
     return _finish(
         state,
         setup,
@@ -975,31 +1172,31 @@ def assign_biomarker(
     setup.n_trt, setup.n_ctl = n_trt, len(arms) - n_trt
     if setup.group_count.sum() != len(arms):
         setup.group_count = _largest_remainder(setup.group_count.astype(float), len(arms))
-    rng = np.random.default_rng(seed)
     event = ipd["event"].to_numpy(int)[order]
     deaths = (int(event[:n_trt].sum()), int(event[n_trt:].sum()))
-    state = _start(setup, deaths, rng)
-    # outcomes as given; the start cohort only supplies pNFH (re-placed by outcome below)
-    trt = state["trt"]
-    state["time"] = ipd["time"].to_numpy(float)[order]
-    pos = {}
-    for a in (1, 0):
-        for d in (1, 0):
-            pos[(a, d)] = np.flatnonzero((trt == a) & (state["death"] == d))
-    new_pnfh, new_group = np.empty_like(state["pnfh"]), np.empty_like(state["group"])
-    for a in (1, 0):
-        for d in (1, 0):
-            dest = np.flatnonzero((trt == a) & (event == d))
-            src = pos[(a, d)]
-            new_pnfh[dest], new_group[dest] = state["pnfh"][src], state["group"][src]
-    state.update(death=event.astype(np.int8), pnfh=new_pnfh, group=new_group)
-    cov = _covariates((setup.n_trt, setup.n_ctl), targets, values, rng)
-    for c in design.adjust:
-        state[c] = cov[c].astype(float)
+    cov = _covariates((setup.n_trt, setup.n_ctl), targets, values, np.random.default_rng(seed))
+    times = ipd["time"].to_numpy(float)[order]
+
+    def start(rng_k: np.random.Generator) -> dict[str, np.ndarray]:
+        state = _start(setup, deaths, rng_k)
+        # outcomes as given: the start cohort only supplies pNFH, moved onto the patients
+        # with the same arm and outcome
+        trt = state["trt"]
+        new_pnfh, new_group = np.empty_like(state["pnfh"]), np.empty_like(state["group"])
+        for a in (1, 0):
+            for d in (1, 0):
+                dest = np.flatnonzero((trt == a) & (event == d))
+                src = np.flatnonzero((trt == a) & (state["death"] == d))
+                new_pnfh[dest], new_group[dest] = state["pnfh"][src], state["group"][src]
+        state.update(time=times.copy(), death=event.astype(np.int8), pnfh=new_pnfh, group=new_group)
+        for c in design.adjust:
+            state[c] = cov[c].astype(float)
+        return state
+
     clock = _time.perf_counter()
     stages = (("subgroups", ("swap_pnfh",)), ("model", ("swap_pnfh_group", "redraw_pnfh")))
-    state, steps = _staged_search(
-        design, setup, state, rng, max_seconds, progress, stages=stages, fallback=_BIOMARKER_MOVES
+    state, steps, _ = _restarts(
+        design, setup, start, seed, max_seconds, progress, stages=stages, fallback=_BIOMARKER_MOVES
     )
     return _finish(
         state,
