@@ -32,7 +32,8 @@ def main() -> None:
     args = parser.parse_args()
 
     model = D.mirocals_reference_model()
-    events = int(0.35 * args.n)  # ~41% die within 640 days: 35% is reached in all but ~0.1% of trials
+    # ~41% die within 640 days: 35% of n is reached in all but ~0.1% of trials.
+    events = int(0.35 * args.n)
     design = D.TrialDesign(
         n=args.n,
         accrual_rate=1.0,

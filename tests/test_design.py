@@ -231,7 +231,7 @@ def test_power_has_monte_carlo_se(model: DataGeneratingModel) -> None:
 
 
 def test_schoenfeld_events_formula() -> None:
-    # 4 (1.959964 + 0.841621)^2 / log(0.7)^2 computed by hand = 247.34
+    # 4 (1.959964 + 0.841621)^2 / log(0.7)^2 = 4 * 7.8489 / 0.12722 = 246.8 by hand
     assert D.schoenfeld_events(0.7) == pytest.approx(4 * 2.801585**2 / math.log(0.7) ** 2, rel=1e-6)
     assert D.schoenfeld_power(D.schoenfeld_events(0.7, power=0.9), 0.7) == pytest.approx(0.9)
     # 2:1 allocation needs 9/8 of the 1:1 events.

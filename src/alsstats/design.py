@@ -778,7 +778,7 @@ def schoenfeld_events(
     Examples
     --------
     >>> round(schoenfeld_events(0.7), 1)
-    247.3
+    246.8
     """
     if not (hazard_ratio > 0 and hazard_ratio != 1):
         raise InputError("schoenfeld_events", "hazard_ratio", "must be positive and not 1")

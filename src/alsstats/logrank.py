@@ -91,7 +91,7 @@ def logrank_batch(
     --------
     >>> res = logrank_batch([1, 2, 3, 4], [1, 1, 1, 1], [1, 0, 1, 0])
     >>> float(res.observed[0]), round(float(res.expected[0]), 4)
-    (2.0, 1.5833)
+    (2.0, 1.3333)
     """
     t = _as_2d("time", time, None).astype(float)
     shape = t.shape
