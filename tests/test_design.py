@@ -311,3 +311,18 @@ def test_rescale_baseline_by_simulation(model: DataGeneratingModel) -> None:
     assert abs(1 - tr["event"].mean() - 0.70) < 4 * math.sqrt(0.7 * 0.3 / 100_000)
     with pytest.raises(InputError, match="alive"):
         D.rescale_baseline(model, 1.2)
+
+
+def test_progress_bar_and_bad_arguments(
+    model: DataGeneratingModel, capsys: pytest.CaptureFixture[str]
+) -> None:
+    D.simulate_trials(model, D.TrialDesign(n=40), 4, seed=1, tests=("logrank",), progress=True)
+    assert "trials" in capsys.readouterr().err  # the tqdm bar
+    with pytest.raises(InputError, match="tests"):
+        D.simulate_trials(model, D.TrialDesign(n=40), 4, tests=("wilcoxon",))
+    with pytest.raises(InputError, match="n_replicates"):
+        D.simulate_trials(model, D.TrialDesign(n=40), 0)
+    with pytest.raises(InputError, match="model"):
+        D.simulate_trials("mirocals", D.TrialDesign(n=40), 4)  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="target"):
+        D.sample_size(model, D.TrialDesign(n=40), 1.5)
