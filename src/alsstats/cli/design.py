@@ -108,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
             args.sizes,
             args.replicates,
             seed=args.seed,
+            tests="primary",
             executor=pool,
             progress=args.progress,
         )
