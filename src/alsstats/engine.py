@@ -220,28 +220,15 @@ def _all_finite(L, U, info):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def _prepare(t, ev, X, st, present):
-    """Rows present, sorted by stratum then time descending; standardised covariates.
+def _prepare(t, ev, X, st, order, m):
+    """The m rows present, given in ``order`` (stratum, then time descending), standardised.
 
     Returns Z, F (each row's 1, z and lower triangle of z z'), dead, the tie-group starts, the
     stratum-start flags, and the centre and scale of each column.
     """
-    n, p = X.shape
-    m = 0
-    for i in range(n):
-        m += present[i]
-    rows = np.empty(m, np.int64)
-    m = 0
-    for i in range(n):
-        if present[i]:
-            rows[m] = i
-            m += 1
-    order = rows[np.argsort(-t[rows], kind="mergesort")]
-    one_stratum = True
-    for i in range(1, m):
-        one_stratum = one_stratum and st[order[i]] == st[order[0]]
-    if not one_stratum:
-        order = order[np.argsort(st[order], kind="mergesort")]
+    p = X.shape[1]
+    order = order[:m]
+    rows = order
     centre = np.zeros(p)
     scale = np.ones(p)
     for j in range(p):
@@ -282,11 +269,11 @@ def _prepare(t, ev, X, st, present):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def _fit_one(t, ev, X, st, present, init, efron, max_iter, tol, coef, cov, out_ll, out_int):
+def _fit_one(t, ev, X, st, order, m, init, efron, max_iter, tol, coef, cov, out_ll, out_int):
     """Fit one data set. Writes coef (p,), cov (p, p), out_ll = (loglik, loglik_null,
     score_chi2) and out_int = (n_iter, status code, status argument, n, n_events)."""
     p = X.shape[1]
-    Z, F, dead, gstart, greset, _, scale = _prepare(t, ev, X, st, present)
+    Z, F, dead, gstart, greset, _, scale = _prepare(t, ev, X, st, order, m)
     m = Z.shape[0]
     nev = 0
     for i in range(m):
@@ -408,19 +395,7 @@ def _fit_one(t, ev, X, st, present, init, efron, max_iter, tol, coef, cov, out_l
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def _fit_chunk_kernel(
-    t,
-    ev,
-    X,
-    st,
-    present,
-    init,
-    efron,
-    max_iter,
-    tol,
-    coef,
-    cov,
-    out_ll,
-    out_int,
+    t, ev, X, st, order, m, init, efron, max_iter, tol, coef, cov, out_ll, out_int
 ):
     for r in range(t.shape[0]):
         _fit_one(
@@ -428,7 +403,8 @@ def _fit_chunk_kernel(
             ev[r],
             X[r],
             st[r],
-            present[r],
+            order[r],
+            m[r],
             init[r],
             efron,
             max_iter,
@@ -557,12 +533,28 @@ def _take(a: np.ndarray, start: int, stop: int, batched_ndim: int, dtype) -> np.
     return np.ascontiguousarray(part, dtype=dtype)
 
 
+def _risk_set_order(t: np.ndarray, st: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """Per replicate, the rows present sorted by stratum then time descending, absent rows last.
+
+    numpy's quicksort is several times faster than a stable sort here; the order of rows tied
+    on (stratum, time) does not change the likelihood (only the last bits of its sums).
+    """
+    order = np.argsort(np.where(present, -t, np.inf), axis=1)
+    if np.any(st != st[:, :1]):  # several strata: stable sort of the stratum labels on top
+        key = np.where(present, st, st.max() + 1)
+        by_stratum = np.argsort(np.take_along_axis(key, order, axis=1), axis=1, kind="stable")
+        order = np.take_along_axis(order, by_stratum, axis=1)
+    return order
+
+
 def _fit_chunk(args: tuple) -> tuple[np.ndarray, ...]:
     """Fit one chunk of replicates (module level so that process pools can pickle it)."""
     t, ev, X, st, present, init, efron, max_iter, tol = args
     R, _, p = X.shape
+    order = _risk_set_order(t, st, present)
+    m = present.sum(axis=1, dtype=np.int64)
     out = (np.empty((R, p)), np.empty((R, p, p)), np.empty((R, 3)), np.zeros((R, 5), np.int64))
-    _fit_chunk_kernel(t, ev, X, st, present, init, efron, max_iter, tol, *out)
+    _fit_chunk_kernel(t, ev, X, st, order, m, init, efron, max_iter, tol, *out)
     return out
 
 
