@@ -55,8 +55,10 @@ __all__ = ["Reconstruction", "assign_biomarker", "count_conflicts", "rebuild_coh
 # Fraction of the rounding half-width a statistic must stay inside, so that fits that differ
 # in the last digits (another engine, another platform) round the same way.
 MARGIN = 0.9
-CANDIDATES = 128
-ATTEMPT_SECONDS = 10.0  # search time per start cohort before a restart  # moves scored per search step (one engine batch per model)
+CANDIDATES = 128  # moves scored per search step (one engine batch per model)
+# Search steps per start cohort before a restart (a count, not seconds: the result must not
+# depend on the machine's speed). max_seconds is only a safety cap.
+ATTEMPT_STEPS = 300
 _Z = {0.95: stats.norm.ppf(0.975)}
 COHORT_COLUMNS = [
     "id",
@@ -301,6 +303,47 @@ class Reconstruction:
     def _repr_html_(self) -> str:
         return self.match_table().to_html(index=False)
 
+    def to_csv(self) -> str:
+        """The cohort as CSV text with fixed formatting (pNFH to 0.1 pg/mL, days and ages as
+        integers, "\\n" line ends), so the same rebuild gives the same bytes."""
+        return self.cohort.to_csv(index=False, float_format="%.1f", lineterminator="\n")
+
+    def provenance(self) -> dict[str, Any]:
+        """How the cohort was made: summary hash, seed, version, assumptions, engine settings
+        and the match table (values to 10 significant digits)."""
+        from ._version import __version__
+
+        table = self.match_table()
+        table["reconstructed"] = [float(f"{v:.10g}") for v in table["reconstructed"]]
+        return {
+            "summary_sha256": self.summary_sha256,
+            "seed": self.seed,
+            "alsstats_version": __version__,
+            "assumptions": _jsonable(self.assumptions),
+            "engine": {
+                "cox": "alsstats.engine.fit_cox_batch",
+                "ties": self.design.ties if self.design else None,
+                "p_value_test": self.assumptions.get("p_value_test"),
+                "candidates_per_step": CANDIDATES,
+                "steps_per_attempt": ATTEMPT_STEPS,
+                "margin": MARGIN,
+            },
+            "steps": self.steps,
+            "feasible": self.feasible,
+            "conflicts": list(self.conflicts),
+            "match_table": table.to_dict(orient="records"),
+        }
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
 
 def reconstructed_values(
     cohort: pd.DataFrame, targets: list[Target], design: _Design
@@ -487,7 +530,7 @@ def _subgroup_windows(design: _Design) -> tuple[dict[int, tuple[float, float]], 
     by_figure: dict[str, list[Target]] = {}
     for t in design.targets:
         by_figure.setdefault(t.figure, []).append(t)
-    for figure, ts in by_figure.items():
+    for ts in by_figure.values():
         if len(ts) < 2:
             continue
         w = _window(ts)
@@ -565,15 +608,14 @@ def _pilot_cells(
     return dead
 
 
-def _start(
+def _cells(
     setup: _Setup,
     deaths: tuple[int, int],
     rng: np.random.Generator,
     windows: Mapping[int, tuple[float, float]] | None = None,
-) -> dict[str, np.ndarray]:
-    n_arm = np.array([setup.n_trt, setup.n_ctl])
-    n = int(n_arm.sum())
-    trt = np.r_[np.ones(setup.n_trt), np.zeros(setup.n_ctl)]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Patients and deaths per arm (rows: treatment, control) and biomarker group."""
+    n = setup.n_trt + setup.n_ctl
     size = np.zeros((2, len(setup.groups)), int)
     size[0] = _largest_remainder(
         setup.group_count * setup.n_trt / n, setup.n_trt, setup.group_count
@@ -595,6 +637,16 @@ def _start(
         dead[a] = _largest_remainder(size[a] * np.array(risk), deaths[a], size[a])
     if windows:
         dead = _pilot_cells(setup, size, dead, windows, rng)
+    return size, dead
+
+
+def _start(
+    setup: _Setup, cells: tuple[np.ndarray, np.ndarray], rng: np.random.Generator
+) -> dict[str, np.ndarray]:
+    """A start cohort drawn from the calibrated model with the given cells."""
+    size, dead = cells
+    n = int(size.sum())
+    trt = np.r_[np.ones(setup.n_trt), np.zeros(setup.n_ctl)]
     group = np.empty(n, int)
     death = np.zeros(n, np.int8)
     pnfh = np.empty(n)
@@ -781,6 +833,20 @@ def _propose(
     return cand
 
 
+@dataclass
+class _Budget:
+    """Search steps left in an attempt, and the wall-clock safety cap of the whole rebuild."""
+
+    steps: int
+    deadline: float
+
+    def take(self) -> bool:
+        if self.steps <= 0 or _time.perf_counter() >= self.deadline:
+            return False
+        self.steps -= 1
+        return True
+
+
 def _search(
     design: _Design,
     setup: _Setup,
@@ -788,7 +854,7 @@ def _search(
     targets: list[Target],
     moves: tuple[str, ...],
     rng: np.random.Generator,
-    deadline: float,
+    budget: _Budget,
     progress: bool,
     label: str = "",
 ) -> tuple[dict, int, bool]:
@@ -796,7 +862,7 @@ def _search(
 
     The best of a batch of moves is taken when it lowers the objective; after 20 batches
     without progress the best move that changes anything is taken anyway (to leave a
-    plateau). Stops when every target holds with the margin, or at ``deadline``.
+    plateau). Stops when every target holds with the margin, or when the budget is spent.
     """
 
     def evaluate(s: dict[str, np.ndarray]) -> np.ndarray:
@@ -815,7 +881,7 @@ def _search(
     score, ok = _score(targets, evaluate({k: v[None, :] for k, v in state.items()}))
     current, done = float(score[0]), bool(ok[0])
     steps, stuck = 0, 0
-    while not done and _time.perf_counter() < deadline:
+    while not done and budget.take():
         steps += 1
         cand = _propose(state, setup, moves, design.adjust, rng, CANDIDATES)
         sc, good = _score(targets, evaluate(cand))
@@ -838,15 +904,14 @@ def _staged_search(
     setup: _Setup,
     state: dict[str, np.ndarray],
     rng: np.random.Generator,
-    max_seconds: float,
+    budget: _Budget,
     progress: bool,
     stages: tuple[tuple[str, tuple[str, ...]], ...] = _STAGES,
     fallback: tuple[str, ...] = _ALL_MOVES,
 ) -> tuple[dict, int]:
     """Subgroup fits first, then the overall HR by interleaving groups (subgroup fits fixed),
     then the interaction model by pNFH within groups (both fixed); a search over every target
-    with every move for whatever time is left if a stage could not finish."""
-    deadline = _time.perf_counter() + max_seconds
+    with every move for whatever budget is left if a stage could not finish."""
     kinds = {
         "treatment": lambda t: t.model == "treatment",
         "subgroups": lambda t: (
@@ -864,13 +929,13 @@ def _staged_search(
     for name, moves in stages:
         stage_targets = [t for t in design.targets if kinds[name](t)]
         state, k, done = _search(
-            design, setup, state, stage_targets, moves, rng, deadline, progress, name
+            design, setup, state, stage_targets, moves, rng, budget, progress, name
         )
         steps += k
         if not done:
             break
     state, k, done = _search(
-        design, setup, state, design.targets, fallback, rng, deadline, progress, "all"
+        design, setup, state, design.targets, fallback, rng, budget, progress, "all"
     )
     return state, steps + k, done
 
@@ -887,7 +952,7 @@ def _restarts(
     """Staged searches from fresh start cohorts until one meets every target.
 
     Attempt k uses the random stream (seed, k) for its start cohort and its moves, and at most
-    ATTEMPT_SECONDS (a stalled greedy search is cheaper to restart than to shake loose). The
+    ATTEMPT_STEPS steps (a stalled greedy search is cheaper to restart than to shake loose). The
     best attempt (lowest objective) is kept if none succeeds by ``max_seconds``.
     """
     deadline = _time.perf_counter() + max_seconds
@@ -895,8 +960,8 @@ def _restarts(
     while True:
         rng = np.random.default_rng([seed, attempt])
         state = start(rng)
-        budget = min(ATTEMPT_SECONDS, deadline - _time.perf_counter())
-        state, k, done = _staged_search(design, setup, state, rng, max(budget, 0.0), progress, **kw)
+        budget = _Budget(ATTEMPT_STEPS, deadline)
+        state, k, done = _staged_search(design, setup, state, rng, budget, progress, **kw)
         steps += k
         attempt += 1
         if done:
@@ -1078,14 +1143,16 @@ def rebuild_cohort(
     conflicts += inconsistent
     conflicts += _hr_bound_conflicts(design, setup, deaths, targets)
 
+    cells = _cells(setup, deaths, np.random.default_rng([seed, 1 << 20]), windows)
+
     def start(rng_k: np.random.Generator) -> dict[str, np.ndarray]:
-        state = _start(setup, deaths, rng_k, windows)
+        state = _start(setup, cells, rng_k)
         for c in design.adjust:
             state[c] = cov[c].astype(float)
         return state
 
     clock = _time.perf_counter()
-    state, steps, attempts = _restarts(design, setup, start, seed, max_seconds, progress)
+    state, steps, _ = _restarts(design, setup, start, seed, max_seconds, progress)
     return _finish(
         state,
         setup,
@@ -1177,8 +1244,10 @@ def assign_biomarker(
     cov = _covariates((setup.n_trt, setup.n_ctl), targets, values, np.random.default_rng(seed))
     times = ipd["time"].to_numpy(float)[order]
 
+    cells = _cells(setup, deaths, np.random.default_rng([seed, 1 << 20]))
+
     def start(rng_k: np.random.Generator) -> dict[str, np.ndarray]:
-        state = _start(setup, deaths, rng_k)
+        state = _start(setup, cells, rng_k)
         # outcomes as given: the start cohort only supplies pNFH, moved onto the patients
         # with the same arm and outcome
         trt = state["trt"]
