@@ -8,315 +8,43 @@ where HR = 1 with a Fieller interval, interaction tests and cut-off subgroups, a
 treatment coefficient: :class:`~alsstats.errors.HazardRatioAtUnobservedValueWarning` is raised
 whenever exp(b_treatment) applies outside the observed modifier range or below the assay's limit
 of quantification.
+
+The evaluation grids (:mod:`~alsstats.grids`), the Johnson-Neyman region and Fieller set
+(:mod:`~alsstats.intervals`) and the cut-off subgroups (:mod:`~alsstats.subgroups`) live in their
+own modules; their names are re-exported here.
 """
 
 from __future__ import annotations
 
-import itertools
 import re
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import stats
 
 from .cox import CoxModel
 from .errors import HazardRatioAtUnobservedValueWarning, InputError, ModelError
+from .grids import EvenGrid, Grid, Quantiles, Values, resolve_grid, roots_on_grid
+from .intervals import FiellerInterval, JohnsonNeymanRegion, _quadratic_roots
+from .subgroups import SubgroupAnalysis, subgroup_analysis
 
+# The grids, intervals and subgroups are re-exported: they were defined here before the split.
 __all__ = [
     "EvenGrid",
     "FiellerInterval",
+    "Grid",
     "JohnsonNeymanRegion",
     "Quantiles",
     "SubgroupAnalysis",
     "TreatmentInteraction",
     "Values",
+    "resolve_grid",
+    "roots_on_grid",
+    "subgroup_analysis",
 ]
-
-
-# ---------------------------------------------------------------------- where to evaluate
-class Grid:
-    """Where to evaluate the HR curve, apart from what to compute there."""
-
-    def resolve(self, observed: np.ndarray) -> np.ndarray:  # pragma: no cover - interface
-        raise NotImplementedError
-
-
-@dataclass(frozen=True)
-class Values(Grid):
-    """Explicit modifier values (raw units)."""
-
-    values: Sequence[float]
-
-    def resolve(self, observed: np.ndarray) -> np.ndarray:
-        return np.asarray(self.values, dtype=float).ravel()
-
-
-@dataclass(frozen=True)
-class Quantiles(Grid):
-    """Quantiles of the observed modifier, e.g. ``Quantiles((0.25, 0.5, 0.75))``."""
-
-    probs: Sequence[float] = (0.1, 0.25, 0.5, 0.75, 0.9)
-
-    def resolve(self, observed: np.ndarray) -> np.ndarray:
-        probs = np.asarray(self.probs, dtype=float)
-        if np.any((probs < 0) | (probs > 1)):
-            raise InputError("Quantiles", "probs", "must lie in [0, 1]")
-        return np.quantile(observed, probs)
-
-
-@dataclass(frozen=True)
-class EvenGrid(Grid):
-    """``n`` evenly spaced values over the observed range (or over [lower, upper])."""
-
-    n: int = 101
-    lower: float | None = None
-    upper: float | None = None
-
-    def resolve(self, observed: np.ndarray) -> np.ndarray:
-        lo = float(observed.min()) if self.lower is None else self.lower
-        hi = float(observed.max()) if self.upper is None else self.upper
-        return np.linspace(lo, hi, int(self.n))
-
-
-def resolve_grid(values: Any, observed: np.ndarray) -> np.ndarray:
-    """Modifier values from a :class:`Grid` or any array-like of numbers."""
-    x = values.resolve(observed) if isinstance(values, Grid) else values
-    try:
-        x = np.atleast_1d(np.asarray(x, dtype=float)).ravel()
-    except (TypeError, ValueError):
-        raise InputError("values", "modifier values", f"not numbers: {values!r}") from None
-    if x.size == 0 or not np.all(np.isfinite(x)):
-        raise InputError("values", "modifier values", "need at least one finite value")
-    return x
-
-
-def roots_on_grid(f: Any, grid: np.ndarray) -> list[float]:
-    """Roots of a vectorised ``f`` located by sign changes on ``grid``, refined by brentq."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        y = np.asarray(f(grid), dtype=float)
-    roots: list[float] = [float(x) for x, v in zip(grid, y, strict=True) if v == 0.0]
-    scalar = lambda x: float(f(np.array([x]))[0])  # noqa: E731
-    for i in range(len(grid) - 1):
-        a, b = y[i], y[i + 1]
-        if np.isfinite(a) and np.isfinite(b) and a * b < 0:
-            roots.append(optimize.brentq(scalar, grid[i], grid[i + 1], xtol=1e-12, rtol=1e-14))
-    return sorted(roots)
-
-
-def _fmt(x: float) -> str:
-    return f"{x:.6g}"
-
-
-def _interval_text(lo: float, hi: float, name: str) -> str:
-    if np.isinf(lo) and np.isinf(hi):
-        return f"every {name}"
-    if np.isinf(lo):
-        return f"{name} < {_fmt(hi)}"
-    if np.isinf(hi):
-        return f"{name} > {_fmt(lo)}"
-    return f"{_fmt(lo)} < {name} < {_fmt(hi)}"
-
-
-def _pieces(bounds: Sequence[float], searched: tuple[float, float]) -> list[tuple[float, float]]:
-    edges = [searched[0], *[b for b in bounds if searched[0] < b < searched[1]], searched[1]]
-    return list(itertools.pairwise(edges))
-
-
-def _inside(lo: float, hi: float) -> float:
-    """A point inside (lo, hi), also for infinite ends."""
-    if np.isinf(lo) and np.isinf(hi):
-        return 0.0
-    if np.isinf(lo):
-        return hi - max(1.0, abs(hi))
-    if np.isinf(hi):
-        return lo + max(1.0, abs(lo))
-    return 0.5 * (lo + hi)
-
-
-def _intersect(intervals, rng) -> list[tuple[float, float]]:
-    out = [(max(lo, rng[0]), min(hi, rng[1])) for lo, hi in intervals]
-    return [(lo, hi) for lo, hi in out if lo < hi]
-
-
-@dataclass(frozen=True)
-class JohnsonNeymanRegion:
-    """Where the Wald CI of the treatment HR excludes 1.
-
-    ``bounds`` are the modifier values where a CI limit touches HR = 1; ``excludes_one`` the
-    open intervals between them where the CI excludes 1 (over ``searched``: the whole line for
-    a linear term, the observed range otherwise); ``within_observed`` their part inside the
-    observed modifier range.
-    """
-
-    bounds: tuple[float, ...]
-    excludes_one: tuple[tuple[float, float], ...]
-    observed_range: tuple[float, float]
-    searched: tuple[float, float]
-    level: float
-    modifier: str
-    method: str
-
-    @classmethod
-    def from_roots(cls, bounds, f, *, searched, observed, level, modifier, method):
-        pieces = _pieces(sorted(bounds), searched)
-        keep = tuple((lo, hi) for lo, hi in pieces if f(np.array([_inside(lo, hi)]))[0] > 0)
-        merged: list[tuple[float, float]] = []
-        for lo, hi in keep:  # a touching root (double root) does not split the region
-            if merged and merged[-1][1] == lo:
-                merged[-1] = (merged[-1][0], hi)
-            else:
-                merged.append((lo, hi))
-        return cls(
-            tuple(float(b) for b in sorted(bounds)),
-            tuple(merged),
-            observed,
-            searched,
-            level,
-            modifier,
-            method,
-        )
-
-    @property
-    def within_observed(self) -> tuple[tuple[float, float], ...]:
-        return tuple(_intersect(self.excludes_one, self.observed_range))
-
-    @property
-    def outside_observed(self) -> tuple[tuple[float, float], ...]:
-        """Parts of the region beyond the observed modifier range (extrapolation)."""
-        lo, hi = self.observed_range
-        return tuple(
-            _intersect(self.excludes_one, (-np.inf, lo))
-            + _intersect(self.excludes_one, (hi, np.inf))
-        )
-
-    @property
-    def excludes_one_inside_bounds(self) -> bool | None:
-        """True if the CI excludes 1 between the two bounds, False if outside; None otherwise."""
-        if len(self.bounds) != 2:
-            return None
-        mid = 0.5 * (self.bounds[0] + self.bounds[1])
-        return any(lo < mid < hi for lo, hi in self.excludes_one)
-
-    def __str__(self) -> str:
-        pct, name = f"{100 * self.level:g}%", self.modifier
-        lo, hi = self.observed_range
-        if not self.excludes_one:
-            head = f"The {pct} CI of the treatment HR includes 1 for every {name}"
-        else:
-            head = f"The {pct} CI of the treatment HR excludes 1 for " + " or ".join(
-                _interval_text(a, b, name) for a, b in self.excludes_one
-            )
-        if self.searched != (-np.inf, np.inf):
-            head += f" (searched {_fmt(self.searched[0])} to {_fmt(self.searched[1])})"
-        inside = self.within_observed
-        tail = f"; within the observed range ({_fmt(lo)} to {_fmt(hi)}): " + (
-            ", ".join(f"{_fmt(a)} to {_fmt(b)}" for a, b in inside) if inside else "nowhere"
-        )
-        return head + tail + f" [{self.method}]"
-
-    def to_dict(self) -> dict[str, Any]:
-        enc = lambda v: None if np.isinf(v) else float(v)  # noqa: E731 - JSON has no infinity
-        return {
-            "level": self.level,
-            "bounds": list(self.bounds),
-            "method": self.method,
-            "excludes_one": [[enc(a), enc(b)] for a, b in self.excludes_one],
-            "excludes_one_within_observed": [[a, b] for a, b in self.within_observed],
-            "observed_range": list(self.observed_range),
-            "text": str(self),
-        }
-
-
-@dataclass(frozen=True)
-class FiellerInterval:
-    """Modifier value where HR = 1 and its Fieller confidence set.
-
-    The confidence set is every x whose Wald CI of the HR contains 1 (test inversion), the
-    complement of the Johnson-Neyman region. It may be a bounded interval, two unbounded rays
-    (the complement of an interval), or the whole line when the slope is not clearly non-zero.
-    """
-
-    estimate: float
-    intervals: tuple[tuple[float, float], ...]
-    level: float
-    modifier: str
-    searched: tuple[float, float] = (-np.inf, np.inf)
-
-    @classmethod
-    def from_region(cls, estimate: float, region: JohnsonNeymanRegion) -> FiellerInterval:
-        pieces = _pieces(region.bounds, region.searched)
-        keep = [
-            (a, b)
-            for a, b in pieces
-            if not any(lo <= _inside(a, b) <= hi for lo, hi in region.excludes_one)
-        ]
-        merged: list[tuple[float, float]] = []
-        for a, b in keep:
-            if merged and merged[-1][1] == a:
-                merged[-1] = (merged[-1][0], b)
-            else:
-                merged.append((a, b))
-        return cls(float(estimate), tuple(merged), region.level, region.modifier, region.searched)
-
-    @property
-    def kind(self) -> str:
-        if not self.intervals:
-            return "empty"
-        if len(self.intervals) == 1:
-            lo, hi = self.intervals[0]
-            if np.isinf(lo) and np.isinf(hi):
-                return "whole line"
-            return "unbounded" if np.isinf(lo) or np.isinf(hi) else "bounded"
-        if (
-            len(self.intervals) == 2
-            and np.isinf(self.intervals[0][0])
-            and np.isinf(self.intervals[1][1])
-        ):
-            return "complement of an interval"
-        return "union of intervals"
-
-    @property
-    def lower(self) -> float:
-        return self.intervals[0][0] if self.kind == "bounded" else float("nan")
-
-    @property
-    def upper(self) -> float:
-        return self.intervals[0][1] if self.kind == "bounded" else float("nan")
-
-    def __str__(self) -> str:
-        pct, name = f"{100 * self.level:g}%", self.modifier
-        head = f"HR = 1 at {name} = {_fmt(self.estimate)}; {pct} Fieller set: "
-        if self.kind == "bounded":
-            body = f"{_fmt(self.lower)} to {_fmt(self.upper)}"
-        elif self.kind == "whole line":
-            body = "every value (unbounded: the data do not locate the crossing)"
-        elif self.kind == "complement of an interval":
-            (_, a), (b, _) = self.intervals
-            body = (
-                f"{name} <= {_fmt(a)} or {name} >= {_fmt(b)} "
-                f"(unbounded; excludes {_fmt(a)} to {_fmt(b)})"
-            )
-        else:
-            body = " or ".join(
-                _interval_text(a, b, name).replace("<", "<=") for a, b in self.intervals
-            )
-        if self.searched != (-np.inf, np.inf):
-            body += f" (searched {_fmt(self.searched[0])} to {_fmt(self.searched[1])})"
-        return head + body
-
-    def to_dict(self) -> dict[str, Any]:
-        enc = lambda v: None if np.isinf(v) else float(v)  # noqa: E731
-        return {
-            "estimate": self.estimate,
-            "kind": self.kind,
-            "level": self.level,
-            "intervals": [[enc(a), enc(b)] for a, b in self.intervals],
-            "text": str(self),
-        }
 
 
 class TreatmentInteraction:
@@ -822,136 +550,3 @@ class TreatmentInteraction:
             n_failed=band.n_failed, method=band.method, level=band.level, seed=band.seed
         )
         return out
-
-
-def _quadratic_roots(a: float, b: float, c: float) -> np.ndarray:
-    """Real roots of a x^2 + b x + c, sorted (numerically stable form)."""
-    disc = b * b - 4 * a * c
-    if disc < 0 or (a == 0 and b == 0):
-        return np.array([])
-    if a == 0:
-        return np.array([-c / b])
-    s = -0.5 * (b + np.copysign(np.sqrt(disc), b))
-    roots = [s / a, c / s] if s != 0 else [0.0, 0.0]
-    return np.sort(np.array(roots, dtype=float))
-
-
-# ---------------------------------------------------------------------- cut-off subgroups
-@dataclass(frozen=True)
-class SubgroupAnalysis:
-    """Per-subgroup treatment HRs (``table``) and heterogeneity tests (``heterogeneity``)."""
-
-    table: pd.DataFrame
-    heterogeneity: pd.DataFrame
-    cutoffs: tuple[float, ...]
-    modifier: str
-    level: float
-
-    def __str__(self) -> str:
-        cols = ["n", "events_control", "events_treated", "hr", "lower", "upper", "p"]
-        return (
-            self.table[cols].to_string(float_format=lambda v: f"{v:.4g}")
-            + "\n"
-            + self.heterogeneity.to_string(float_format=lambda v: f"{v:.4g}")
-        )
-
-
-def subgroup_analysis(
-    df, duration_col, event_col, treatment, modifier, cutoffs, *, ties, strata, level, source
-) -> SubgroupAnalysis:
-    """Cox of treatment alone within each cut-off subgroup, plus heterogeneity tests."""
-    cuts = tuple(sorted(float(c) for c in cutoffs))
-    if not cuts:
-        raise InputError("subgroups", "cutoffs", "need at least one cut-off")
-    edges = [-np.inf, *cuts, np.inf]
-    x = df[modifier].to_numpy(float)
-    group = np.searchsorted(np.asarray(cuts), x, side="right")  # [c_k, c_k+1): left-closed
-    q = stats.norm.ppf(0.5 + level / 2)
-    rows = []
-    for g, (lo, hi) in enumerate(itertools.pairwise(edges)):
-        label = (
-            f"{modifier} < {hi:g}"
-            if np.isinf(lo)
-            else f"{modifier} >= {lo:g}"
-            if np.isinf(hi)
-            else f"{lo:g} <= {modifier} < {hi:g}"
-        )
-        sub = df[group == g]
-        arm = sub[treatment].to_numpy(float)
-        ev = sub[event_col].to_numpy(float)
-        row = {
-            "subgroup": label,
-            "from": lo,
-            "to": hi,
-            "n": len(sub),
-            "share": len(sub) / len(df),
-            "n_control": int(np.sum(arm == 0)),
-            "n_treated": int(np.sum(arm == 1)),
-            "events_control": int(ev[arm == 0].sum()),
-            "events_treated": int(ev[arm == 1].sum()),
-            "log_hr": np.nan,
-            "se": np.nan,
-            "note": "",
-        }
-        try:
-            m = CoxModel(treatment, ties=ties, strata=strata).fit(
-                sub, duration_col, event_col, source=f"{source} [{label}]"
-            )
-            row["log_hr"], row["se"] = float(m.params_.iloc[0]), float(m.standard_errors_.iloc[0])
-        except (ModelError, InputError) as exc:  # e.g. an empty subgroup or no events in an arm
-            row["note"] = f"no finite HR: {exc}"
-        rows.append(row)
-    table = pd.DataFrame(rows).set_index("subgroup")
-    table["hr"] = np.exp(table["log_hr"])
-    table["lower"] = np.exp(table["log_hr"] - q * table["se"])
-    table["upper"] = np.exp(table["log_hr"] + q * table["se"])
-    table["p"] = 2 * stats.norm.sf(np.abs(table["log_hr"] / table["se"]))
-    ok = table["se"].notna()
-    tests = []
-    k = int(ok.sum())
-    if k >= 2:
-        w = 1 / table.loc[ok, "se"] ** 2
-        pooled = float((w * table.loc[ok, "log_hr"]).sum() / w.sum())
-        cq = float((w * (table.loc[ok, "log_hr"] - pooled) ** 2).sum())
-        tests.append(
-            {
-                "test": "Cochran Q",
-                "statistic": cq,
-                "df": k - 1,
-                "p": float(stats.chi2.sf(cq, k - 1)),
-            }
-        )
-        keep = np.isin(group, np.flatnonzero(ok.to_numpy()))
-        data = df[keep].copy()
-        name = "subgroup_"
-        while name in data.columns:
-            name += "_"
-        data[name] = [f"g{g}" for g in group[keep]]
-        try:
-            full = CoxModel(f"{treatment} * C({name})", ties=ties, strata=strata).fit(
-                data, duration_col, event_col, source=source
-            )
-            reduced = CoxModel(f"{treatment} + C({name})", ties=ties, strata=strata).fit(
-                data, duration_col, event_col, source=source
-            )
-            lr = 2 * (full.log_likelihood_ - reduced.log_likelihood_)
-            tests.append(
-                {
-                    "test": f"LR {treatment} x subgroup",
-                    "statistic": lr,
-                    "df": k - 1,
-                    "p": float(stats.chi2.sf(lr, k - 1)),
-                }
-            )
-        except ModelError as exc:
-            tests.append(
-                {
-                    "test": f"LR {treatment} x subgroup",
-                    "statistic": np.nan,
-                    "df": k - 1,
-                    "p": np.nan,
-                    "note": str(exc),
-                }
-            )
-    het = pd.DataFrame(tests, columns=["test", "statistic", "df", "p"]).set_index("test")
-    return SubgroupAnalysis(table, het, cuts, modifier, level)
