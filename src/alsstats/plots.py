@@ -150,11 +150,12 @@ def _overlay_subgroups(ax: Any, sub: SubgroupAnalysis, observed: np.ndarray) -> 
         inside = observed[(observed >= row["from"]) & (observed < row["to"])]
         if not np.isfinite(row["hr"]) or inside.size == 0:
             continue
-        a, b = float(inside.min()), float(inside.max())
+        # The point sits at the subgroup's median (where its patients are), the bar spans them.
+        a, m, b = float(inside.min()), float(np.median(inside)), float(inside.max())
         ax.errorbar(
-            [(a + b) / 2],
+            [m],
             [row["hr"]],
-            xerr=[[(b - a) / 2], [(b - a) / 2]],
+            xerr=[[m - a], [b - m]],
             yerr=[[row["hr"] - row["lower"]], [row["upper"] - row["hr"]]],
             fmt="s",
             color=OKABE_ITO["orange"],
