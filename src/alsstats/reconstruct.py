@@ -746,7 +746,7 @@ _ALL_MOVES = (
     "swap_pnfh_group",
     "redraw_pnfh",
 )
-_BIOMARKER_MOVES = ("swap_pnfh", "swap_pnfh_group", "swap_pnfh_group", "redraw_pnfh")
+_BIOMARKER_MOVES = ("swap_pnfh_across", "swap_pnfh_group", "swap_pnfh_group", "redraw_pnfh")
 
 
 def _pick(rng: np.random.Generator, idx: np.ndarray) -> int:
@@ -818,9 +818,15 @@ def _propose(
                 j = _pick(rng, same)
                 cand["time"][r, j], cand["death"][r, j] = time[i], 1
                 cand["time"][r, i], cand["death"][r, i] = setup.landmark, 0
-        elif kind in ("swap_pnfh", "swap_pnfh_group"):
+        elif kind in ("swap_pnfh", "swap_pnfh_group", "swap_pnfh_across"):
             i = _pick(rng, measured)
-            j = _pick(rng, by_group[group[i]] if kind == "swap_pnfh_group" else measured)
+            if kind == "swap_pnfh_group":
+                pool = by_group[group[i]]
+            elif kind == "swap_pnfh_across":  # another group: subgroup membership changes
+                pool = measured[group[measured] != group[i]]
+            else:
+                pool = measured
+            j = _pick(rng, pool)
             for key in ("pnfh", "group"):
                 cand[key][r, [i, j]] = state[key][[j, i]]
         elif kind == "redraw_pnfh":
@@ -1244,7 +1250,8 @@ def assign_biomarker(
     cov = _covariates((setup.n_trt, setup.n_ctl), targets, values, np.random.default_rng(seed))
     times = ipd["time"].to_numpy(float)[order]
 
-    cells = _cells(setup, deaths, np.random.default_rng([seed, 1 << 20]))
+    windows, _ = _subgroup_windows(design)
+    cells = _cells(setup, deaths, np.random.default_rng([seed, 1 << 20]), windows)
 
     def start(rng_k: np.random.Generator) -> dict[str, np.ndarray]:
         state = _start(setup, cells, rng_k)
@@ -1263,7 +1270,7 @@ def assign_biomarker(
         return state
 
     clock = _time.perf_counter()
-    stages = (("subgroups", ("swap_pnfh",)), ("model", ("swap_pnfh_group", "redraw_pnfh")))
+    stages = (("subgroups", ("swap_pnfh_across",)), ("model", ("swap_pnfh_group", "redraw_pnfh")))
     state, steps, _ = _restarts(
         design, setup, start, seed, max_seconds, progress, stages=stages, fallback=_BIOMARKER_MOVES
     )
