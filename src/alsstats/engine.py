@@ -669,10 +669,13 @@ def fit_cox_batch(
                 float(tol),
             )
 
+    # Serially, chunks are cut lazily (memory); an executor gets a list, since some (Dask's)
+    # refuse to map over a generator and the pools submit every task up front anyway.
     mapper = map if executor is None else executor.map
+    tasks = chunks() if executor is None else list(chunks())
     parts = list(
         tqdm(
-            mapper(_fit_chunk, chunks()),
+            mapper(_fit_chunk, tasks),
             total=len(bounds),
             disable=not progress,
             desc="Cox fits",
