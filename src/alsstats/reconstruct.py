@@ -55,6 +55,10 @@ __all__ = ["Reconstruction", "assign_biomarker", "count_conflicts", "rebuild_coh
 # Fraction of the rounding half-width a statistic must stay inside, so that fits that differ
 # in the last digits (another engine, another platform) round the same way.
 MARGIN = 0.9
+# Figures whose estimate, CI and p leave no joint room at MARGIN get the largest margin in
+# _WIDER_MARGINS that does (filled by _subgroup_windows; keyed by target id).
+_WIDER_MARGINS = (0.95, 0.99, 0.999)
+_MARGINS: dict[str, float] = {}
 CANDIDATES = 128  # moves scored per search step (one engine batch per model)
 # Search steps per start cohort before a restart (a count, not seconds: the result must not
 # depend on the machine's speed). max_seconds is only a safety cap.
@@ -245,8 +249,9 @@ def _score(targets: list[Target], values: np.ndarray) -> tuple[np.ndarray, np.nd
     half = np.array([t.half_width for t in targets])
     d = (values - centre) / half
     d = np.where(np.isfinite(d), d, 1e3)
-    excess = np.maximum(np.abs(d) - MARGIN, 0.0)
-    return (100.0 * (excess + excess**2) + 0.01 * d**2).sum(axis=1), (np.abs(d) <= MARGIN).all(
+    margin = np.array([_MARGINS.get(t.id, MARGIN) for t in targets])
+    excess = np.maximum(np.abs(d) - margin, 0.0)
+    return (100.0 * (excess + excess**2) + 0.01 * d**2).sum(axis=1), (np.abs(d) <= margin).all(
         axis=1
     )
 
@@ -491,7 +496,7 @@ def _free_day(day: int, used: set[int], landmark: int) -> int:
     raise ReconstructionError(f"more deaths than days before the landmark ({landmark})")
 
 
-def _window(targets: list[Target]) -> tuple[float, float] | None:
+def _window(targets: list[Target], margin: float = MARGIN) -> tuple[float, float] | None:
     """Centre of the (log HR, SE) region where every target of one figure holds with the
     margin (None: the figure has no CI or p, or no point meets them all)."""
     hr = next((t for t in targets if t.statistic == "hr"), None)
@@ -515,7 +520,7 @@ def _window(targets: list[Target]) -> tuple[float, float] | None:
     }
     ok = np.ones((b.size, se.size), bool)
     for t in targets:
-        ok &= np.abs(stat[t.statistic] - t.value) <= MARGIN * t.half_width
+        ok &= np.abs(stat[t.statistic] - t.value) <= margin * t.half_width
     if not ok.any():
         return None
     bb, ss = np.broadcast_to(b, ok.shape)[ok], np.broadcast_to(se, ok.shape)[ok]
@@ -527,6 +532,7 @@ def _subgroup_windows(design: _Design) -> tuple[dict[int, tuple[float, float]], 
     ids of figures whose HR, CI and p cannot hold together at any (log HR, SE)."""
     windows: dict[int, tuple[float, float]] = {}
     inconsistent: list[str] = []
+    _MARGINS.clear()  # per rebuild (module state: one rebuild at a time per process)
     by_figure: dict[str, list[Target]] = {}
     for t in design.targets:
         by_figure.setdefault(t.figure, []).append(t)
@@ -534,6 +540,12 @@ def _subgroup_windows(design: _Design) -> tuple[dict[int, tuple[float, float]], 
         if len(ts) < 2:
             continue
         w = _window(ts)
+        for m in _WIDER_MARGINS:
+            if w is not None:
+                break
+            w = _window(ts, m)
+            if w is not None:
+                _MARGINS.update({t.id: m for t in ts})
         if w is None:
             inconsistent += [t.id for t in ts]
             continue

@@ -1,0 +1,178 @@
+"""Round trip: simulate a trial with a known HR curve, report it as a paper would, rebuild the
+cohort from the report alone, refit, and compare with the truth.
+
+For each round trip: a trial of 110 + 110 from a DataGeneratingModel (the MIROCALS calibration,
+or any model), its summary figures written in the reported-summary format (deaths and
+survivors per arm, share alive, overall HR, low/high pNFH subgroup HRs with the low group's CI
+and p, the interaction model's treatment HR at pNFH = 0 with CI and p, subgroup shares, median
+age, share of men) at the usual reported precision; then ``rebuild_cohort`` on that file and
+the interaction model refitted on the rebuilt cohort. Printed: share of feasible rebuilds, bias
+of log HR at several pNFH values against the truth and against the fit of the simulated
+trial itself, and coverage of the rebuilt cohort's 95% CI for the true log HR.
+
+Usage: python validation/round_trip.py [N] [--max-seconds S]   (N >= 100 for the report)
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import math
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import yaml
+from scipy import stats
+
+from alsstats import data_path
+from alsstats.calibrate import calibrate_model
+from alsstats.engine import fit_cox_batch
+from alsstats.reconstruct import rebuild_cohort
+from alsstats.sensitivity import interaction_fit
+from alsstats.summaries import load_reported_summary
+
+VALUES = np.array([750.0, 2000.0, 3700.0, 6000.0])
+Z = stats.norm.ppf(0.975)
+
+
+def _fit(time_, event, X):
+    res = fit_cox_batch(time_, event, X[None] if X.ndim == 2 else X[None, :, None])
+    return res.coef[0], res.cov[0]
+
+
+def simulate_report(model, rng: np.random.Generator, template: dict) -> tuple[dict, dict]:
+    """One simulated trial and its report (a summary document) plus the trial's own fit."""
+    trial = model.simulate((110, 110), rng)
+    trt, x = trial["arm"].to_numpy(float), trial["biomarker"].to_numpy(float)
+    t, e = trial["time"].to_numpy(float), trial["event"].to_numpy(np.int8)
+    doc = copy.deepcopy(template)
+    d_t, d_c = int(e[trt == 1].sum()), int(e[trt == 0].sum())
+    doc["events"] = [
+        {"id": "deaths_total", "arm": "all", "value": d_t + d_c, "source": "medwire2025"},
+        {"id": "deaths_il2ld", "arm": "il2ld", "value": d_t, "source": "medwire2025"},
+        {"id": "deaths_placebo", "arm": "placebo", "value": d_c, "source": "medwire2025"},
+    ]
+    doc["survival"] = [
+        {
+            "id": "alive_640_all",
+            "arm": "all",
+            "time": 640,
+            "proportion": round(1 - (d_t + d_c) / 220, 2),
+            "source": "medwire2025",
+        },
+        {
+            "id": "alive_640_il2ld",
+            "arm": "il2ld",
+            "time": 640,
+            "count": 110 - d_t,
+            "source": "medwire2025",
+        },
+        {
+            "id": "alive_640_placebo",
+            "arm": "placebo",
+            "time": 640,
+            "count": 110 - d_c,
+            "source": "medwire2025",
+        },
+    ]
+    doc["event_shares"] = []
+    low, high = (x >= 750) & (x < 3700), x >= 3700
+
+    def hr(mask, ci=False):
+        b, v = _fit(t[mask], e[mask], trt[mask])
+        se = math.sqrt(v[0, 0])
+        out = {"value": round(math.exp(b[0]), 2)}
+        if ci:
+            out["ci"] = [round(math.exp(b[0] - Z * se), 2), round(math.exp(b[0] + Z * se), 2)]
+            out["p"] = round(2 * stats.norm.sf(abs(b[0] / se)), 3)
+        return out
+
+    coef, cov = _fit(t, e, np.column_stack([trt, x, trt * x]))
+    se = math.sqrt(cov[0, 0])
+    figures = {
+        "overall_unadjusted": hr(np.ones(220, bool)),
+        "low_pnfh": hr(low, ci=True),
+        "high_pnfh": hr(high),
+        "interaction_model_treatment": {
+            "value": round(math.exp(coef[0]), 2),
+            "ci": [round(math.exp(coef[0] - Z * se), 2), round(math.exp(coef[0] + Z * se), 2)],
+            "p": round(2 * stats.norm.sf(abs(coef[0] / se)), 3),
+        },
+    }
+    kept = []
+    for h in doc["hazard_ratios"]:
+        if h["id"] in figures:
+            h = {k: v for k, v in h.items() if k not in ("ci", "p", "level")}
+            h.update(figures[h["id"]])
+            if "ci" in h:
+                h["level"] = 0.95
+            if h["id"] == "low_pnfh":
+                h["population"]["share"] = round(low.mean(), 2)
+            if h["id"] == "high_pnfh":
+                h["population"]["share"] = round(high.mean(), 2)
+            kept.append(h)
+    doc["hazard_ratios"] = kept
+    doc["biomarkers"] = [b for b in doc["biomarkers"] if b["id"] == "csf_pnfh"]
+    return doc, {"coef": coef, "cov": cov}
+
+
+def _plain(value):
+    """numpy scalars -> Python numbers, for YAML."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("n", type=int, nargs="?", default=100)
+    ap.add_argument("--max-seconds", type=float, default=60.0)
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args(argv)
+    template = yaml.safe_load(data_path("mirocals", "reported.yaml").read_text())
+    truth_model = calibrate_model(load_reported_summary(data_path("mirocals", "reported.yaml")))
+    truth = truth_model.log_hr_treatment + truth_model.log_hr_interaction * VALUES
+    rng = np.random.default_rng(args.seed)
+    rows, feasible, clock = [], 0, time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(args.n):
+            doc, own = simulate_report(truth_model, rng, template)
+            path = Path(tmp) / f"trial{i}.yaml"
+            path.write_text(yaml.safe_dump(_plain(doc), sort_keys=False))
+            rec = rebuild_cohort(path, seed=i, max_seconds=args.max_seconds)
+            feasible += rec.feasible
+            coef, cov, _ = interaction_fit(rec)
+            est = coef[0] + coef[2] * VALUES
+            se = np.sqrt(cov[0, 0] + 2 * VALUES * cov[0, 2] + VALUES**2 * cov[2, 2])
+            own_est = own["coef"][0] + own["coef"][2] * VALUES
+            rows.append((est, se, own_est, rec.feasible))
+            print(
+                f"round trip {i + 1}/{args.n}: feasible={rec.feasible} "
+                f"({rec.seconds:.1f} s) {', '.join(rec.conflicts)}",
+                file=sys.stderr,
+            )
+    est = np.array([r[0] for r in rows])
+    se = np.array([r[1] for r in rows])
+    own = np.array([r[2] for r in rows])
+    print(
+        f"round trips: {args.n}, feasible rebuilds: {feasible}, {time.perf_counter() - clock:.0f} s"
+    )
+    print("pNFH      true logHR  bias vs truth  bias vs trial fit  coverage of 95% CI")
+    for j, v in enumerate(VALUES):
+        cover = np.mean(np.abs(est[:, j] - truth[j]) <= Z * se[:, j])
+        print(
+            f"{v:7.0f}   {truth[j]:+.3f}      {np.mean(est[:, j] - truth[j]):+.4f}"
+            f"         {np.mean(est[:, j] - own[:, j]):+.4f}            {cover:.3f}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
