@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -12,7 +13,7 @@ from scipy import stats
 from alsstats import data_path
 from alsstats.errors import ModelError
 from alsstats.reconstruct import rebuild_cohort
-from alsstats.sensitivity import johnson_neyman, pooled_hr_curve, sensitivity
+from alsstats.sensitivity import interaction_fit, johnson_neyman, pooled_hr_curve, sensitivity
 
 
 def test_johnson_neyman_bounds_solve_the_quadratic():
@@ -36,12 +37,22 @@ def shipped():
 
 
 def test_rubin_pooling_by_hand(shipped):
-    other = rebuild_cohort(data_path("mirocals", "reported.yaml"), seed=2028)
-    assert other.feasible
+    # a second "reconstruction": the same cohort with pNFH of two deaths exchanged
+    cohort = shipped.cohort.copy()
+    i, j = cohort.index[cohort["death"] == 1][:2]
+    cohort.loc[[i, j], "pnfh"] = cohort.loc[[j, i], "pnfh"].to_numpy()
+    other = dataclasses.replace(shipped, cohort=cohort)
     out = pooled_hr_curve([shipped, other], [2000.0])
-    w, b = out["within"].iloc[0], out["between"].iloc[0]
-    assert out["total"].iloc[0] == pytest.approx(w + 1.5 * b)  # (1 + 1/K) with K = 2
-    assert out["lower"].iloc[0] < out["hr"].iloc[0] < out["upper"].iloc[0]
+    ests = []
+    for rec in (shipped, other):
+        coef, cov, _ = interaction_fit(rec)
+        ests.append((coef[0] + 2000 * coef[2], cov[0, 0] + 4000 * cov[0, 2] + 2000**2 * cov[2, 2]))
+    (q1, u1), (q2, u2) = ests
+    w, b = (u1 + u2) / 2, (q1 - q2) ** 2 / 2  # within, between (K = 2, ddof 1)
+    assert out["within"].iloc[0] == pytest.approx(w, rel=1e-12)
+    assert out["between"].iloc[0] == pytest.approx(b, rel=1e-12)
+    assert out["total"].iloc[0] == pytest.approx(w + 1.5 * b)  # (1 + 1/K) B
+    assert out["hr"].iloc[0] == pytest.approx(math.exp((q1 + q2) / 2))
     with pytest.raises(ModelError):
         pooled_hr_curve([shipped], [2000.0])
 
