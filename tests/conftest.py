@@ -18,7 +18,8 @@ REFERENCE_CASES = sorted(p.stem for p in REFERENCE.glob("*.json"))
 
 def load_reference(case: str) -> tuple[pd.DataFrame, dict]:
     """An R `survival::coxph` reference case: the data and the fit (see data/reference/README)."""
-    return pd.read_csv(REFERENCE / f"{case}.csv"), json.loads((REFERENCE / f"{case}.json").read_text())
+    data = pd.read_csv(REFERENCE / f"{case}.csv")
+    return data, json.loads((REFERENCE / f"{case}.json").read_text())
 
 
 @pytest.fixture(params=REFERENCE_CASES)

@@ -14,6 +14,7 @@ from lifelines import CoxPHFitter
 from alsstats import design as D
 from alsstats.dgm import DataGeneratingModel, LogNormalBiomarker, WeibullBaseline
 from alsstats.errors import InputError
+from alsstats.palette import SERIES
 
 
 @pytest.fixture(scope="module")
@@ -273,7 +274,7 @@ def test_power_curve_table_and_plot(model: DataGeneratingModel) -> None:
     assert ax.get_xlabel() == "patients randomised"
     assert "power" in ax.get_ylabel()
     colours = {line.get_color() for line in ax.get_lines() if line.get_marker() == "o"}
-    assert colours <= set(D._OKABE_ITO)
+    assert colours <= set(SERIES)
     plt.close(ax.figure)
 
 

@@ -14,7 +14,6 @@ from lifelines import KaplanMeierFitter, datasets
 
 from alsstats.cli import main
 from alsstats.km import (
-    OKABE_ITO,
     ArmCurve,
     GuyotReconstruction,
     clean_arm,
@@ -24,6 +23,7 @@ from alsstats.km import (
     simulate_publication,
 )
 from alsstats.km_guyot import guyot
+from alsstats.palette import SERIES
 
 KM_DATA = Path(__file__).parent / "data" / "km"
 
@@ -166,7 +166,7 @@ def test_plot_labels_and_colours():
     assert ax.get_xlabel() == "Time (days)"
     assert "proportion" in ax.get_ylabel()
     colours = {line.get_color() for line in ax.get_lines()}
-    assert colours <= set(OKABE_ITO)
+    assert colours <= set(SERIES)
     plt.close(ax.figure)
 
 

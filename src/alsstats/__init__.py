@@ -10,8 +10,24 @@ simulates from the calibrated model.
 
 from ._data import data_path
 from ._version import __version__
+from .bootstrap import BootstrapBand, bootstrap_contrasts
+from .calibrate import calibrate_model, targets_from_summary
 from .checks import CheckReport, check_summary
 from .cox import CoxModel
+from .design import (
+    SampleSizeResult,
+    TrialDesign,
+    TrialSimulation,
+    mirocals_model,
+    plot_power_curves,
+    power_curve,
+    power_table,
+    sample_size,
+    schoenfeld_events,
+    schoenfeld_power,
+    simulate_trials,
+    standard_designs,
+)
 from .dgm import DataGeneratingModel, LogNormalBiomarker, WeibullBaseline
 from .engine import CoxBatchResult, fit_cox, fit_cox_batch
 from .errors import (
@@ -42,7 +58,12 @@ from .km import (
     reconstruct_ipd,
     simulate_publication,
 )
-from .plots import OKABE_ITO, plot_forest, plot_hr_curve
+from .logrank import logrank_batch
+from .palette import OKABE_ITO
+from .plots import plot_forest, plot_hr_curve, plot_km
+from .reconstruct import Reconstruction, assign_biomarker, count_conflicts, rebuild_cohort
+from .report import Reanalysis, reanalyse, write_report
+from .sensitivity import pooled_hr_curve, rebuild_many, sensitivity
 from .summaries import ReportedSummary, load_reported_summary, parse_reported_summary
 
 __all__ = [
@@ -50,6 +71,7 @@ __all__ = [
     "AlsstatsError",
     "AlsstatsWarning",
     "ArmCurve",
+    "BootstrapBand",
     "CheckReport",
     "CoxBatchResult",
     "CoxModel",
@@ -63,26 +85,53 @@ __all__ = [
     "LogNormalBiomarker",
     "ModelError",
     "Quantiles",
+    "Reanalysis",
+    "Reconstruction",
     "ReconstructionError",
     "ReportedSummary",
+    "SampleSizeResult",
     "SubgroupAnalysis",
     "SummaryError",
     "TreatmentInteraction",
+    "TrialDesign",
+    "TrialSimulation",
     "Values",
     "WeibullBaseline",
     "__version__",
+    "assign_biomarker",
+    "bootstrap_contrasts",
+    "calibrate_model",
     "check_summary",
     "clean_arm",
+    "count_conflicts",
     "data_path",
     "fit_cox",
     "fit_cox_batch",
     "km_estimate",
     "load_reported_summary",
+    "logrank_batch",
+    "mirocals_model",
     "parse_reported_summary",
     "plot_forest",
     "plot_hr_curve",
+    "plot_km",
+    "plot_power_curves",
     "plot_reconstruction",
+    "pooled_hr_curve",
+    "power_curve",
+    "power_table",
     "read_arm",
+    "reanalyse",
+    "rebuild_cohort",
+    "rebuild_many",
     "reconstruct_ipd",
+    "sample_size",
+    "schoenfeld_events",
+    "schoenfeld_power",
+    "sensitivity",
     "simulate_publication",
+    "simulate_trials",
+    "standard_designs",
+    "targets_from_summary",
+    "write_report",
 ]

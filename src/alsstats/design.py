@@ -20,7 +20,6 @@ from scipy import optimize
 
 from .dgm import DataGeneratingModel, LogNormalBiomarker, WeibullBaseline
 from .errors import InputError
-from .sizing import _OKABE_ITO as _OKABE_ITO  # plot_power_curves' palette, read here by tests
 from .sizing import (
     SampleSizeResult,
     plot_power_curves,

@@ -30,10 +30,10 @@ from .km_input import (
     read_at_risk_csv,
     read_curve_csv,
 )
+from .palette import SERIES
 
 # The input classes and readers are re-exported: they were defined here before the split.
 __all__ = [
-    "OKABE_ITO",
     "ArmCurve",
     "CleanArm",
     "GuyotReconstruction",
@@ -46,9 +46,6 @@ __all__ = [
     "reconstruct_ipd",
     "simulate_publication",
 ]
-
-# Okabe & Ito (2008) colour-blind-safe palette, without yellow (weak on white paper).
-OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
 
 
 def km_estimate(time: np.ndarray, event: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -279,7 +276,7 @@ def plot_reconstruction(rec: GuyotReconstruction, ax=None, time_unit: str = "mon
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 4))
     for i, (label, clean) in enumerate(rec.clean_.items()):
-        colour = OKABE_ITO[i % len(OKABE_ITO)]
+        colour = SERIES[i % len(SERIES)]
         fit = rec.fits_[label]
         t_ev, s_ev = km_estimate(fit.time, fit.event)
         xs = np.concatenate([[0.0], t_ev, [fit.time.max()]])

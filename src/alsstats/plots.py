@@ -13,19 +13,10 @@ import pandas as pd
 
 from .errors import InputError
 from .interaction import EvenGrid, SubgroupAnalysis, TreatmentInteraction
+from .palette import OKABE_ITO, SERIES
 
 __all__ = ["OKABE_ITO", "plot_forest", "plot_hr_curve", "plot_km"]
 
-OKABE_ITO = {
-    "black": "#000000",
-    "orange": "#E69F00",
-    "sky blue": "#56B4E9",
-    "bluish green": "#009E73",
-    "yellow": "#F0E442",
-    "blue": "#0072B2",
-    "vermillion": "#D55E00",
-    "reddish purple": "#CC79A7",
-}
 
 
 def _plain_log_ticks(axis: Any) -> None:
@@ -232,7 +223,6 @@ def plot_km(
             raise InputError("plot_km", col, "no such column")
     ax = _axes(ax)
     levels = order if order is not None else sorted(pd.unique(df[group].dropna()))
-    colours = [OKABE_ITO[c] for c in ("blue", "vermillion", "bluish green", "orange", "sky blue")]
     for i, level in enumerate(levels):
         part = df[df[group] == level]
         t = part[time].to_numpy(float)
@@ -241,7 +231,7 @@ def plot_km(
         xs = np.concatenate([[0.0], t_ev, [t.max()]])
         ys = np.concatenate([[1.0], s_ev, [s_ev[-1] if s_ev.size else 1.0]])
         name = (labels or {}).get(level, str(level))
-        colour = colours[i % len(colours)]
+        colour = SERIES[i % len(SERIES)]
         ax.step(xs, ys, where="post", color=colour, label=f"{name} (n = {len(part)})")
         if censor_marks:
             tc = t[d == 0]

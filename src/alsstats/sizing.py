@@ -20,6 +20,7 @@ from scipy import stats
 
 from .dgm import DataGeneratingModel
 from .errors import InputError
+from .palette import SERIES
 from .trials import TESTS, TrialDesign, simulate_trials
 
 __all__ = [
@@ -31,9 +32,6 @@ __all__ = [
     "schoenfeld_events",
     "schoenfeld_power",
 ]
-
-# Okabe-Ito palette (colour-blind safe), in the order designs are drawn.
-_OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442")
 
 
 def power_curve(
@@ -303,7 +301,7 @@ def plot_power_curves(
     df = curves[curves["primary"]]
     for i, (name, d) in enumerate(df.groupby("design", sort=False)):
         d = d.sort_values(x)
-        colour = _OKABE_ITO[i % len(_OKABE_ITO)]
+        colour = SERIES[i % len(SERIES)]
         ax.errorbar(
             d[x],
             d["power"],
