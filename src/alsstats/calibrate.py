@@ -22,6 +22,7 @@ p-value test).
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -410,7 +411,7 @@ def biomarker_groups(targets: list[Target], remaining: str = "below") -> list[Bi
     }
     edges: list[float | None] = [None, *cuts, None]
     groups = []
-    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+    for lo, hi in itertools.pairwise(edges):
         share = shares.get((lo, hi))
         name = f"{'' if lo is None else f'{lo:g}'}-{'' if hi is None else f'{hi:g}'}"
         groups.append(BiomarkerGroup(name, lo, hi, share))
@@ -620,7 +621,7 @@ def calibrate_model(
         [
             math.log(1.0 / max(-math.log(1 - mid), 1e-3)) / shape,
             b_t0,
-            0.4 if scale_kind == "linear" else 0.4,
+            0.4,
             0.4,
         ]
     )
