@@ -58,6 +58,7 @@ from .km import (
     reconstruct_ipd,
     simulate_publication,
 )
+from .km_cohort import digitised_arms, ipd_from_curves, rebuild_from_curves
 from .logrank import logrank_batch
 from .palette import OKABE_ITO
 from .plots import plot_forest, plot_hr_curve, plot_km
@@ -105,8 +106,10 @@ __all__ = [
     "clean_arm",
     "count_conflicts",
     "data_path",
+    "digitised_arms",
     "fit_cox",
     "fit_cox_batch",
+    "ipd_from_curves",
     "km_estimate",
     "load_reported_summary",
     "logrank_batch",
@@ -123,6 +126,7 @@ __all__ = [
     "read_arm",
     "reanalyse",
     "rebuild_cohort",
+    "rebuild_from_curves",
     "rebuild_many",
     "reconstruct_ipd",
     "sample_size",

@@ -21,6 +21,7 @@ from .reported_figures import (
     Assumption,
     Biomarker,
     CovariateSummary,
+    DigitisedCurve,
     EligibilityRange,
     EventCount,
     EventShare,
@@ -306,6 +307,25 @@ class _Parser:
         del prov["status"], prov["derived"]
         return Statement(ident, self.r.text(m["text"], _join(where, "text")), **prov)
 
+    def km_curve(self, obj: object, where: str) -> DigitisedCurve:
+        m = self.r.mapping(
+            obj, where, ["arm", "curve", "at_risk", "source"], ["total_events", "locator", "note"]
+        )
+        arm = self.arm_ref(m["arm"], _join(where, "arm"), allow_all=False)
+        events = self.r.count(m.get("total_events"), _join(where, "total_events"), optional=True)
+        if events is not None and events > self.arm_size(arm):
+            raise self.r.fail(_join(where, "total_events"), f"{events} exceeds the arm size")
+        prov = self.provenance(m, where)
+        return DigitisedCurve(
+            arm,
+            self.r.text(m["curve"], _join(where, "curve")),
+            self.r.text(m["at_risk"], _join(where, "at_risk")),
+            prov["source"],
+            events,
+            prov.get("locator"),
+            prov.get("note"),
+        )
+
     def assumption(self, obj: object, where: str) -> Assumption:
         m = self.r.mapping(obj, where, ["id", "value", "reason"], ["alternatives", "note"])
         ident = self.new_id(m, where)
@@ -326,7 +346,7 @@ class _Parser:
             raise self.r.fail("", f"the file must hold a YAML mapping, got {_kind(doc)}")
         sections = (
             "follow_up", "events", "survival", "event_shares", "hazard_ratios", "biomarkers",
-            "covariates", "eligibility", "statements", "assumptions",
+            "covariates", "eligibility", "statements", "assumptions", "km_curves",
         )  # fmt: skip
         # format and version first: a file of another format gets that message, not a field list
         self.r.mapping(doc, "", ["format", "format_version"], free=True)
@@ -363,6 +383,10 @@ class _Parser:
         }
         out["statements"] = self.section(doc, "statements", self.statement)
         out["assumptions"] = self.section(doc, "assumptions", self.assumption)
+        out["km_curves"] = self.section(doc, "km_curves", self.km_curve)
+        arms = [c.arm for c in out["km_curves"]]
+        if len(set(arms)) != len(arms):
+            raise self.r.fail("km_curves", "one curve per arm")
         return out
 
     def trial(self, obj: object, arms: list[Arm]) -> dict[str, Any]:

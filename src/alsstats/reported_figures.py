@@ -21,6 +21,7 @@ __all__ = [
     "Assumption",
     "Biomarker",
     "CovariateSummary",
+    "DigitisedCurve",
     "EligibilityRange",
     "EventCount",
     "EventShare",
@@ -211,6 +212,23 @@ class Statement:
     id: str
     text: str
     source: str
+    locator: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class DigitisedCurve:
+    """One arm's published Kaplan-Meier curve: digitised points and the numbers-at-risk table.
+
+    ``curve`` and ``at_risk`` are CSV paths as written in the summary file, relative to it (see
+    :meth:`ReportedSummary.digitised_arms`); ``total_events`` is the arm's reported event count.
+    """
+
+    arm: str
+    curve: str
+    at_risk: str
+    source: str
+    total_events: int | None = None
     locator: str | None = None
     note: str | None = None
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 import hashlib
 import html
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,7 @@ from .reported_figures import (
     Assumption,
     Biomarker,
     CovariateSummary,
+    DigitisedCurve,
     EligibilityRange,
     EventCount,
     EventShare,
@@ -70,6 +71,7 @@ __all__ = [
     "Assumption",
     "Biomarker",
     "CovariateSummary",
+    "DigitisedCurve",
     "EligibilityRange",
     "EventCount",
     "EventShare",
@@ -106,10 +108,15 @@ class ReportedSummary:
     eligibility: dict[str, EligibilityRange]
     statements: list[Statement]
     assumptions: list[Assumption]
+    km_curves: list[DigitisedCurve] = field(default_factory=list)
 
     @property
     def name(self) -> str:
         return str(self.trial.get("name", Path(self.path).stem))
+
+    def resolve(self, relative: str) -> Path:
+        """A path written in the file (e.g. a curve CSV), resolved against the file's folder."""
+        return Path(self.path).parent / relative
 
     @property
     def treatment_arm(self) -> Arm:
