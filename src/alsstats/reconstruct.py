@@ -26,6 +26,7 @@ runs the same search with arm, time and event fixed (the Kaplan-Meier reconstruc
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import time as _time
@@ -55,10 +56,9 @@ __all__ = ["Reconstruction", "assign_biomarker", "count_conflicts", "rebuild_coh
 # Fraction of the rounding half-width a statistic must stay inside, so that fits that differ
 # in the last digits (another engine, another platform) round the same way.
 MARGIN = 0.9
-# Figures whose estimate, CI and p leave no joint room at MARGIN get the largest margin in
-# _WIDER_MARGINS that does (filled by _subgroup_windows; keyed by target id).
+# Figures whose estimate, CI and p leave no joint room at MARGIN get the smallest margin in
+# _WIDER_MARGINS that does (found by _subgroup_windows; kept in _Design.margins by target id).
 _WIDER_MARGINS = (0.95, 0.99, 0.999)
-_MARGINS: dict[str, float] = {}
 CANDIDATES = 128  # moves scored per search step (one engine batch per model)
 # Search steps per start cohort before a restart (a count, not seconds: the result must not
 # depend on the machine's speed). max_seconds is only a safety cap.
@@ -179,6 +179,9 @@ class _Design:
     ties: str
     level_z: float
     landmark: float
+    # per-target margin where it differs from MARGIN (a value of the design, not module
+    # state, so that rebuilds in one process may run concurrently)
+    margins: Mapping[str, float] = field(default_factory=dict)
 
 
 def _fit_stats(
@@ -243,13 +246,15 @@ def _fit_stats(
     return out
 
 
-def _score(targets: list[Target], values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _score(
+    targets: list[Target], values: np.ndarray, margins: Mapping[str, float]
+) -> tuple[np.ndarray, np.ndarray]:
     """Objective per candidate and whether every target holds with the margin."""
     centre = np.array([t.value for t in targets])
     half = np.array([t.half_width for t in targets])
     d = (values - centre) / half
     d = np.where(np.isfinite(d), d, 1e3)
-    margin = np.array([_MARGINS.get(t.id, MARGIN) for t in targets])
+    margin = np.array([margins.get(t.id, MARGIN) for t in targets])
     excess = np.maximum(np.abs(d) - margin, 0.0)
     return (100.0 * (excess + excess**2) + 0.01 * d**2).sum(axis=1), (np.abs(d) <= margin).all(
         axis=1
@@ -527,12 +532,15 @@ def _window(targets: list[Target], margin: float = MARGIN) -> tuple[float, float
     return float(bb.mean()), float(ss.mean())
 
 
-def _subgroup_windows(design: _Design) -> tuple[dict[int, tuple[float, float]], list[str]]:
-    """(log HR, SE) windows of the subgroup figures that are one biomarker group each, and the
-    ids of figures whose HR, CI and p cannot hold together at any (log HR, SE)."""
+def _subgroup_windows(
+    design: _Design,
+) -> tuple[dict[int, tuple[float, float]], list[str], dict[str, float]]:
+    """(log HR, SE) windows of the subgroup figures that are one biomarker group each, the
+    ids of figures whose HR, CI and p cannot hold together at any (log HR, SE), and the wider
+    margins of the figures that need one (by target id)."""
     windows: dict[int, tuple[float, float]] = {}
     inconsistent: list[str] = []
-    _MARGINS.clear()  # per rebuild (module state: one rebuild at a time per process)
+    margins: dict[str, float] = {}
     by_figure: dict[str, list[Target]] = {}
     for t in design.targets:
         by_figure.setdefault(t.figure, []).append(t)
@@ -545,7 +553,7 @@ def _subgroup_windows(design: _Design) -> tuple[dict[int, tuple[float, float]], 
                 break
             w = _window(ts, m)
             if w is not None:
-                _MARGINS.update({t.id: m for t in ts})
+                margins.update({t.id: m for t in ts})
         if w is None:
             inconsistent += [t.id for t in ts]
             continue
@@ -555,7 +563,7 @@ def _subgroup_windows(design: _Design) -> tuple[dict[int, tuple[float, float]], 
         for g, grp in enumerate(design.groups):
             if not grp.missing and (grp.lower, grp.upper) == (pop.get("lower"), pop.get("upper")):
                 windows[g] = w
-    return windows, inconsistent
+    return windows, inconsistent, margins
 
 
 def _pilot_cells(
@@ -896,13 +904,13 @@ def _search(
 
     if not targets:
         return state, 0, True
-    score, ok = _score(targets, evaluate({k: v[None, :] for k, v in state.items()}))
+    score, ok = _score(targets, evaluate({k: v[None, :] for k, v in state.items()}), design.margins)
     current, done = float(score[0]), bool(ok[0])
     steps, stuck = 0, 0
     while not done and budget.take():
         steps += 1
         cand = _propose(state, setup, moves, design.adjust, rng, CANDIDATES)
-        sc, good = _score(targets, evaluate(cand))
+        sc, good = _score(targets, evaluate(cand), design.margins)
         best = int(np.argmin(sc))
         if sc[best] >= current and stuck >= 20:
             moved = np.flatnonzero(np.abs(sc - current) > 1e-12)
@@ -996,6 +1004,7 @@ def _restarts(
                     one["pnfh"],
                     {c: one[c] for c in design.adjust},
                 ),
+                design.margins,
             )[0][0]
         )
         if score < best_score:
@@ -1046,6 +1055,7 @@ def _prepare(
         level_z=float(_Z[0.95]),
         landmark=float(summary.follow_up["landmark"].value),
     )
+    design = dataclasses.replace(design, margins=_subgroup_windows(design)[2])
     setup = _Setup(
         model,
         groups,
@@ -1157,7 +1167,7 @@ def rebuild_cohort(
     conflicts, deaths = count_conflicts(summary, targets)
     rng = np.random.default_rng(seed)
     cov = _covariates((setup.n_trt, setup.n_ctl), targets, values, rng)
-    windows, inconsistent = _subgroup_windows(design)
+    windows, inconsistent, _ = _subgroup_windows(design)
     conflicts += inconsistent
     conflicts += _hr_bound_conflicts(design, setup, deaths, targets)
 
@@ -1262,7 +1272,7 @@ def assign_biomarker(
     cov = _covariates((setup.n_trt, setup.n_ctl), targets, values, np.random.default_rng(seed))
     times = ipd["time"].to_numpy(float)[order]
 
-    windows, _ = _subgroup_windows(design)
+    windows, _, _ = _subgroup_windows(design)
     cells = _cells(setup, deaths, np.random.default_rng([seed, 1 << 20]), windows)
 
     def start(rng_k: np.random.Generator) -> dict[str, np.ndarray]:
