@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from alsstats import data_path
+from alsstats._fits import _window
 from alsstats.calibrate import (
     _plim_treatment_hr,
     biomarker_groups,
@@ -20,12 +21,7 @@ from alsstats.calibrate import (
 from alsstats.dgm import DataGeneratingModel, LogNormalBiomarker, WeibullBaseline
 from alsstats.engine import fit_cox_batch
 from alsstats.errors import InputError
-from alsstats.reconstruct import (
-    _window,
-    assign_biomarker,
-    count_conflicts,
-    rebuild_cohort,
-)
+from alsstats.reconstruct import assign_biomarker, count_conflicts, rebuild_cohort
 from alsstats.summaries import load_reported_summary
 
 

@@ -1,0 +1,143 @@
+"""Moves of the search: each proposal changes one thing of the current cohort and keeps arm
+sizes, deaths per arm and biomarker-group sizes (count-type figures hold by construction)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._start import Setup
+
+__all__: list[str] = []
+
+# Moves (each keeps arm sizes, deaths per arm and subgroup sizes):
+#   swap_time        two deaths exchange days
+#   swap_time_group  two deaths of the same biomarker group exchange days
+#   redraw_time      a death gets a new day from the model (a free day)
+#   shift_in_group   a death gets a free day between its group neighbours' days: the order
+#                    within every group, hence every subgroup fit, is unchanged
+#   move_death       a death passes to a survivor of the same arm (any group)
+#   move_death_group ... of the same arm and group: subgroup and overall fits unchanged
+#   swap_pnfh        two patients exchange pNFH (and group)
+#   swap_pnfh_group  two patients of the same group exchange pNFH: only the model term moves
+#   redraw_pnfh      a patient gets a new pNFH within the group
+#   swap_<column>    two patients exchange a covariate of the adjusted model
+_STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("subgroups", ("swap_time_group", "adjacent_in_group", "adjacent_in_group", "redraw_time")),
+    (
+        "treatment",
+        (
+            "adjacent_in_group",
+            "shift_in_group",
+            "shift_in_group",
+            "swap_time_group",
+            "redraw_time",
+            "move_death",
+            "swap_pnfh",
+        ),
+    ),
+    ("model", ("swap_pnfh_group", "swap_pnfh_group", "redraw_pnfh", "move_death_group")),
+)
+
+_ALL_MOVES = (
+    "swap_time",
+    "adjacent_in_group",
+    "redraw_time",
+    "shift_in_group",
+    "move_death",
+    "move_death_group",
+    "swap_pnfh",
+    "swap_pnfh_group",
+    "redraw_pnfh",
+)
+
+_BIOMARKER_MOVES = ("swap_pnfh_across", "swap_pnfh_group", "swap_pnfh_group", "redraw_pnfh")
+
+
+def _pick(rng: np.random.Generator, idx: np.ndarray) -> int:
+    return int(idx[rng.integers(idx.size)])
+
+
+def _free(rng: np.random.Generator, used: np.ndarray, lo: int, hi: int) -> int | None:
+    """A random day in [lo, hi] that no death uses (None if there is none)."""
+    free = np.flatnonzero(~used[lo : hi + 1])
+    return None if free.size == 0 else lo + int(free[rng.integers(free.size)])
+
+
+def _propose(
+    state: dict[str, np.ndarray],
+    setup: Setup,
+    moves: tuple[str, ...],
+    adjust: tuple[str, ...],
+    rng: np.random.Generator,
+    R: int,
+) -> dict[str, np.ndarray]:
+    """R candidate cohorts, each the current one after one random move."""
+    cand = {k: np.repeat(v[None, :], R, axis=0) for k, v in state.items()}
+    death, time, group, trt = state["death"], state["time"], state["group"], state["trt"]
+    deaths = np.flatnonzero(death)
+    measured = np.flatnonzero(np.isfinite(state["pnfh"]))
+    landmark = int(setup.landmark)
+    used = np.zeros(landmark + 1, bool)
+    used[time[deaths].astype(int)] = True
+    by_group = {g: np.flatnonzero(group == g) for g in range(len(setup.groups))}
+    dead_by_group = {g: np.flatnonzero((group == g) & (death == 1)) for g in by_group}
+    kinds = moves + tuple(f"swap_{c}" for c in adjust)
+    n = time.size
+    for r in range(R):
+        kind = kinds[rng.integers(len(kinds))]
+        if kind in ("swap_time", "swap_time_group"):
+            i = _pick(rng, deaths)
+            pool = dead_by_group[group[i]] if kind == "swap_time_group" else deaths
+            j = _pick(rng, pool)
+            cand["time"][r, [i, j]] = time[[j, i]]
+        elif kind == "redraw_time":
+            i = _pick(rng, deaths)
+            day = setup.draw_day(trt[i], state["pnfh"][i], rng)
+            if used[day]:
+                day = _free(rng, used, max(1, day - 30), min(landmark - 1, day + 30))
+            if day is not None:
+                cand["time"][r, i] = day
+        elif kind == "adjacent_in_group":  # next death of the same group: a small step
+            i = _pick(rng, deaths)
+            pool = dead_by_group[group[i]]
+            later = pool[time[pool] > time[i]]
+            if later.size:
+                j = later[np.argmin(time[later])]
+                cand["time"][r, [i, j]] = time[[j, i]]
+        elif kind == "shift_in_group":
+            i = _pick(rng, deaths)
+            t_g = time[dead_by_group[group[i]]]
+            lo = int(t_g[t_g < time[i]].max(initial=0)) + 1
+            hi = int(t_g[t_g > time[i]].min(initial=landmark)) - 1
+            day = _free(rng, used, lo, hi)
+            if day is not None:
+                cand["time"][r, i] = day
+        elif kind in ("move_death", "move_death_group"):
+            i = _pick(rng, deaths)
+            same = (trt == trt[i]) & (death == 0)
+            if kind == "move_death_group":
+                same &= group == group[i]
+            same = np.flatnonzero(same)
+            if same.size:
+                j = _pick(rng, same)
+                cand["time"][r, j], cand["death"][r, j] = time[i], 1
+                cand["time"][r, i], cand["death"][r, i] = setup.landmark, 0
+        elif kind in ("swap_pnfh", "swap_pnfh_group", "swap_pnfh_across"):
+            i = _pick(rng, measured)
+            if kind == "swap_pnfh_group":
+                pool = by_group[group[i]]
+            elif kind == "swap_pnfh_across":  # another group: subgroup membership changes
+                pool = measured[group[measured] != group[i]]
+            else:
+                pool = measured
+            j = _pick(rng, pool)
+            for key in ("pnfh", "group"):
+                cand[key][r, [i, j]] = state[key][[j, i]]
+        elif kind == "redraw_pnfh":
+            i = _pick(rng, measured)
+            cand["pnfh"][r, i] = setup.draw_pnfh(int(group[i]), rng)[0]
+        else:  # swap a covariate of the adjusted model between two patients
+            i, j = rng.integers(0, n, 2)
+            col = kind.removeprefix("swap_")
+            cand[col][r, [i, j]] = state[col][[j, i]]
+    return cand
