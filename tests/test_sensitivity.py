@@ -12,14 +12,15 @@ from scipy import stats
 
 from alsstats import data_path
 from alsstats.errors import ModelError
+from alsstats.intervals import johnson_neyman_linear
 from alsstats.reconstruct import rebuild_cohort
-from alsstats.sensitivity import interaction_fit, johnson_neyman, pooled_hr_curve, sensitivity
+from alsstats.sensitivity import interaction_fit, pooled_hr_curve, sensitivity
 
 
 def test_johnson_neyman_bounds_solve_the_quadratic():
     coef = np.array([-1.14, 0.2, 2.4e-4])
     cov = np.array([[0.18, 0.0, -4e-5], [0.0, 1e-8, 0.0], [-4e-5, 0.0, 1.2e-8]])
-    region = johnson_neyman(coef, cov)
+    region = johnson_neyman_linear(coef[0], coef[2], cov[0, 0], cov[0, 2], cov[2, 2])
     z = stats.norm.ppf(0.975)
     for lo, hi in region:
         for x in (lo, hi):
@@ -29,6 +30,24 @@ def test_johnson_neyman_bounds_solve_the_quadratic():
                 assert abs(est) == pytest.approx(z * se, rel=1e-9)
     # inside the first interval (x = 0) the CI excludes 1: |b_t| / se_t > z
     assert region[0][0] == -math.inf and abs(coef[0]) / math.sqrt(cov[0, 0]) > z
+
+
+def test_johnson_neyman_linear_hand_worked_and_degenerate_cases():
+    # b_t = -1, b_i = 0.5, V = diag(0.04, 0.01): (0.25 - 0.01 z^2) x^2 - x + (1 - 0.04 z^2) = 0,
+    # roots by the textbook formula (well conditioned here); tolerance 1e-12 relative
+    z2 = stats.norm.ppf(0.975) ** 2
+    a, b, c = 0.25 - 0.01 * z2, -1.0, 1 - 0.04 * z2
+    r1 = (-b - math.sqrt(b * b - 4 * a * c)) / (2 * a)
+    r2 = (-b + math.sqrt(b * b - 4 * a * c)) / (2 * a)
+    (lo1, hi1), (lo2, hi2) = johnson_neyman_linear(-1.0, 0.5, 0.04, 0.0, 0.01)
+    assert (lo1, hi2) == (-math.inf, math.inf)
+    assert hi1 == pytest.approx(r1, rel=1e-12) and lo2 == pytest.approx(r2, rel=1e-12)
+    # slope known exactly but the HR at 0 uncertain: a bounded region would need a < 0
+    assert johnson_neyman_linear(0.0, 0.0, 1.0, 0.0, 1.0) == []  # nowhere excludes 1
+    assert johnson_neyman_linear(2.0, 0.0, 0.01, 0.0, 0.0) == [(-math.inf, math.inf)]
+    # a < 0 (slope uncertain): one bounded interval around where the HR is estimated best
+    ((lo, hi),) = johnson_neyman_linear(-1.0, 0.1, 0.04, 0.0, 0.01)
+    assert lo < 0 < hi and math.isfinite(lo) and math.isfinite(hi)
 
 
 @pytest.fixture(scope="module")

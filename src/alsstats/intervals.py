@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
-__all__ = ["FiellerInterval", "JohnsonNeymanRegion"]
+__all__ = ["FiellerInterval", "JohnsonNeymanRegion", "johnson_neyman_linear"]
 
 
 def _fmt(x: float) -> str:
@@ -239,3 +240,42 @@ def _quadratic_roots(a: float, b: float, c: float) -> np.ndarray:
     s = -0.5 * (b + np.copysign(np.sqrt(disc), b))
     roots = [s / a, c / s] if s != 0 else [0.0, 0.0]
     return np.sort(np.array(roots, dtype=float))
+
+
+def johnson_neyman_linear(
+    b_trt: float,
+    b_int: float,
+    v_tt: float,
+    v_ti: float,
+    v_ii: float,
+    level: float = 0.95,
+) -> list[tuple[float, float]]:
+    """Open intervals of a linear modifier x where the Wald CI of the treatment HR excludes 1.
+
+    With log HR(x) = b_trt + b_int x and Var = v_tt + 2 x v_ti + x^2 v_ii, the CI excludes 1
+    where (b_trt + b_int x)^2 - z^2 Var(x) > 0, a quadratic in x solved with the stable root
+    formula (:func:`_quadratic_roots`); unbounded ends are +-inf, a touching (double) root does
+    not split an interval.
+
+    Examples
+    --------
+    >>> johnson_neyman_linear(-1.0, 0.5, 0.04, 0.0, 0.01)  # doctest: +ELLIPSIS
+    [(-inf, 1.104...), (3.621..., inf)]
+    """
+    q2 = float(stats.norm.ppf(0.5 + level / 2)) ** 2
+    a = b_int**2 - q2 * v_ii
+    b = 2.0 * (b_trt * b_int - q2 * v_ti)
+    c = b_trt**2 - q2 * v_tt
+
+    def excess(x: float) -> float:
+        return (b_trt + b_int * x) ** 2 - q2 * (v_tt + 2.0 * x * v_ti + x * x * v_ii)
+
+    merged: list[tuple[float, float]] = []
+    for lo, hi in _pieces(_quadratic_roots(a, b, c), (-np.inf, np.inf)):
+        if excess(_inside(lo, hi)) <= 0:
+            continue
+        if merged and merged[-1][1] == lo:
+            merged[-1] = (merged[-1][0], float(hi))
+        else:
+            merged.append((float(lo), float(hi)))
+    return merged

@@ -9,7 +9,8 @@ reconstruction itself.
   equally good reconstructions: T = W + (1 + 1/K) B.
 
 For a linear term, log HR(x) = b_t + b_i x with variance V_tt + 2x V_ti + x^2 V_ii; the
-Johnson-Neyman bounds solve (b_t + b_i x)^2 = z^2 (V_tt + 2x V_ti + x^2 V_ii).
+Johnson-Neyman bounds solve (b_t + b_i x)^2 = z^2 (V_tt + 2x V_ti + x^2 V_ii)
+(:func:`alsstats.intervals.johnson_neyman_linear`).
 """
 
 from __future__ import annotations
@@ -24,13 +25,13 @@ from scipy import stats
 
 from .engine import fit_cox_batch
 from .errors import ModelError
+from .intervals import johnson_neyman_linear
 from .reconstruct import Reconstruction, _as_summary, rebuild_cohort
 
 __all__ = [
     "DEFAULT_ALTERNATIVES",
     "HR_VALUES",
     "interaction_fit",
-    "johnson_neyman",
     "pooled_hr_curve",
     "rebuild_many",
     "sensitivity",
@@ -76,30 +77,6 @@ def _curve(coef: np.ndarray, cov: np.ndarray, g: np.ndarray) -> tuple[np.ndarray
     return est, var
 
 
-def johnson_neyman(
-    coef: np.ndarray, cov: np.ndarray, level: float = 0.95
-) -> list[tuple[float, float]]:
-    """Intervals of the (transformed) modifier where the CI of the treatment HR excludes 1.
-
-    Solves (b_t + b_i g)^2 - z^2 (V_tt + 2 g V_ti + g^2 V_ii) > 0, a quadratic in g; infinite
-    ends are +-inf.
-    """
-    z2 = stats.norm.ppf(0.5 + level / 2) ** 2
-    a = coef[2] ** 2 - z2 * cov[2, 2]
-    b = 2 * (coef[0] * coef[2] - z2 * cov[0, 2])
-    c = coef[0] ** 2 - z2 * cov[0, 0]
-    disc = b * b - 4 * a * c
-    if abs(a) < 1e-300:
-        if b == 0:
-            return [(-math.inf, math.inf)] if c > 0 else []
-        root = -c / b
-        return [(root, math.inf)] if b > 0 else [(-math.inf, root)]
-    if disc < 0:
-        return [(-math.inf, math.inf)] if a > 0 else []
-    r1, r2 = sorted(((-b - math.sqrt(disc)) / (2 * a), (-b + math.sqrt(disc)) / (2 * a)))
-    return [(-math.inf, r1), (r2, math.inf)] if a > 0 else [(r1, r2)]
-
-
 def _region_text(region: list[tuple[float, float]], log_scale: bool) -> str:
     def show(v: float) -> str:
         if math.isinf(v):
@@ -118,7 +95,8 @@ def _row(rec: Reconstruction, values: Sequence[float]) -> dict[str, Any]:
         f"hr_{v:g}": float(math.exp(e)) for v, e in zip(values, est, strict=True)
     }
     row["hr1_crossing"] = float(math.exp(cross) if log_scale else cross)
-    row["jn_region"] = _region_text(johnson_neyman(coef, cov), log_scale)
+    region = johnson_neyman_linear(coef[0], coef[2], cov[0, 0], cov[0, 2], cov[2, 2])
+    row["jn_region"] = _region_text(region, log_scale)
     return row
 
 
