@@ -12,10 +12,12 @@ import pytest
 from alsstats import data_path
 from alsstats._fits import _window
 from alsstats.calibrate import (
+    CODE_ASSUMPTIONS,
     _plim_treatment_hr,
     biomarker_groups,
     calibrate_model,
     expected_estimates,
+    resolve_assumptions,
     targets_from_summary,
 )
 from alsstats.dgm import DataGeneratingModel, LogNormalBiomarker, WeibullBaseline
@@ -160,3 +162,18 @@ def test_assign_biomarker_keeps_outcomes_and_meets_subgroups(summary):
     assert (got[["arm", "time", "death"]].to_numpy() == want.to_numpy()).all()
     table = rec.match_table().set_index("figure")
     assert table["agrees"].all(), table[~table["agrees"]]
+
+
+def test_ties_and_p_test_are_named_assumptions_with_code_fallbacks(summary):
+    named = {a.id: a.value for a in summary.assumptions}
+    assert named["ties"] == "efron" and named["p_value_test"] == "wald"
+    bare = dataclasses.replace(
+        summary,
+        assumptions=tuple(a for a in summary.assumptions if a.id not in ("ties", "p_value_test")),
+    )
+    assert resolve_assumptions(bare)["ties"] == CODE_ASSUMPTIONS["ties"]
+    assert resolve_assumptions(summary, {"ties": "breslow"})["ties"] == "breslow"
+    with pytest.raises(InputError, match="ties: 'exact'"):
+        resolve_assumptions(summary, {"ties": "exact"})
+    with pytest.raises(InputError, match="p_value_test"):
+        resolve_assumptions(summary, {"p_value_test": "score"})

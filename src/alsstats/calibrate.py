@@ -16,8 +16,8 @@ Two jobs shared by the cohort reconstruction (:mod:`alsstats.reconstruct`) and t
   argument by simulation through the engine).
 
 Unpublished quantities are *assumptions*, read from the summary's ``assumptions:`` section and
-overridable by id; :data:`CODE_ASSUMPTIONS` adds the few the summary format does not hold (ties,
-p-value test).
+overridable by id; :data:`CODE_ASSUMPTIONS` are the fallbacks for ties and the p-value test when a
+summary does not name them.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ __all__ = [
     "targets_from_summary",
 ]
 
-# Choices the paper did not state and the summary format has no field for.
+# Fallbacks for choices a summary's ``assumptions:`` does not name (MIROCALS names both).
 CODE_ASSUMPTIONS: dict[str, Any] = {
     # R's coxph default; no tied death days exist in a rebuilt cohort, where Efron = Breslow.
     "ties": "efron",
@@ -66,6 +66,10 @@ def resolve_assumptions(summary: Any, overrides: Mapping[str, Any] | None = None
         if key not in values:
             raise InputError("assumptions", key, f"unknown assumption; known: {sorted(values)}")
         values[key] = value
+    # the choices the engine implements; anything else would be silently ignored
+    for key, allowed in (("ties", ("efron", "breslow")), ("p_value_test", ("wald",))):
+        if values[key] not in allowed:
+            raise InputError("assumptions", key, f"{values[key]!r}: use one of {list(allowed)}")
     return values
 
 
