@@ -10,12 +10,11 @@ Example::
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
+from .._io import atomic_write_text, refuse_overwrite
 from ..errors import InputError
 from ..km import GuyotReconstruction, read_arm
 
@@ -81,33 +80,18 @@ def _events(pairs: list[list[str]], labels: list[str]) -> dict[str, int]:
     return out
 
 
-def _write_atomic(frame: pd.DataFrame, path: Path, force: bool) -> None:
-    if path.exists() and not force:
-        raise InputError(path, "--output", "file exists; pass --force to overwrite it")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "w", newline="") as fh:
-            frame.to_csv(fh, index=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def run(args: argparse.Namespace) -> int:
     """Rebuild, write the CSV, print the cleaning report and diagnostics; return 0."""
     labels = [a[0] for a in args.arm]
     if len(set(labels)) != len(labels):
         raise InputError("--arm", "LABEL", f"arm labels must differ: {labels}")
-    out = Path(args.output)
-    if out.exists() and not args.force:  # refuse before doing any work
-        raise InputError(out, "--output", "file exists; pass --force to overwrite it")
+    out = refuse_overwrite(args.output, args.force)  # before doing any work
     if not out.parent.is_dir():
         raise InputError(out, "--output", "its folder does not exist")
     events = _events(args.events, labels)
     arms = {label: read_arm(curve, risk, events.get(label)) for label, curve, risk in args.arm}
     rec = GuyotReconstruction(tolerance=args.tolerance, scale=args.scale).fit(arms)
-    _write_atomic(rec.ipd_, out, args.force)
+    atomic_write_text(out, rec.ipd_.to_csv(index=False, lineterminator="\n"), force=args.force)
     with pd.option_context("display.width", 120, "display.max_columns", 20):
         print("Cleaning report:")
         print(rec.cleaning_report_.to_string(index=False))
