@@ -10,7 +10,11 @@ the interaction model refitted on the rebuilt cohort. Printed: share of feasible
 of log HR at several pNFH values against the truth and against the fit of the simulated
 trial itself, and coverage of the rebuilt cohort's 95% CI for the true log HR.
 
-Usage: python validation/round_trip.py [N] [--max-seconds S]   (N >= 100 for the report)
+Usage: python validation/round_trip.py [N] [--max-seconds S] [--jobs J]   (N >= 100 for the report)
+
+The trials are simulated in order from ``--seed`` in the parent process and trial i is rebuilt
+with seed i, so the figures do not depend on ``--jobs`` (only on whether a rebuild reaches the
+``--max-seconds`` safety cap).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import math
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -130,47 +135,64 @@ def _plain(value):
     return value
 
 
+def _rebuild(task: tuple[int, str, float]) -> tuple[np.ndarray, np.ndarray, bool, float, list]:
+    """Rebuild trial i from its report; the rebuilt cohort's HR curve at VALUES."""
+    i, path, max_seconds = task
+    rec = rebuild_cohort(path, seed=i, max_seconds=max_seconds)
+    coef, cov, _ = interaction_fit(rec)
+    est = coef[0] + coef[2] * VALUES
+    se = np.sqrt(cov[0, 0] + 2 * VALUES * cov[0, 2] + VALUES**2 * cov[2, 2])
+    return est, se, rec.feasible, rec.seconds, list(rec.conflicts)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("n", type=int, nargs="?", default=100)
     ap.add_argument("--max-seconds", type=float, default=60.0)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
     args = ap.parse_args(argv)
     template = yaml.safe_load(data_path("mirocals", "reported.yaml").read_text())
     truth_model = calibrate_model(load_reported_summary(data_path("mirocals", "reported.yaml")))
     truth = truth_model.log_hr_treatment + truth_model.log_hr_interaction * VALUES
     rng = np.random.default_rng(args.seed)
-    rows, feasible, clock = [], 0, time.perf_counter()
+    clock = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
+        tasks, own = [], []
         for i in range(args.n):
-            doc, own = simulate_report(truth_model, rng, template)
+            doc, fit = simulate_report(truth_model, rng, template)
             path = Path(tmp) / f"trial{i}.yaml"
             path.write_text(yaml.safe_dump(_plain(doc), sort_keys=False))
-            rec = rebuild_cohort(path, seed=i, max_seconds=args.max_seconds)
-            feasible += rec.feasible
-            coef, cov, _ = interaction_fit(rec)
-            est = coef[0] + coef[2] * VALUES
-            se = np.sqrt(cov[0, 0] + 2 * VALUES * cov[0, 2] + VALUES**2 * cov[2, 2])
-            own_est = own["coef"][0] + own["coef"][2] * VALUES
-            rows.append((est, se, own_est, rec.feasible))
-            print(
-                f"round trip {i + 1}/{args.n}: feasible={rec.feasible} "
-                f"({rec.seconds:.1f} s) {', '.join(rec.conflicts)}",
-                file=sys.stderr,
-            )
+            tasks.append((i, str(path), args.max_seconds))
+            own.append(fit["coef"][0] + fit["coef"][2] * VALUES)
+        with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+            rows = []
+            for i, row in enumerate(pool.map(_rebuild, tasks)):
+                rows.append(row)
+                print(
+                    f"round trip {i + 1}/{args.n}: feasible={row[2]} ({row[3]:.1f} s) "
+                    f"{', '.join(row[4])}",
+                    file=sys.stderr,
+                    flush=True,
+                )
     est = np.array([r[0] for r in rows])
     se = np.array([r[1] for r in rows])
-    own = np.array([r[2] for r in rows])
+    ok = np.array([r[2] for r in rows])
+    own_est = np.array(own)
     print(
-        f"round trips: {args.n}, feasible rebuilds: {feasible}, {time.perf_counter() - clock:.0f} s"
+        f"round trips: {args.n}, feasible rebuilds: {int(ok.sum())}, "
+        f"{time.perf_counter() - clock:.0f} s with {args.jobs} process(es)"
     )
-    print("pNFH      true logHR  bias vs truth  bias vs trial fit  coverage of 95% CI")
-    for j, v in enumerate(VALUES):
-        cover = np.mean(np.abs(est[:, j] - truth[j]) <= Z * se[:, j])
-        print(
-            f"{v:7.0f}   {truth[j]:+.3f}      {np.mean(est[:, j] - truth[j]):+.4f}"
-            f"         {np.mean(est[:, j] - own[:, j]):+.4f}            {cover:.3f}"
-        )
+    for label, keep in (("all round trips", np.ones_like(ok)), ("feasible only", ok)):
+        print(f"{label} ({int(keep.sum())}):")
+        print("  pNFH   true logHR  bias vs truth  bias vs trial fit  coverage of 95% CI")
+        for j, v in enumerate(VALUES):
+            e, s_, o = est[keep, j], se[keep, j], own_est[keep, j]
+            cover = np.mean(np.abs(e - truth[j]) <= Z * s_)
+            print(
+                f"  {v:5.0f}   {truth[j]:+.3f}      {np.mean(e - truth[j]):+.4f}"
+                f"         {np.mean(e - o):+.4f}            {cover:.3f}"
+            )
     return 0
 
 

@@ -38,6 +38,24 @@ _STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("model", ("swap_pnfh_group", "swap_pnfh_group", "redraw_pnfh", "move_death_group")),
 )
 
+# Stages of the attempts after the first. The first attempt keeps the death cells of the pilot
+# (_start._pilot_cells), chosen so that the subgroup fits can reach their CI and p; when it
+# fails, the cells are usually what is wrong (no time move changes deaths per group), so later
+# attempts also move deaths and pNFH across groups while fitting the subgroups.
+_RESTART_STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "subgroups",
+        (
+            "swap_time_group",
+            "adjacent_in_group",
+            "adjacent_in_group",
+            "redraw_time",
+            "move_death",
+            "swap_pnfh",
+        ),
+    ),
+    *_STAGES[1:],
+)
 _ALL_MOVES = (
     "swap_time",
     "adjacent_in_group",

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from ._fits import Design, _fit_stats, _score
-from ._moves import _ALL_MOVES, _STAGES, _propose
+from ._moves import _ALL_MOVES, _RESTART_STAGES, _STAGES, _propose
 from ._start import Setup
 from .calibrate import Target
 
@@ -137,7 +137,10 @@ def _restarts(
     seed: int,
     max_seconds: float,
     progress: bool,
-    **kw: Any,
+    *,
+    stages: tuple[tuple[str, tuple[str, ...]], ...] = _STAGES,
+    restart_stages: tuple[tuple[str, tuple[str, ...]], ...] | None = _RESTART_STAGES,
+    fallback: tuple[str, ...] = _ALL_MOVES,
 ) -> tuple[dict, int, int]:
     """Staged searches from fresh start cohorts until one meets every target.
 
@@ -151,7 +154,10 @@ def _restarts(
         rng = np.random.default_rng([seed, attempt])
         state = start(rng)
         budget = _Budget(ATTEMPT_STEPS, deadline)
-        state, k, done = _staged_search(design, setup, state, rng, budget, progress, **kw)
+        plan = stages if attempt == 0 or restart_stages is None else restart_stages
+        state, k, done = _staged_search(
+            design, setup, state, rng, budget, progress, stages=plan, fallback=fallback
+        )
         steps += k
         attempt += 1
         if done:

@@ -268,6 +268,7 @@ def assign_biomarker(
         progress,
         outcomes,
         stages=stages,
+        restart_stages=None,
         fallback=_BIOMARKER_MOVES,
     )
 
