@@ -100,6 +100,7 @@ def test_provenance_matches_the_shipped_cohort():
     assert prov["seed"] == 2025 and prov["feasible"] and prov["engine"]["ties"] == "efron"
     assert all(row["agrees"] for row in prov["match_table"])
     assert len(prov["match_table"]) == 22
+    assert prov["engine"]["wider_margins"] == {}  # every MIROCALS figure has room at 0.9
 
 
 def test_rebuild_regenerates_the_shipped_csv_byte_for_byte():

@@ -107,6 +107,7 @@ class Reconstruction:
                 "candidates_per_step": CANDIDATES,
                 "steps_per_attempt": ATTEMPT_STEPS,
                 "margin": MARGIN,
+                "wider_margins": dict(self.design.margins) if self.design else {},
             },
             "steps": self.steps,
             "feasible": self.feasible,

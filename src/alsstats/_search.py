@@ -1,4 +1,13 @@
-"""The seeded stochastic search of the reconstruction (level b)."""
+"""The seeded stochastic search of the reconstruction (level b).
+
+An attempt is a staged best-of-batch local search from one start cohort (subgroup fits, then
+the treatment-only fits, then the interaction model, then every target with every move); a
+failed attempt is followed by another from a fresh start cohort. Attempt k draws from the
+random stream (seed, k) only and stops after a fixed number of steps, so the result depends on
+the seed and not on the machine's speed, unless the ``max_seconds`` safety cap is reached.
+Attempts after the first also move deaths and pNFH across biomarker groups while fitting the
+subgroups (see :data:`alsstats._moves._RESTART_STAGES`).
+"""
 
 from __future__ import annotations
 
