@@ -26,6 +26,8 @@ def test_reanalysis_reproduces_the_reported_interaction_model(result: Reanalysis
     assert result.reconstruction.match_table()["agrees"].all()
     assert result.shipped_cohort_identical is True
     assert not result.checks.passed  # the 54/46 death split
+    headline = result.headline().set_index("quantity")
+    assert headline.loc["checks failed", "note"] == "all involve death_split_medwire"
     # the teaching point: the coefficient applies below the LOQ, the HR crosses 1 in range
     assert result.guard_messages and "limit of quantification" in result.guard_messages[0]
     lo, hi = result.analysis.observed_range_

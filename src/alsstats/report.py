@@ -63,19 +63,26 @@ class Reanalysis:
         """The summary table printed by ``alsstats reproduce``."""
         mt = self.reconstruction.match_table()
         hr = self.hr_table.set_index("value")
+        checks = self.checks.to_frame()
+        failed = checks[checks["verdict"] == "fail"]
+        # the figures every failed check involves: the culprit when there is one
+        inputs = [set(str(i).split(", ")) for i in failed["inputs"]]
+        common = set.intersection(*inputs) if inputs else set()
+        culprit = f"all involve {', '.join(sorted(common))}" if common else ""
+        at_zero = hr.loc[0.0]
+        zero_note = "below the assumed LOQ" if self.limit_of_quantification > 0 else ""
         rows = [
-            ("reported figures checked", f"{len(self.checks.to_frame())}", ""),
-            (
-                "checks failed",
-                f"{int((self.checks.to_frame()['verdict'] == 'fail').sum())}",
-                "all involve the 54/46 death split",
-            ),
+            ("reported figures checked", f"{len(checks)}", ""),
+            ("checks failed", f"{len(failed)}", culprit),
             ("reconstructed rows agreeing", f"{int(mt['agrees'].sum())} of {len(mt)}", ""),
-            ("HR at pNFH = 0 (the reported 0.32)", _hr_text(hr.loc[0.0]), "below the LOQ"),
+            ("HR at pNFH = 0 (exp of b_treatment)", _hr_text(at_zero), zero_note),
         ]
+        median = round(float(np.median(self.reconstruction.cohort["pnfh"])), 1)
+        notes = {self.limit_of_quantification: "assumed LOQ", median: "cohort median"}
         for x in self.hr_table["value"]:
             if x > 0:
-                rows.append((f"HR at pNFH = {x:,.0f} pg/mL", _hr_text(hr.loc[x]), ""))
+                label = f"HR at pNFH = {x:,.0f} pg/mL"
+                rows.append((label, _hr_text(hr.loc[x]), notes.get(x, "")))
         rows.append(("HR = 1 at (Fieller 95% set)", _crossing_text(self.crossing), ""))
         rows.append(("95% CI excludes 1 where", _region_text(self.johnson_neyman), ""))
         return pd.DataFrame(rows, columns=["quantity", "value", "note"])
