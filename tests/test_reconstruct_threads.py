@@ -44,9 +44,9 @@ def test_tight_figure_gets_a_wider_margin_in_its_design(summaries):
 
 def test_interleaved_rebuilds_equal_serial(summaries):
     s, _ = summaries
-    serial = rebuild_cohort(s, seed=0)
+    serial = rebuild_cohort(s, seed=4)
     with ThreadPoolExecutor(max_workers=2) as pool:
-        futures = [pool.submit(rebuild_cohort, s, seed=k) for k in (2025, 0)]
+        futures = [pool.submit(rebuild_cohort, s, seed=k) for k in (2025, 4)]
         shipped, threaded = (f.result() for f in futures)
     assert shipped.to_csv().encode() == data_path("mirocals", "cohort.csv").read_bytes()
     assert threaded.to_csv() == serial.to_csv()
