@@ -178,3 +178,17 @@ def test_ties_and_p_test_are_named_assumptions_with_code_fallbacks(summary):
         resolve_assumptions(summary, {"ties": "exact"})
     with pytest.raises(InputError, match="p_value_test"):
         resolve_assumptions(summary, {"p_value_test": "score"})
+
+
+def test_missing_remaining_share_keeps_the_distribution_shape(summary):
+    """remaining_share = missing: the measured patients follow the same lognormal, fitted
+    through the reported cut-off shares (9% of its mass below 750 pg/mL is then unmeasured)."""
+    from alsstats.calibrate import biomarker_from_assumptions, biomarker_groups
+
+    targets = targets_from_summary(summary)
+    below = biomarker_from_assumptions(biomarker_groups(targets, "below"), {})
+    missing = biomarker_from_assumptions(biomarker_groups(targets, "missing"), {})
+    assert missing == below
+    # hand-worked: 9% below 750 and 21% above 3,700 pg/mL (tolerance: floating point)
+    assert below.share_between(None, 750) == pytest.approx(0.09, abs=1e-12)
+    assert below.share_between(3700, None) == pytest.approx(0.21, abs=1e-12)

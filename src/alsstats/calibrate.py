@@ -441,13 +441,16 @@ def biomarker_from_assumptions(groups: list[BiomarkerGroup], values: Mapping[str
     spec = values.get("pnfh_distribution") or {}
     family = spec.get("family", "lognormal") if isinstance(spec, Mapping) else str(spec)
     ranged = [g for g in groups if not g.missing]
-    lower_cut, upper_cut = ranged[1].lower, ranged[-1].lower
-    if lower_cut is None or upper_cut is None:
+    cuts = sorted(
+        {b for g in ranged for b in (g.lower, g.upper) if b is not None and math.isfinite(b)}
+    )
+    if len(cuts) < 2:
         raise ReconstructionError("need at least two biomarker cut-offs to fit a distribution")
+    lower_cut, upper_cut = cuts[0], cuts[-1]
     above = sum(g.share or 0.0 for g in ranged if g.lower is not None and g.lower >= upper_cut)
-    below = 1.0 - sum(g.share or 0.0 for g in groups if g.share is not None)
-    if any(g.missing for g in groups):
-        below = 0.09 if below <= 0 else below  # same shape as "below"; mass is then missing
+    # Below the lowest cut: what the reported shares leave over. With the remaining patients
+    # "missing" the distribution keeps the same shape; that mass is then unmeasured.
+    below = 1.0 - sum(g.share or 0.0 for g in ranged if g.lower is not None)
     families = {"lognormal": LogNormalBiomarker, "gamma": GammaBiomarker}
     if family not in families:
         raise InputError("assumptions", "pnfh_distribution", f"family {family!r} unknown")
