@@ -15,6 +15,7 @@ from alsstats.errors import ModelError
 from alsstats.intervals import johnson_neyman_linear
 from alsstats.reconstruct import rebuild_cohort
 from alsstats.sensitivity import interaction_fit, pooled_hr_curve, sensitivity
+from alsstats.summaries import load_reported_summary
 
 
 def test_johnson_neyman_bounds_solve_the_quadratic():
@@ -92,3 +93,17 @@ def test_sensitivity_reports_each_alternative():
     # the rebuilt model reproduces HR 0.32 at 0 and rises with pNFH
     assert default["hr_750"] < default["hr_2000"] < default["hr_3700"] < default["hr_6000"]
     assert 750 < default["hr1_crossing"] < 10000
+
+
+def test_pooling_identical_cohorts_is_the_single_cohort_curve():
+    """K copies of one cohort: no between-cohort variance, df = inf, the cohort's own Wald CI
+    (and no overflow warning, which pytest would turn into an error)."""
+    summary = load_reported_summary(data_path("mirocals", "reported.yaml"))
+    rec = rebuild_cohort(summary, seed=2025)
+    pooled = pooled_hr_curve([rec, rec, rec], [750.0, 3700.0])
+    assert np.all(np.isinf(pooled["df"])) and np.all(pooled["between"] == 0)
+    se = np.sqrt(pooled["within"].to_numpy())
+    z = stats.norm.ppf(0.975)
+    # tolerance: floating point (closed form of the single-cohort Wald interval)
+    np.testing.assert_allclose(pooled["lower"], pooled["hr"] * np.exp(-z * se), rtol=1e-12)
+    np.testing.assert_allclose(pooled["upper"], pooled["hr"] * np.exp(z * se), rtol=1e-12)

@@ -175,8 +175,11 @@ def pooled_hr_curve(
     q, u = np.array(est), np.array(var)
     qbar, w, b = q.mean(axis=0), u.mean(axis=0), q.var(axis=0, ddof=1)
     t = w + (1 + 1 / k) * b
-    with np.errstate(divide="ignore"):
-        df = np.where(b > 0, (k - 1) * (1 + w / np.maximum((1 + 1 / k) * b, 1e-300)) ** 2, np.inf)
+    # Rubin's degrees of freedom; with (numerically) no between-cohort variance the reference
+    # distribution is the normal (df = inf), computed without overflowing on a tiny b.
+    some = b > 1e-12 * w
+    ratio = np.divide(w, (1 + 1 / k) * b, out=np.zeros_like(w), where=some)
+    df = np.where(some, (k - 1) * (1 + ratio) ** 2, np.inf)
     crit = np.where(
         np.isfinite(df),
         stats.t.ppf(0.5 + level / 2, np.minimum(df, 1e12)),
