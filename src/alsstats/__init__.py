@@ -48,6 +48,7 @@ from .interaction import (
     TreatmentInteraction,
     Values,
 )
+from .intervals import johnson_neyman_linear
 from .km import (
     ArmCurve,
     GuyotReconstruction,
@@ -110,6 +111,7 @@ __all__ = [
     "fit_cox",
     "fit_cox_batch",
     "ipd_from_curves",
+    "johnson_neyman_linear",
     "km_estimate",
     "load_reported_summary",
     "logrank_batch",

@@ -10,12 +10,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from .._io import atomic_write_text, refuse_overwrite
 from ..errors import InputError
+from ..km_cohort import rebuild_from_curves
 from ..reconstruct import rebuild_cohort
+from ..summaries import load_reported_summary
 
 __all__ = ["provenance_path", "register", "run"]
 
@@ -48,34 +50,25 @@ def provenance_path(out: str | os.PathLike[str]) -> Path:
     return out.with_name(f"{out.stem}.provenance.json")
 
 
-def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def run(args: argparse.Namespace) -> int:
-    out = Path(args.out)
-    prov = provenance_path(out)
-    for path in (out, prov):
-        if path.exists() and not args.force:
-            raise InputError(path, "", "already exists; pass --force to replace it")
+    out = refuse_overwrite(args.out, args.force)  # both files, before any work
+    prov = refuse_overwrite(provenance_path(out), args.force)
     if not Path(args.summary).is_file():
         raise InputError(args.summary, "", "no such file")
-    rec = rebuild_cohort(Path(args.summary), seed=args.seed, max_seconds=args.max_seconds)
+    summary = load_reported_summary(args.summary)
+    if summary.km_curves:  # published curves give time, death and arm (Guyot)
+        rec = rebuild_from_curves(summary, seed=args.seed, max_seconds=args.max_seconds)
+    else:
+        rec = rebuild_cohort(summary, seed=args.seed, max_seconds=args.max_seconds)
     table = rec.match_table()
     if not rec.feasible:
         print(table.to_string(index=False))
         print(f"not written: figures that cannot be met jointly: {', '.join(rec.conflicts)}")
         return 1
-    _write(out, rec.to_csv())
-    _write(prov, json.dumps(rec.provenance(), indent=2, sort_keys=True) + "\n")
+    atomic_write_text(out, rec.to_csv(), force=args.force)
+    atomic_write_text(
+        prov, json.dumps(rec.provenance(), indent=2, sort_keys=True) + "\n", force=args.force
+    )
     print(
         f"{int(table['agrees'].sum())}/{len(table)} reported figures reproduced; "
         f"wrote {out} and {prov}"
