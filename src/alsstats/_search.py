@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from tqdm import tqdm
 
 from ._fits import Design, _fit_stats, _score
 from ._moves import _ALL_MOVES, _RESTART_STAGES, _STAGES, _propose
@@ -80,8 +81,10 @@ def _search(
     score, ok = _score(targets, evaluate({k: v[None, :] for k, v in state.items()}), design.margins)
     current, done = float(score[0]), bool(ok[0])
     steps, stuck = 0, 0
+    bar = tqdm(desc=f"rebuild: {label}", unit="step", disable=not progress, leave=False)
     while not done and budget.take():
         steps += 1
+        bar.update(1)
         cand = _propose(state, setup, moves, design.adjust, rng, CANDIDATES)
         sc, good = _score(targets, evaluate(cand), design.margins)
         best = int(np.argmin(sc))
@@ -93,8 +96,9 @@ def _search(
             current, done, stuck = float(sc[best]), bool(good[best]), 0
         else:
             stuck += 1
-        if progress and steps % 20 == 0:
-            print(f"{label} step {steps}: objective {current:.4f}")
+        if steps % 20 == 0:
+            bar.set_postfix(objective=f"{current:.4g}", refresh=False)
+    bar.close()
     return state, steps, done
 
 
