@@ -106,7 +106,6 @@ def reanalyse(
     summary_path: str | Path | None = None,
     *,
     seed: int = MIROCALS_SEED,
-    cohort: pd.DataFrame | None = None,
     progress: bool = False,
 ) -> Reanalysis:
     """Run the reanalysis: checks, rebuilt cohort, interaction model and its readings.
@@ -117,9 +116,6 @@ def reanalyse(
         A reported-summary file; default the shipped MIROCALS one.
     seed
         Seed of the reconstruction (the shipped cohort uses 2025).
-    cohort
-        Use this cohort instead of rebuilding one (e.g. the shipped CSV); it is still checked
-        against the reported figures.
     progress
         Show a progress bar during the reconstruction search.
     """
@@ -134,7 +130,7 @@ def reanalyse(
         raise ReconstructionError(
             f"{path}: reported figures that cannot be met jointly: {conflicts}"
         )
-    data = reconstruction.cohort if cohort is None else cohort
+    data = reconstruction.cohort
     loq = float(summary.assumption("limit_of_quantification").value["value"])
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", HazardRatioAtUnobservedValueWarning)
@@ -152,7 +148,7 @@ def reanalyse(
     median = float(np.median(data["pnfh"]))
     values = sorted({*REPORT_VALUES, loq, round(median, 1)})
     shipped = None
-    if summary_path is None and cohort is None:
+    if summary_path is None:
         shipped_csv = data_path("mirocals", "cohort.csv").read_bytes()
         shipped = shipped_csv == reconstruction.to_csv().encode("utf-8")
     return Reanalysis(
