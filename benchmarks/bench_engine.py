@@ -26,8 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pandas as pd
 
-from alsstats.bootstrap import bootstrap_contrasts
-from alsstats.engine import fit_cox_batch
+from alsstats.survival import bootstrap_contrasts, fit_cox_batch
 
 FOLLOW_UP = 640.0  # days (MIROCALS primary endpoint, 21 months)
 
@@ -68,7 +67,7 @@ def bench_lifelines(t: np.ndarray, e: np.ndarray, X: np.ndarray, n_fits: int) ->
 def cold_compile_seconds() -> float:
     """First call in a fresh interpreter with an empty numba cache (compilation included)."""
     code = (
-        "import time; t = time.perf_counter(); from alsstats.engine import fit_cox; "
+        "import time; t = time.perf_counter(); from alsstats.survival import fit_cox; "
         "fit_cox([3.0, 1.0, 2.0, 4.0], [1, 1, 0, 1], [[0.0], [1.0], [1.0], [0.0]]); "
         "print(time.perf_counter() - t)"
     )

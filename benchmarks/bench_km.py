@@ -15,8 +15,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from alsstats.km import GuyotReconstruction, clean_arm, simulate_publication
-from alsstats.km_guyot import guyot
+from alsstats.km import GuyotReconstruction, clean_arm, guyot, simulate_publication
 
 
 def trial(n_per_arm: int = 500, seed: int = 2012) -> pd.DataFrame:

@@ -11,9 +11,9 @@ import time
 import numpy as np
 
 from alsstats import data_path
-from alsstats.engine import fit_cox_batch
 from alsstats.reconstruct import CANDIDATES, rebuild_cohort
-from alsstats.summaries import load_reported_summary
+from alsstats.summary import load_reported_summary
+from alsstats.survival import fit_cox_batch
 
 
 def main(argv: list[str]) -> int:

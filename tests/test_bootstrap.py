@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from scipy.stats import norm
 
-from alsstats.bootstrap import _resample_indices, bootstrap_contrasts
-from alsstats.engine import fit_cox
 from alsstats.errors import InputError, ModelError
+from alsstats.survival import bootstrap_contrasts, fit_cox
+from alsstats.survival._bootstrap import _resample_indices
 
 
 def _trial(n: int, log_hr: float, rng: np.random.Generator) -> tuple[np.ndarray, ...]:

@@ -25,7 +25,7 @@ from alsstats.checks import (
     hr_from_deaths_logrank,
     rounding_interval,
 )
-from alsstats.summaries import load_reported_summary, summary_from_dict
+from alsstats.summary import load_reported_summary, summary_from_dict
 
 GENERIC = yaml.safe_load(
     (Path(__file__).parent / "data" / "summaries" / "generic_two_arm.yaml").read_text()

@@ -14,7 +14,7 @@ import pytest
 from conftest import REFERENCE_CASES, load_reference
 from scipy import optimize
 
-from alsstats.cox import CoxModel
+from alsstats.survival import CoxModel
 
 RTOL = 1e-6
 

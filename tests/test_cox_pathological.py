@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 from conftest import load_reference
 
-from alsstats.cox import CoxModel
 from alsstats.errors import InputError, ModelError
 from alsstats.interaction import TreatmentInteraction
+from alsstats.survival import CoxModel
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ import pytest
 from lifelines import CoxPHFitter
 
 from alsstats import design as D
-from alsstats.dgm import DataGeneratingModel, LogNormalBiomarker, WeibullBaseline
 from alsstats.errors import InputError
+from alsstats.models import DataGeneratingModel, LogNormalBiomarker, WeibullBaseline
 from alsstats.palette import SERIES
 
 
@@ -184,7 +184,7 @@ def test_cox_analyses_agree_with_lifelines(model: DataGeneratingModel) -> None:
             }
         )[keep]
         df["arm_g"] = df["arm"] * df["g"]
-        # lifelines' default stopping rule agrees to ~4 digits; tightened as in alsstats.cox.
+        # lifelines' default stopping rule agrees to ~4 digits; tightened as in alsstats.survival.
         tight = {"step_size": 1.0, "precision": 1e-20, "r_precision": 0.0, "max_steps": 100}
         opts = {
             "duration_col": "time",

@@ -15,7 +15,7 @@ import math
 import pytest
 
 from alsstats import design as D
-from alsstats.dgm import DataGeneratingModel, LogNormalBiomarker, WeibullBaseline
+from alsstats.models import DataGeneratingModel, LogNormalBiomarker, WeibullBaseline
 
 N_TRIALS = 2000
 

@@ -9,8 +9,8 @@ import pytest
 from lifelines import CoxPHFitter, KaplanMeierFitter
 from scipy import stats
 
-from alsstats.dgm import DataGeneratingModel, LogNormalBiomarker, WeibullBaseline
 from alsstats.errors import InputError
+from alsstats.models import DataGeneratingModel, LogNormalBiomarker, WeibullBaseline
 
 
 def mirocals_like(**changes) -> DataGeneratingModel:

@@ -13,7 +13,7 @@ from conftest import REFERENCE_CASES, load_reference
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from alsstats.engine import CoxBatchResult, fit_cox, fit_cox_batch
+from alsstats.survival import CoxBatchResult, fit_cox, fit_cox_batch
 
 # ----------------------------------------------------------------------------------------------
 # 1. R survival::coxph reference fits (eps 1e-12): held to 1e-8 relative.

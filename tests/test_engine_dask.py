@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from alsstats.engine import fit_cox_batch
+from alsstats.survival import fit_cox_batch
 
 
 def test_dask_local_cluster_gives_the_serial_result() -> None:

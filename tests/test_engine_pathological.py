@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alsstats.engine import fit_cox, fit_cox_batch
 from alsstats.errors import InputError
+from alsstats.survival import fit_cox, fit_cox_batch
 
 N = 60
 

@@ -15,9 +15,9 @@ import pytest
 from conftest import REFERENCE_CASES, load_reference
 from scipy import stats
 
-from alsstats.cox import CoxModel
 from alsstats.errors import HazardRatioAtUnobservedValueWarning, InputError
 from alsstats.interaction import EvenGrid, Quantiles, TreatmentInteraction, Values
+from alsstats.survival import CoxModel
 
 RTOL = 1e-6
 
@@ -215,7 +215,7 @@ def test_subgroups_against_direct_fits() -> None:
 
 
 def test_bootstrap_band_delegates() -> None:
-    pytest.importorskip("alsstats.bootstrap")
+    pytest.importorskip("alsstats.survival")
     ti, _, _ = _fit("sim220_efron")
     band = ti.recentred("median").bootstrap_band([1000, 4000], n_resamples=40, seed=1)
     assert list(band.columns) == ["value", "hr", "lower", "upper"]

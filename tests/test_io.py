@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from alsstats._io import atomic_write_dir, atomic_write_text
 from alsstats.errors import InputError
+from alsstats.io import atomic_write_dir, atomic_write_text
 
 
 def test_atomic_write_refuses_to_overwrite(tmp_path: Path) -> None:

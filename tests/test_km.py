@@ -17,13 +17,13 @@ from alsstats.km import (
     ArmCurve,
     GuyotReconstruction,
     clean_arm,
-    km_estimate,
+    guyot,
     read_arm,
     reconstruct_ipd,
     simulate_publication,
 )
-from alsstats.km_guyot import guyot
 from alsstats.palette import SERIES
+from alsstats.survival import km_estimate
 
 KM_DATA = Path(__file__).parent / "data" / "km"
 

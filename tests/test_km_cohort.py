@@ -11,9 +11,9 @@ import yaml
 
 from alsstats import data_path
 from alsstats.errors import InputError, SummaryError
-from alsstats.km import km_estimate, simulate_publication
-from alsstats.km_cohort import digitised_arms, ipd_from_curves, rebuild_from_curves
-from alsstats.summaries import load_reported_summary
+from alsstats.km import digitised_arms, ipd_from_curves, rebuild_from_curves, simulate_publication
+from alsstats.summary import load_reported_summary
+from alsstats.survival import km_estimate
 
 
 def _publish(cohort: pd.DataFrame, folder: Path, extra: dict | None = None) -> Path:

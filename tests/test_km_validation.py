@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 from lifelines import CoxPHFitter, KaplanMeierFitter, datasets
 
-from alsstats.km import km_estimate, reconstruct_ipd, simulate_publication
+from alsstats.km import reconstruct_ipd, simulate_publication
+from alsstats.survival import km_estimate
 
 LOG_HR_TOL, MEDIAN_TOL, SURVIVAL_TOL = 0.03, 0.02, 0.02
 

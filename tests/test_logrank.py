@@ -10,7 +10,7 @@ from lifelines.statistics import logrank_test
 from statsmodels.duration.survfunc import survdiff
 
 from alsstats.errors import InputError
-from alsstats.logrank import logrank_batch
+from alsstats.survival import logrank_batch
 
 
 def test_hand_worked_stratified_example() -> None:

@@ -10,7 +10,7 @@ from conftest import load_reference
 
 from alsstats.errors import InputError
 from alsstats.interaction import TreatmentInteraction
-from alsstats.plots import plot_forest, plot_hr_curve
+from alsstats.report import plot_forest, plot_hr_curve
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +66,7 @@ def test_forest_axes(analysis: TreatmentInteraction) -> None:
 def test_plot_km_draws_the_kaplan_meier_steps() -> None:
     import matplotlib.pyplot as plt
 
-    from alsstats.plots import plot_km
+    from alsstats.report import plot_km
 
     # hand-worked: arm a, times 3 (death), 5 (death), 5 (censored), 8 (death)
     # S = 1 -> 3/4 at t=3 -> 3/4 * 2/3 = 1/2 at t=5 (3 at risk, 1 death) -> 0 at t=8

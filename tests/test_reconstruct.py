@@ -10,21 +10,23 @@ import pandas as pd
 import pytest
 
 from alsstats import data_path
-from alsstats._fits import _window
-from alsstats.calibrate import (
+from alsstats.errors import InputError
+from alsstats.models import DataGeneratingModel, LogNormalBiomarker, WeibullBaseline
+from alsstats.reconstruct import (
     CODE_ASSUMPTIONS,
-    _plim_treatment_hr,
+    assign_biomarker,
     biomarker_groups,
     calibrate_model,
+    count_conflicts,
     expected_estimates,
+    rebuild_cohort,
     resolve_assumptions,
     targets_from_summary,
 )
-from alsstats.dgm import DataGeneratingModel, LogNormalBiomarker, WeibullBaseline
-from alsstats.engine import fit_cox_batch
-from alsstats.errors import InputError
-from alsstats.reconstruct import assign_biomarker, count_conflicts, rebuild_cohort
-from alsstats.summaries import load_reported_summary
+from alsstats.reconstruct._calibrate import _plim_treatment_hr
+from alsstats.reconstruct._fits import _window
+from alsstats.summary import load_reported_summary
+from alsstats.survival import fit_cox_batch
 
 
 @pytest.fixture(scope="module")
@@ -183,7 +185,7 @@ def test_ties_and_p_test_are_named_assumptions_with_code_fallbacks(summary):
 def test_missing_remaining_share_keeps_the_distribution_shape(summary):
     """remaining_share = missing: the measured patients follow the same lognormal, fitted
     through the reported cut-off shares (9% of its mass below 750 pg/mL is then unmeasured)."""
-    from alsstats.calibrate import biomarker_from_assumptions, biomarker_groups
+    from alsstats.reconstruct import biomarker_from_assumptions, biomarker_groups
 
     targets = targets_from_summary(summary)
     below = biomarker_from_assumptions(biomarker_groups(targets, "below"), {})

@@ -16,8 +16,8 @@ from lifelines import CoxPHFitter
 from scipy import stats
 
 from alsstats import data_path
-from alsstats.engine import fit_cox_batch
 from alsstats.reconstruct import rebuild_cohort
+from alsstats.survival import fit_cox_batch
 
 Z = stats.norm.ppf(0.975)
 

@@ -13,8 +13,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from alsstats import data_path
-from alsstats.reconstruct import _prepare, _subgroup_windows, rebuild_cohort
-from alsstats.summaries import load_reported_summary
+from alsstats.reconstruct import rebuild_cohort
+from alsstats.reconstruct._fits import _subgroup_windows
+from alsstats.reconstruct._rebuild import _prepare
+from alsstats.summary import load_reported_summary
 
 
 @pytest.fixture(scope="module")

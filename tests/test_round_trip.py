@@ -15,10 +15,8 @@ import pytest
 import yaml
 
 from alsstats import data_path
-from alsstats.calibrate import calibrate_model
-from alsstats.reconstruct import rebuild_cohort
-from alsstats.sensitivity import interaction_fit
-from alsstats.summaries import load_reported_summary
+from alsstats.reconstruct import calibrate_model, interaction_fit, rebuild_cohort
+from alsstats.summary import load_reported_summary
 
 ROOT = data_path("mirocals", "reported.yaml").parents[2]
 

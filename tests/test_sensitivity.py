@@ -12,10 +12,9 @@ from scipy import stats
 
 from alsstats import data_path
 from alsstats.errors import ModelError
-from alsstats.intervals import johnson_neyman_linear
-from alsstats.reconstruct import rebuild_cohort
-from alsstats.sensitivity import interaction_fit, pooled_hr_curve, sensitivity
-from alsstats.summaries import load_reported_summary
+from alsstats.interaction import johnson_neyman_linear
+from alsstats.reconstruct import interaction_fit, pooled_hr_curve, rebuild_cohort, sensitivity
+from alsstats.summary import load_reported_summary
 
 
 def test_johnson_neyman_bounds_solve_the_quadratic():

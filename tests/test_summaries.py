@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from alsstats import SummaryError, data_path
-from alsstats.summaries import (
+from alsstats.summary import (
     Population,
     ReportedSummary,
     load_reported_summary,

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from alsstats import SummaryError, data_path
 from alsstats.checks import check_summary
-from alsstats.summaries import ReportedSummary, parse_reported_summary, summary_from_dict
+from alsstats.summary import ReportedSummary, parse_reported_summary, summary_from_dict
 
 TEXT = data_path("mirocals", "reported.yaml").read_text()
 BASE = yaml.safe_load(TEXT)

@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 from lifelines import CoxPHFitter, KaplanMeierFitter, datasets
 
-from alsstats.km import GuyotReconstruction, km_estimate, simulate_publication
+from alsstats.km import GuyotReconstruction, simulate_publication
+from alsstats.survival import km_estimate
 
 TARGET_LOG_HR, TARGET_MEDIAN, TARGET_SURVIVAL = 0.03, 0.02, 0.02
 

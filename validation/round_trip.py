@@ -33,11 +33,9 @@ import yaml
 from scipy import stats
 
 from alsstats import data_path
-from alsstats.calibrate import calibrate_model
-from alsstats.engine import fit_cox_batch
-from alsstats.reconstruct import rebuild_cohort
-from alsstats.sensitivity import interaction_fit
-from alsstats.summaries import load_reported_summary
+from alsstats.reconstruct import calibrate_model, interaction_fit, rebuild_cohort
+from alsstats.summary import load_reported_summary
+from alsstats.survival import fit_cox_batch
 
 VALUES = np.array([750.0, 2000.0, 3700.0, 6000.0])
 Z = stats.norm.ppf(0.975)

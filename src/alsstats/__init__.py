@@ -1,143 +1,176 @@
 """alsstats: reanalyse ALS trials from what their papers report.
 
-Data flow, one way: reported figures (:mod:`~alsstats.summaries`) -> consistency checks
-(:mod:`~alsstats.checks`) -> reconstruction (:mod:`~alsstats.calibrate`,
-:mod:`~alsstats.reconstruct`, :mod:`~alsstats.km`) -> fits (:mod:`~alsstats.engine`,
-:mod:`~alsstats.cox`, :mod:`~alsstats.interaction`) -> figures and reports
-(:mod:`~alsstats.plots`, :mod:`~alsstats.report`); trial design (:mod:`~alsstats.design`)
-simulates from the calibrated model.
+Data flow, one way, one subpackage per job:
+
+* :mod:`alsstats.summary`: reported figures as data (the summary format);
+* :mod:`alsstats.checks`: consistency checks between those figures;
+* :mod:`alsstats.models`: data-generating models (baseline hazard, biomarker distributions);
+* :mod:`alsstats.survival`: Cox fits (batched engine, lifelines adapter), log-rank, bootstrap;
+* :mod:`alsstats.interaction`: the treatment HR as a function of a biomarker;
+* :mod:`alsstats.reconstruct`: cohorts rebuilt from a summary;
+* :mod:`alsstats.km`: patient data from digitised Kaplan-Meier curves;
+* :mod:`alsstats.design`: simulation, power and sizing of the next trial;
+* :mod:`alsstats.report`: figures and the reanalysis report; :mod:`alsstats.cli`: the command.
+
+The names below are the curated public API. They load on first use, so ``import alsstats``
+stays fast (lifelines, scipy, matplotlib and the compiled engine load only when needed).
 """
 
-from ._data import data_path
-from ._version import __version__
-from .bootstrap import BootstrapBand, bootstrap_contrasts
-from .calibrate import calibrate_model, targets_from_summary
-from .checks import CheckReport, check_summary
-from .cox import CoxModel
-from .design import (
-    SampleSizeResult,
-    TrialDesign,
-    TrialSimulation,
-    mirocals_model,
-    plot_power_curves,
-    power_curve,
-    power_table,
-    sample_size,
-    schoenfeld_events,
-    schoenfeld_power,
-    simulate_trials,
-    standard_designs,
-)
-from .dgm import DataGeneratingModel, LogNormalBiomarker, WeibullBaseline
-from .engine import CoxBatchResult, fit_cox, fit_cox_batch
-from .errors import (
-    AlsstatsError,
-    AlsstatsWarning,
-    HazardRatioAtUnobservedValueWarning,
-    InputError,
-    ModelError,
-    ReconstructionError,
-    SummaryError,
-)
-from .interaction import (
-    EvenGrid,
-    FiellerInterval,
-    JohnsonNeymanRegion,
-    Quantiles,
-    SubgroupAnalysis,
-    TreatmentInteraction,
-    Values,
-)
-from .intervals import johnson_neyman_linear
-from .km import (
-    ArmCurve,
-    GuyotReconstruction,
-    clean_arm,
-    km_estimate,
-    plot_reconstruction,
-    read_arm,
-    reconstruct_ipd,
-    simulate_publication,
-)
-from .km_cohort import digitised_arms, ipd_from_curves, rebuild_from_curves
-from .logrank import logrank_batch
-from .palette import OKABE_ITO
-from .plots import plot_forest, plot_hr_curve, plot_km
-from .reconstruct import Reconstruction, assign_biomarker, count_conflicts, rebuild_cohort
-from .report import Reanalysis, reanalyse, write_report
-from .sensitivity import pooled_hr_curve, rebuild_many, sensitivity
-from .summaries import ReportedSummary, load_reported_summary, parse_reported_summary
+from __future__ import annotations
 
-__all__ = [
-    "OKABE_ITO",
-    "AlsstatsError",
-    "AlsstatsWarning",
-    "ArmCurve",
-    "BootstrapBand",
-    "CheckReport",
-    "CoxBatchResult",
-    "CoxModel",
-    "DataGeneratingModel",
-    "EvenGrid",
-    "FiellerInterval",
-    "GuyotReconstruction",
-    "HazardRatioAtUnobservedValueWarning",
-    "InputError",
-    "JohnsonNeymanRegion",
-    "LogNormalBiomarker",
-    "ModelError",
-    "Quantiles",
-    "Reanalysis",
-    "Reconstruction",
-    "ReconstructionError",
-    "ReportedSummary",
-    "SampleSizeResult",
-    "SubgroupAnalysis",
-    "SummaryError",
-    "TreatmentInteraction",
-    "TrialDesign",
-    "TrialSimulation",
-    "Values",
-    "WeibullBaseline",
-    "__version__",
-    "assign_biomarker",
-    "bootstrap_contrasts",
-    "calibrate_model",
-    "check_summary",
-    "clean_arm",
-    "count_conflicts",
-    "data_path",
-    "digitised_arms",
-    "fit_cox",
-    "fit_cox_batch",
-    "ipd_from_curves",
-    "johnson_neyman_linear",
-    "km_estimate",
-    "load_reported_summary",
-    "logrank_batch",
-    "mirocals_model",
-    "parse_reported_summary",
-    "plot_forest",
-    "plot_hr_curve",
-    "plot_km",
-    "plot_power_curves",
-    "plot_reconstruction",
-    "pooled_hr_curve",
-    "power_curve",
-    "power_table",
-    "read_arm",
-    "reanalyse",
-    "rebuild_cohort",
-    "rebuild_from_curves",
-    "rebuild_many",
-    "reconstruct_ipd",
-    "sample_size",
-    "schoenfeld_events",
-    "schoenfeld_power",
-    "sensitivity",
-    "simulate_publication",
-    "simulate_trials",
-    "standard_designs",
-    "targets_from_summary",
-    "write_report",
-]
+import importlib
+from typing import Any
+
+from .errors import (
+    AlsstatsError as AlsstatsError,
+)
+from .errors import (
+    AlsstatsWarning as AlsstatsWarning,
+)
+from .errors import (
+    HazardRatioAtUnobservedValueWarning as HazardRatioAtUnobservedValueWarning,
+)
+from .errors import (
+    InputError as InputError,
+)
+from .errors import (
+    ModelError as ModelError,
+)
+from .errors import (
+    ReconstructionError as ReconstructionError,
+)
+from .errors import (
+    SummaryError as SummaryError,
+)
+from .palette import OKABE_ITO as OKABE_ITO
+from .paths import data_path as data_path
+from .version import __version__ as __version__
+
+# public name -> the subpackage that defines it
+_LAZY: dict[str, str] = {
+    **dict.fromkeys(
+        ["ReportedSummary", "load_reported_summary", "parse_reported_summary"], "summary"
+    ),
+    **dict.fromkeys(["CheckReport", "check_summary"], "checks"),
+    **dict.fromkeys(["DataGeneratingModel", "LogNormalBiomarker", "WeibullBaseline"], "models"),
+    **dict.fromkeys(
+        [
+            "BootstrapBand",
+            "CoxBatchResult",
+            "CoxModel",
+            "bootstrap_contrasts",
+            "fit_cox",
+            "fit_cox_batch",
+            "km_estimate",
+            "logrank_batch",
+        ],
+        "survival",
+    ),
+    **dict.fromkeys(
+        [
+            "EvenGrid",
+            "FiellerInterval",
+            "JohnsonNeymanRegion",
+            "Quantiles",
+            "SubgroupAnalysis",
+            "TreatmentInteraction",
+            "Values",
+            "johnson_neyman_linear",
+        ],
+        "interaction",
+    ),
+    **dict.fromkeys(
+        [
+            "Reconstruction",
+            "assign_biomarker",
+            "calibrate_model",
+            "count_conflicts",
+            "pooled_hr_curve",
+            "rebuild_cohort",
+            "rebuild_many",
+            "sensitivity",
+            "targets_from_summary",
+        ],
+        "reconstruct",
+    ),
+    **dict.fromkeys(
+        [
+            "ArmCurve",
+            "GuyotReconstruction",
+            "clean_arm",
+            "digitised_arms",
+            "ipd_from_curves",
+            "plot_reconstruction",
+            "read_arm",
+            "rebuild_from_curves",
+            "reconstruct_ipd",
+            "simulate_publication",
+        ],
+        "km",
+    ),
+    **dict.fromkeys(
+        [
+            "SampleSizeResult",
+            "TrialDesign",
+            "TrialSimulation",
+            "mirocals_model",
+            "plot_power_curves",
+            "power_curve",
+            "power_table",
+            "sample_size",
+            "schoenfeld_events",
+            "schoenfeld_power",
+            "simulate_trials",
+            "standard_designs",
+        ],
+        "design",
+    ),
+    **dict.fromkeys(
+        ["Reanalysis", "plot_forest", "plot_hr_curve", "plot_km", "reanalyse", "write_report"],
+        "report",
+    ),
+}
+
+_SUBPACKAGES = (
+    "checks",
+    "cli",
+    "design",
+    "interaction",
+    "km",
+    "models",
+    "reconstruct",
+    "report",
+    "summary",
+    "survival",
+)
+
+__all__ = sorted(
+    [
+        "OKABE_ITO",
+        "AlsstatsError",
+        "AlsstatsWarning",
+        "HazardRatioAtUnobservedValueWarning",
+        "InputError",
+        "ModelError",
+        "ReconstructionError",
+        "SummaryError",
+        "__version__",
+        "data_path",
+        *_LAZY,
+    ]
+)
+
+
+def __getattr__(name: str) -> Any:
+    """Load a public name's subpackage on first use (PEP 562)."""
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value  # later look-ups skip this function
+        return value
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'alsstats' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__) | set(_SUBPACKAGES))

@@ -12,8 +12,8 @@ import os
 import sys
 from collections.abc import Sequence
 
-from .._version import __version__
 from ..errors import AlsstatsError
+from ..version import __version__
 
 __all__ = ["main"]
 

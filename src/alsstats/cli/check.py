@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..checks import check_summary
-from ..summaries import load_reported_summary
+from ..summary import load_reported_summary
 
 __all__ = ["register", "run"]
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .._io import atomic_write_text, refuse_overwrite
 from ..errors import InputError
+from ..io import atomic_write_text, refuse_overwrite
 from ..km import GuyotReconstruction, read_arm
 
 __all__ = ["register", "run"]

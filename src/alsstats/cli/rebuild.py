@@ -13,11 +13,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .._io import atomic_write_text, refuse_overwrite
 from ..errors import InputError
-from ..km_cohort import rebuild_from_curves
+from ..io import atomic_write_text, refuse_overwrite
+from ..km import rebuild_from_curves
 from ..reconstruct import rebuild_cohort
-from ..summaries import load_reported_summary
+from ..summary import load_reported_summary
 
 __all__ = ["provenance_path", "register", "run"]
 

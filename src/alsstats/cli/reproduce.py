@@ -29,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .._io import refuse_overwrite
+    from ..io import refuse_overwrite
     from ..report import MIROCALS_SEED, reanalyse, write_report
 
     out = refuse_overwrite(Path(args.out), args.force)  # fail before a minute of work, not after

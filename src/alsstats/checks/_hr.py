@@ -1,0 +1,279 @@
+"""Consistency checks of reported hazard ratios.
+
+Against the deaths per arm (``hr_vs_death_split``, ``death_split_vs_hr``), against their own CI
+and p-value (``ci_symmetry``, ``ci_vs_p``), and across biomarker subgroups (``subgroup_shares``,
+``subgroup_pooling``). Each check takes a :class:`~alsstats.summary.ReportedSummary` and
+returns :class:`~alsstats.checks.CheckResult` rows; :mod:`alsstats.checks` runs them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+from scipy import stats
+
+from ..summary import ALL_ARMS, HazardRatio, ReportedSummary
+from ._approximations import _exp, _hr_implied, _overlap, _split_range, rounding_interval
+from ._inputs import _SWAPPED, _live, _no_loss, _overall_hrs, _rng, _splits
+from ._report import CheckResult, _row
+
+__all__: list[str] = []  # the checks are private; alsstats.checks.check_summary runs them
+
+
+# --------------------------------------------------------------------------- the checks
+def _check_hr_vs_death_split(s: ReportedSummary) -> list[CheckResult]:
+    """Reported overall HR vs the HR implied by deaths per arm (log-rank / landmark)."""
+    rows, n_t, n_c = [], s.treatment_arm.n.value, s.control_arm.n.value
+    landmark = _no_loss(s)  # then S = 1 - d/n at the landmark
+    for h in _overall_hrs(s):
+        obs = rounding_interval(h.value)
+        for sp in _splits(s):
+            inputs = (*sp.inputs, h.id)
+            if h.model.get("adjusted"):
+                rows.append(
+                    _row(
+                        "hr_vs_death_split",
+                        inputs,
+                        f"HR {h.value:g}",
+                        "-",
+                        None,
+                        "adjusted HR: adjustment moves it away from the crude death split",
+                    )
+                )
+                continue
+            got = _hr_implied(sp.d_t, sp.d_c, n_t, n_c, landmark)
+            if got is None:
+                rows.append(
+                    _row(
+                        "hr_vs_death_split",
+                        inputs,
+                        f"HR {h.value:g}",
+                        "-",
+                        None,
+                        "a zero death count or no survivor in an arm: no HR implied",
+                    )
+                )
+                continue
+            exp, methods = got
+            ok = _overlap(obs, exp)
+            text = f"{sp.what} imply HR {_rng(exp)} ({methods} approximations"
+            text += ", rounding of the shares)" if sp.from_shares else ")"
+            text += f"; reported {h.value:g} {'agrees' if ok else 'does not'}"
+            swapped = _hr_implied(sp.d_c, sp.d_t, n_t, n_c, landmark)
+            if not ok and swapped is not None and _overlap(obs, swapped[0]):
+                text += _SWAPPED
+            rows.append(
+                _row(
+                    "hr_vs_death_split",
+                    inputs,
+                    f"HR {h.value:g}",
+                    f"HR {_rng(exp)}",
+                    ok,
+                    text,
+                    obs,
+                    exp,
+                )
+            )
+    return rows
+
+
+def _check_death_split_vs_hr(s: ReportedSummary) -> list[CheckResult]:
+    """The death split implied by the HR and the total deaths vs the reported split."""
+    rows, n_t, n_c = [], s.treatment_arm.n.value, s.control_arm.n.value
+    arm = s.treatment_arm.id
+    for h in _overall_hrs(s):
+        if h.model.get("adjusted"):
+            continue
+        obs_hr = rounding_interval(h.value)
+        for sp in _splits(s):
+            deaths = (sum(sp.d_t) + sum(sp.d_c)) / 2
+            inputs = (*sp.inputs, h.id)
+            if deaths <= 0:
+                rows.append(_row("death_split_vs_hr", inputs, "-", "-", None, "no deaths"))
+                continue
+            share = (sp.d_t[0] / deaths, sp.d_t[1] / deaths)
+            got = _split_range(obs_hr, deaths, n_t, n_c, _no_loss(s))
+            obs = f"{arm} share {_rng(share)}"
+            if got is None:
+                text = f"no split of {deaths:g} deaths gives HR {h.value:g}"
+                rows.append(_row("death_split_vs_hr", inputs, obs, "-", False, text, share))
+                continue
+            exp = (got[0] / deaths, got[1] / deaths)
+            ok = _overlap(share, exp)
+            text = (
+                f"HR {h.value:g} with {deaths:g} deaths implies {got[0]:.1f}-{got[1]:.1f} deaths "
+                f"on {arm}; reported {sp.what}"
+            )
+            if not ok and _overlap((1 - share[1], 1 - share[0]), exp):
+                text += _SWAPPED
+            rows.append(
+                _row(
+                    "death_split_vs_hr",
+                    inputs,
+                    obs,
+                    f"{arm} share {_rng(exp)}",
+                    ok,
+                    text,
+                    share,
+                    exp,
+                )
+            )
+    return rows
+
+
+def _check_ci(s: ReportedSummary) -> list[CheckResult]:
+    """CI symmetric on the log scale, and the p implied by the CI vs the reported p."""
+    rows = []
+    for h in _live(s.hazard_ratios):
+        if h.ci is None:
+            continue
+        est, lo, hi = (rounding_interval(x) for x in (h.value, *h.ci))
+        lo = (max(lo[0], 1e-12), lo[1])  # a bound printed as 0.00 is still positive
+        log = math.log
+        asym = (
+            log(hi[0]) + log(lo[0]) - 2 * log(est[1]),
+            log(hi[1]) + log(lo[1]) - 2 * log(est[0]),
+        )
+        arms = f"{log(h.value / h.ci[0]):.3f} / {log(h.ci[1] / h.value):.3f}"
+        ok = asym[0] <= 0 <= asym[1]
+        text = "equal log-scale distances from the estimate to each bound, within rounding"
+        if not ok:
+            text = "bounds not symmetric about log HR beyond rounding: not a Wald CI, or a typo"
+        rows.append(
+            _row(
+                "ci_symmetry",
+                [h.id],
+                f"log arms {arms}",
+                "equal within rounding",
+                ok,
+                text,
+                asym,
+                (0.0, 0.0),
+            )
+        )
+        if h.p is None:
+            continue
+        z = stats.norm.ppf((1 + h.level) / 2)
+        # a CI printed as [0.5, 0.5] may have zero width after rounding: keep SE positive
+        se = (max(log(hi[0] / lo[1]), 1e-12) / (2 * z), log(hi[1] / lo[0]) / (2 * z))
+        logs = sorted(abs(log(x)) for x in est)
+        abs_lo = 0.0 if est[0] <= 1 <= est[1] else logs[0]
+        p_exp = (2 * stats.norm.sf(logs[1] / se[0]), 2 * stats.norm.sf(abs_lo / se[1]))
+        p_obs = rounding_interval(h.p)
+        ok = _overlap(p_obs, p_exp)
+        point = 2 * stats.norm.sf(abs(log(h.value)) / (log(h.ci[1] / h.ci[0]) / (2 * z)))
+        text = (
+            f"z = |log HR| / SE with SE = log(upper/lower) / {2 * z:.2f} gives p {point:.3g} "
+            f"({_rng(p_exp)} over the rounding of HR and CI); reported {h.p:g}"
+        )
+        rows.append(
+            _row("ci_vs_p", [h.id], f"p {h.p:g}", f"p {_rng(p_exp)}", ok, text, p_obs, p_exp)
+        )
+    return rows
+
+
+def _biomarker_groups(s: ReportedSummary) -> dict[str, list[HazardRatio]]:
+    groups: dict[str, list[HazardRatio]] = {}
+    for h in _live(s.hazard_ratios):
+        if h.population.kind == "biomarker_range":
+            groups.setdefault(h.population.biomarker, []).append(h)
+    return groups
+
+
+def _disjoint(hrs: list[HazardRatio]) -> bool:
+    bounds = [(h.population.lower, h.population.upper) for h in hrs]
+    if any(lo is None and hi is None for lo, hi in bounds):
+        return False  # range not stated
+    spans = sorted(
+        (-math.inf if lo is None else lo, math.inf if hi is None else hi) for lo, hi in bounds
+    )
+    return all(a[1] <= b[0] for a, b in itertools.pairwise(spans))
+
+
+def _check_subgroup_shares(s: ReportedSummary) -> list[CheckResult]:
+    """Shares of disjoint subgroups add up to at most 1; the remainder is stated."""
+    rows = []
+    for marker, hrs in _biomarker_groups(s).items():
+        with_share = [h for h in hrs if h.population.share is not None]
+        if not with_share:
+            continue
+        ids = [h.id for h in with_share]
+        shares = [h.population.share for h in with_share]
+        total = sum(shares)
+        total_r = (
+            sum(rounding_interval(x)[0] for x in shares),
+            sum(rounding_interval(x)[1] for x in shares),
+        )
+        obs = f"sum {total:.3g}"
+        if not _disjoint(with_share):
+            text = f"{marker} ranges overlap or are not stated: their shares need not add to <= 1"
+            rows.append(_row("subgroup_shares", ids, obs, "<= 1", None, text, total_r))
+            continue
+        ok = total_r[0] <= 1
+        terms = " + ".join(f"{x:g}" for x in shares)
+        text = (
+            f"{terms} = {total:.3g}; {1 - total:.2g} of patients are in no reported {marker} group"
+            if ok
+            else f"disjoint {marker} groups hold {terms} = {total:.3g} > 1 of the patients"
+        )
+        rows.append(_row("subgroup_shares", ids, obs, "<= 1", ok, text, total_r, (0.0, 1.0)))
+    return rows
+
+
+def _total_deaths(s: ReportedSummary) -> int | None:
+    totals = _live(s.events_in(ALL_ARMS))
+    if totals:
+        return totals[0].value
+    t, c = _live(s.events_in(s.treatment_arm.id)), _live(s.events_in(s.control_arm.id))
+    return t[0].value + c[0].value if t and c else None
+
+
+def _check_subgroup_pooling(s: ReportedSummary) -> list[CheckResult]:
+    """Inverse-variance pooled subgroup HRs vs the overall HR."""
+    rows, deaths = [], _total_deaths(s)
+    overall = [h for h in _overall_hrs(s) if not h.model.get("adjusted")]
+    for marker, hrs in _biomarker_groups(s).items():
+        if len(hrs) < 2 or not overall or not _disjoint(hrs):
+            continue
+        logs, weights, notes = [], [], []
+        for h in hrs:
+            if h.ci is not None and h.ci[1] > h.ci[0]:
+                z = stats.norm.ppf((1 + h.level) / 2)
+                se = math.log(h.ci[1] / h.ci[0]) / (2 * z)
+            elif h.ci is None and h.population.share and deaths:
+                # no CI: var(log HR) ~ 4 / events, events ~ share x total deaths (approximate)
+                se = 2 / math.sqrt(h.population.share * deaths)
+                notes.append(f"SE of {h.id} ~ 2/sqrt({h.population.share:g} x {deaths} deaths)")
+            else:
+                break
+            logs.append(math.log(h.value))
+            weights.append(1 / se**2)
+        else:
+            pooled = float(np.dot(weights, logs) / sum(weights))
+            half = stats.norm.ppf(0.975) / math.sqrt(sum(weights))
+            exp = (_exp(pooled - half), _exp(pooled + half))
+            for o in overall:
+                obs = rounding_interval(o.value)
+                ok = _overlap(obs, exp)
+                text = (
+                    f"pooled {marker} subgroups HR {math.exp(pooled):.3g} (95% {_rng(exp)}); "
+                    + "; ".join([*notes, f"overall {o.value:g}"])
+                )
+                rows.append(
+                    _row(
+                        "subgroup_pooling",
+                        [*(h.id for h in hrs), o.id],
+                        f"HR {o.value:g}",
+                        f"HR {_rng(exp)}",
+                        ok,
+                        text,
+                        obs,
+                        exp,
+                    )
+                )
+            continue
+        text = f"a {marker} subgroup HR has no usable CI, nor a share with the total deaths"
+        rows.append(_row("subgroup_pooling", [h.id for h in hrs], "-", "-", None, text))
+    return rows

@@ -1,0 +1,57 @@
+"""From a reported summary to a patient-level cohort whose own fits reproduce every figure.
+
+Targets from the summary, a calibrated data-generating model (level a), then a search for a
+concrete cohort (level b) that meets every target at its printed precision; rebuilds under
+alternative assumptions (:func:`sensitivity`).
+"""
+
+from ._calibrate import (
+    CODE_ASSUMPTIONS,
+    BiomarkerGroup,
+    Target,
+    biomarker_from_assumptions,
+    biomarker_groups,
+    calibrate_model,
+    expected_estimates,
+    resolve_assumptions,
+    targets_from_summary,
+)
+from ._fits import MARGIN, reconstructed_values
+from ._rebuild import Reconstruction, assign_biomarker, count_conflicts, rebuild_cohort
+from ._result import COHORT_COLUMNS
+from ._search import ATTEMPT_STEPS, CANDIDATES
+from ._sensitivity import (
+    DEFAULT_ALTERNATIVES,
+    HR_VALUES,
+    interaction_fit,
+    pooled_hr_curve,
+    rebuild_many,
+    sensitivity,
+)
+
+__all__ = [
+    "ATTEMPT_STEPS",
+    "CANDIDATES",
+    "CODE_ASSUMPTIONS",
+    "COHORT_COLUMNS",
+    "DEFAULT_ALTERNATIVES",
+    "HR_VALUES",
+    "MARGIN",
+    "BiomarkerGroup",
+    "Reconstruction",
+    "Target",
+    "assign_biomarker",
+    "biomarker_from_assumptions",
+    "biomarker_groups",
+    "calibrate_model",
+    "count_conflicts",
+    "expected_estimates",
+    "interaction_fit",
+    "pooled_hr_curve",
+    "rebuild_cohort",
+    "rebuild_many",
+    "reconstructed_values",
+    "resolve_assumptions",
+    "sensitivity",
+    "targets_from_summary",
+]

@@ -1,0 +1,604 @@
+"""From a reported summary to reconstruction targets and a calibrated data-generating model.
+
+Two jobs shared by the cohort reconstruction (:mod:`alsstats.reconstruct`) and trial design:
+
+* :func:`targets_from_summary` turns every usable reported figure into a :class:`Target`: the
+  statistic that reproduces it from a patient-level cohort and the interval of values that
+  round to the figure as written (0.81 -> [0.805, 0.815); "59%" -> [0.585, 0.595); counts are
+  exact).
+* :func:`calibrate_model` ("level a") finds the :class:`~alsstats.models.DataGeneratingModel`
+  whose *expected* fitted estimates equal the reported ones. The expected Cox estimate is taken
+  as its probability limit (Struthers & Kalbfleisch 1986): the root of the population partial
+  score, computed here by quadrature over biomarker and time. For the treatment x biomarker
+  model, which the DGM satisfies, the limit is the true coefficient; for the treatment-only
+  fits (overall, subgroups) it is the usual attenuated, non-collapsible hazard ratio. The
+  finite-sample bias of a Cox log hazard ratio is O(1/events) and ignored (the tests check the
+  argument by simulation through the engine).
+
+Unpublished quantities are *assumptions*, read from the summary's ``assumptions:`` section and
+overridable by id; :data:`CODE_ASSUMPTIONS` are the fallbacks for ties and the p-value test when a
+summary does not name them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import optimize
+
+from ..errors import InputError, ReconstructionError
+from ..models import (
+    DataGeneratingModel,
+    GammaBiomarker,
+    LogNormalBiomarker,
+    WeibullBaseline,
+    biomarker_cdf,
+)
+
+__all__ = [
+    "CODE_ASSUMPTIONS",
+    "BiomarkerGroup",
+    "Target",
+    "biomarker_groups",
+    "calibrate_model",
+    "resolve_assumptions",
+    "targets_from_summary",
+]
+
+# Fallbacks for choices a summary's ``assumptions:`` does not name (MIROCALS names both).
+CODE_ASSUMPTIONS: dict[str, Any] = {
+    # R's coxph default; no tied death days exist in a rebuilt cohort, where Efron = Breslow.
+    "ties": "efron",
+    # p-values next to a CI are read as Wald tests on the log hazard ratio (as coxph's table).
+    "p_value_test": "wald",
+}
+
+
+# ------------------------------------------------------------------------------- assumptions
+
+
+def resolve_assumptions(summary: Any, overrides: Mapping[str, Any] | None = None) -> dict:
+    """Assumption values by id: the summary's defaults, the code's, then ``overrides``."""
+    values: dict[str, Any] = dict(CODE_ASSUMPTIONS)
+    for a in getattr(summary, "assumptions", ()) or ():
+        values[a.id] = a.value
+    for key, value in (overrides or {}).items():
+        if key not in values:
+            raise InputError("assumptions", key, f"unknown assumption; known: {sorted(values)}")
+        values[key] = value
+    # the choices the engine implements; anything else would be silently ignored
+    for key, allowed in (("ties", ("efron", "breslow")), ("p_value_test", ("wald",))):
+        if values[key] not in allowed:
+            raise InputError("assumptions", key, f"{values[key]!r}: use one of {list(allowed)}")
+    return values
+
+
+# ------------------------------------------------------------------------------- targets
+
+
+def _decimals(value: float) -> int:
+    text = repr(float(value))
+    if "e" in text or "E" in text:
+        return max(0, -int(text.split("e" if "e" in text else "E")[1]))
+    return len(text.split(".")[1].rstrip("0")) if "." in text else 0
+
+
+@dataclass(frozen=True)
+class Target:
+    """A reported figure and the cohort statistic that reproduces it.
+
+    ``lower <= statistic < upper`` is the set of values that round to ``reported``; counts have
+    ``lower == upper``. ``population`` holds ``kind`` (all / biomarker_range / model_term), and
+    ``lower``/``upper`` for a range; ``model`` is "treatment" (treatment-only Cox) or
+    "interaction" (treatment x biomarker Cox with the adjusted covariates).
+    """
+
+    id: str
+    figure: str
+    statistic: str
+    reported: str
+    value: float
+    digits: int | None
+    arm: str | None = None
+    population: Mapping[str, Any] = field(default_factory=dict)
+    model: str | None = None
+
+    @property
+    def half_width(self) -> float:
+        return 0.0 if self.digits is None else 0.5 * 10.0 ** (-self.digits)
+
+    @property
+    def lower(self) -> float:
+        return self.value - self.half_width
+
+    @property
+    def upper(self) -> float:
+        return self.value + self.half_width
+
+    def rounds_to(self, x: float) -> bool:
+        """Whether ``x`` written at the reported precision gives the reported figure."""
+        if self.digits is None:
+            return bool(np.isfinite(x)) and round(float(x)) == round(self.value)
+        if not np.isfinite(x):
+            return False
+        return f"{x:.{self.digits}f}" == f"{self.value:.{self.digits}f}"
+
+    def format(self, x: float) -> str:
+        if not np.isfinite(x):
+            return "nan"
+        return f"{x:.0f}" if self.digits is None else f"{x:.{self.digits}f}"
+
+
+def _active(figure: Any, include: set[str]) -> bool:
+    status = getattr(figure, "status", None) or "reported"
+    if status == "superseded":
+        return False
+    if status == "conflicting":
+        return figure.id in include
+    return True
+
+
+def targets_from_summary(
+    summary: Any,
+    assumptions: Mapping[str, Any] | None = None,
+    *,
+    include: set[str] | frozenset[str] = frozenset(),
+) -> list[Target]:
+    """Every reported figure a cohort can reproduce, as :class:`Target` objects.
+
+    Parameters
+    ----------
+    summary
+        A :class:`~alsstats.summary.ReportedSummary`.
+    assumptions
+        Overrides by assumption id (only ``pnfh_scale``-type choices matter here: they are
+        recorded on interaction-model targets by the reconstruction).
+    include
+        Ids of figures with status "conflicting" to use as targets anyway (superseded figures
+        are never used).
+
+    Notes
+    -----
+    Precision is the number of decimals as written. Proportions (shares, survival) are read as
+    whole percentages at least (0.7 -> "70%", +-0.005). A hazard ratio's CI bounds take the
+    decimals of the most precise of estimate and bounds (YAML drops a trailing zero: 0.30).
+    Covariate summaries become targets only for the columns a cohort holds (age, male).
+    """
+    resolve_assumptions(summary, assumptions)  # validates the ids
+    include = set(include)
+    out: list[Target] = []
+    arm_ids = {a.id for a in summary.arms}
+    for a in summary.arms:
+        out.append(
+            Target(
+                f"n_{a.id}",
+                f"arms.{a.id}",
+                "arm_size",
+                str(int(a.n.value)),
+                float(a.n.value),
+                None,
+                arm=a.id,
+            )
+        )
+    for e in summary.events:
+        if _active(e, include):
+            out.append(
+                Target(
+                    e.id,
+                    e.id,
+                    "deaths",
+                    str(int(e.value)),
+                    float(e.value),
+                    None,
+                    arm=None if e.arm not in arm_ids else e.arm,
+                )
+            )
+    for s in summary.survival:
+        if not _active(s, include):
+            continue
+        arm = None if s.arm not in arm_ids else s.arm
+        pop = {"kind": "all", "time": float(s.time)}
+        if getattr(s, "count", None) is not None:
+            out.append(
+                Target(
+                    s.id,
+                    s.id,
+                    "alive_count",
+                    str(int(s.count)),
+                    float(s.count),
+                    None,
+                    arm=arm,
+                    population=pop,
+                )
+            )
+        if getattr(s, "proportion", None) is not None:
+            d = max(2, _decimals(s.proportion))
+            out.append(
+                Target(
+                    f"{s.id}.proportion" if s.count is not None else s.id,
+                    s.id,
+                    "alive_proportion",
+                    f"{s.proportion:.{d}f}",
+                    float(s.proportion),
+                    d,
+                    arm=arm,
+                    population=pop,
+                )
+            )
+    for es in summary.event_shares:
+        if not _active(es, include):
+            continue
+        for arm, share in es.shares.items():
+            d = max(2, _decimals(share))
+            out.append(
+                Target(
+                    f"{es.id}.{arm}",
+                    es.id,
+                    "death_share",
+                    f"{share:.{d}f}",
+                    float(share),
+                    d,
+                    arm=arm,
+                )
+            )
+    for hr in summary.hazard_ratios:
+        if not _active(hr, include):
+            continue
+        pop = hr.population
+        kind = pop.kind
+        if kind == "biomarker_range" and pop.lower is None and pop.upper is None:
+            continue  # a range not stated: nothing to rebuild
+        model = "interaction" if kind == "model_term" else "treatment"
+        model_spec = hr.model if isinstance(hr.model, Mapping) else vars(hr.model)
+        if kind == "all" and model_spec.get("adjusted", False):
+            continue  # adjusted overall HR with unknown covariates: not reproducible
+        population = {
+            "kind": kind,
+            "biomarker": getattr(pop, "biomarker", None),
+            "lower": getattr(pop, "lower", None),
+            "upper": getattr(pop, "upper", None),
+            "term": getattr(pop, "term", None),
+            "at": getattr(pop, "at", None),
+        }
+        ci = tuple(hr.ci) if getattr(hr, "ci", None) is not None else None
+        d = max(_decimals(v) for v in (hr.value, *(ci or ())))
+        common = {"population": population, "model": model}
+        out.append(
+            Target(f"{hr.id}.hr", hr.id, "hr", f"{hr.value:.{d}f}", float(hr.value), d, **common)
+        )
+        if ci is not None:
+            out.append(
+                Target(
+                    f"{hr.id}.ci_lower",
+                    hr.id,
+                    "hr_ci_lower",
+                    f"{ci[0]:.{d}f}",
+                    float(ci[0]),
+                    d,
+                    **common,
+                )
+            )
+            out.append(
+                Target(
+                    f"{hr.id}.ci_upper",
+                    hr.id,
+                    "hr_ci_upper",
+                    f"{ci[1]:.{d}f}",
+                    float(ci[1]),
+                    d,
+                    **common,
+                )
+            )
+        if getattr(hr, "p", None) is not None:
+            dp = _decimals(hr.p)
+            out.append(
+                Target(f"{hr.id}.p", hr.id, "hr_p", f"{hr.p:.{dp}f}", float(hr.p), dp, **common)
+            )
+        if kind == "biomarker_range" and getattr(pop, "share", None) is not None:
+            ds = max(2, _decimals(pop.share))
+            out.append(
+                Target(
+                    f"{hr.id}.share",
+                    hr.id,
+                    "subgroup_share",
+                    f"{pop.share:.{ds}f}",
+                    float(pop.share),
+                    ds,
+                    population=population,
+                )
+            )
+    for c in summary.covariates:
+        if c.name == "age" and c.statistic == "median":
+            d = _decimals(c.value)
+            out.append(
+                Target(
+                    "age.median",
+                    "covariates.age",
+                    "covariate_median",
+                    f"{c.value:.{d}f}",
+                    float(c.value),
+                    d,
+                )
+            )
+        elif c.name == "male" and c.statistic == "proportion":
+            d = max(2, _decimals(c.value))
+            out.append(
+                Target(
+                    "male.proportion",
+                    "covariates.male",
+                    "covariate_proportion",
+                    f"{c.value:.{d}f}",
+                    float(c.value),
+                    d,
+                )
+            )
+    return out
+
+
+# ------------------------------------------------------------------------------- groups
+
+
+@dataclass(frozen=True)
+class BiomarkerGroup:
+    """An interval of the biomarker axis (``lower <= x < upper``) or the missing values."""
+
+    name: str
+    lower: float | None
+    upper: float | None
+    share: float | None  # reported share, if any
+    missing: bool = False
+
+
+def biomarker_groups(targets: list[Target], remaining: str = "below") -> list[BiomarkerGroup]:
+    """Partition of the biomarker axis by the cut-offs of the subgroup hazard ratios.
+
+    The part of the axis in no reported subgroup (MIROCALS: below 750 pg/mL) is an explicit
+    group; with ``remaining="missing"`` those patients have no measured value instead.
+    """
+    ranges = [
+        t for t in targets if t.statistic == "hr" and t.population.get("kind") == "biomarker_range"
+    ]
+    cuts = sorted(
+        {c for t in ranges for c in (t.population["lower"], t.population["upper"]) if c is not None}
+    )
+    shares = {
+        (t.population["lower"], t.population["upper"]): t.value
+        for t in targets
+        if t.statistic == "subgroup_share"
+    }
+    edges: list[float | None] = [None, *cuts, None]
+    groups = []
+    for lo, hi in itertools.pairwise(edges):
+        share = shares.get((lo, hi))
+        name = f"{'' if lo is None else f'{lo:g}'}-{'' if hi is None else f'{hi:g}'}"
+        groups.append(BiomarkerGroup(name, lo, hi, share))
+    remaining = "below" if str(remaining).startswith("below") else str(remaining)
+    if remaining == "missing":
+        unreported = [g for g in groups if g.share is None]
+        if len(unreported) != 1:
+            raise ReconstructionError(
+                "remaining_share=missing needs exactly one biomarker range without a share"
+            )
+        g = unreported[0]
+        groups = [
+            BiomarkerGroup("missing", None, None, None, missing=True) if h is g else h
+            for h in groups
+        ]
+    elif remaining != "below":
+        raise InputError("assumptions", "remaining_share", f"{remaining!r}: not below/missing")
+    return groups
+
+
+def biomarker_from_assumptions(groups: list[BiomarkerGroup], values: Mapping[str, Any]) -> Any:
+    """The biomarker distribution through the two outer reported cut-off shares."""
+    spec = values.get("pnfh_distribution") or {}
+    family = spec.get("family", "lognormal") if isinstance(spec, Mapping) else str(spec)
+    ranged = [g for g in groups if not g.missing]
+    cuts = sorted(
+        {b for g in ranged for b in (g.lower, g.upper) if b is not None and math.isfinite(b)}
+    )
+    if len(cuts) < 2:
+        raise ReconstructionError("need at least two biomarker cut-offs to fit a distribution")
+    lower_cut, upper_cut = cuts[0], cuts[-1]
+    above = sum(g.share or 0.0 for g in ranged if g.lower is not None and g.lower >= upper_cut)
+    # Below the lowest cut: what the reported shares leave over. With the remaining patients
+    # "missing" the distribution keeps the same shape; that mass is then unmeasured.
+    below = 1.0 - sum(g.share or 0.0 for g in ranged if g.lower is not None)
+    families = {"lognormal": LogNormalBiomarker, "gamma": GammaBiomarker}
+    if family not in families:
+        raise InputError("assumptions", "pnfh_distribution", f"family {family!r} unknown")
+    return families[family].from_shares(lower_cut, below, upper_cut, above)
+
+
+# ------------------------------------------------------------------------------- level a
+
+_N_X = 160  # equal-probability biomarker nodes per group
+_N_T = 800  # time cells on [0, follow-up]
+
+
+def _group_nodes(
+    biomarker: Any, group: BiomarkerGroup, groups: list[BiomarkerGroup]
+) -> tuple[np.ndarray, float]:
+    """Biomarker nodes (mid-quantiles) of a group and its probability."""
+    if group.missing:  # missing completely at random: the measured distribution
+        lo, hi = biomarker_cdf(biomarker, min(g.lower for g in groups if g.lower is not None)), 1.0
+    else:
+        lo = 0.0 if group.lower is None else biomarker_cdf(biomarker, group.lower)
+        hi = biomarker_cdf(biomarker, group.upper)
+    q = lo + (np.arange(_N_X) + 0.5) / _N_X * (hi - lo)
+    return np.asarray(biomarker.quantile(q), dtype=float), hi - lo
+
+
+@dataclass
+class _Population:
+    """Survival of a model's population by arm, biomarker node and time cell."""
+
+    model: DataGeneratingModel
+    x: dict[str, np.ndarray]
+
+    def survival(self, name: str, arm: int, t: np.ndarray) -> np.ndarray:
+        return self.model.survival(
+            t[None, :], np.full((self.x[name].size, 1), arm), self.x[name][:, None]
+        )
+
+
+def _plim_treatment_hr(
+    model: DataGeneratingModel, x: np.ndarray, w: np.ndarray, pi1: float
+) -> float:
+    """Probability limit of the treatment-only Cox log HR among patients with nodes ``x``
+    (weights ``w``): the root of the population partial score."""
+    t = np.linspace(0.0, model.follow_up, _N_T + 1)
+    w = w / w.sum()
+    s1 = w @ model.survival(t[None, :], np.ones((x.size, 1)), x[:, None])
+    s0 = w @ model.survival(t[None, :], np.zeros((x.size, 1)), x[:, None])
+    df1, df0 = -np.diff(s1), -np.diff(s0)  # death mass per time cell
+    r1, r0 = 0.5 * (s1[1:] + s1[:-1]), 0.5 * (s0[1:] + s0[:-1])  # at risk mid-cell
+
+    def score(beta: float) -> float:
+        a1, a0 = pi1 * r1 * math.exp(beta), (1 - pi1) * r0
+        total = a1 + a0
+        # where nobody is at risk there is no death mass either: any share will do
+        e = np.divide(a1, total, out=np.full_like(total, 0.5), where=total > 0)
+        return float(np.sum(pi1 * df1 * (1 - e) - (1 - pi1) * df0 * e))
+
+    return optimize.brentq(score, -8.0, 8.0, xtol=1e-12)
+
+
+def expected_estimates(
+    model: DataGeneratingModel,
+    targets: list[Target],
+    groups: list[BiomarkerGroup],
+    pi1: float = 0.5,
+) -> dict[str, float]:
+    """Expected value of each modelled target statistic (hr, deaths share) under ``model``."""
+    nodes = {g.name: _group_nodes(model.biomarker, g, groups) for g in groups}
+    out: dict[str, float] = {}
+    tau = np.array([model.follow_up])
+    for arm in (0, 1):
+        dead = sum(
+            w * (1 - model.survival(tau[None, :], np.full((x.size, 1), arm), x[:, None]).mean())
+            for x, w in nodes.values()
+        )
+        out[f"death_risk_{arm}"] = float(dead)
+    for t in targets:
+        if t.statistic != "hr":
+            continue
+        if t.population["kind"] == "model_term":
+            out[t.id] = model.log_hr_treatment
+            continue
+        lo, hi = t.population.get("lower"), t.population.get("upper")
+        members = [
+            g
+            for g in groups
+            if not g.missing
+            and (lo is None or (g.lower is not None and g.lower >= lo))
+            and (hi is None or (g.upper is not None and g.upper <= hi))
+        ]
+        x = np.concatenate([nodes[g.name][0] for g in members])
+        w = np.concatenate([np.full(_N_X, nodes[g.name][1]) for g in members])
+        out[t.id] = _plim_treatment_hr(model, x, w, pi1)
+    return out
+
+
+def calibrate_model(
+    summary: Any, assumptions: Mapping[str, Any] | None = None
+) -> DataGeneratingModel:
+    """Level a: the data-generating model whose expected estimates equal the reported ones.
+
+    Unknowns: the Weibull scale (shape from assumption ``baseline_hazard``), the treatment,
+    biomarker and interaction log hazard ratios. Equations, weighted by their precision: risk of
+    death by the landmark in each arm (reported deaths / arm size), the overall and subgroup
+    treatment-only hazard ratios (probability limits, see module notes) and the treatment term
+    of the interaction model. Least squares on the log scale, weights 1/SE^2 (SE from the
+    reported CI where there is one, else sqrt(1/d1 + 1/d0) from the expected deaths).
+
+    Examples
+    --------
+    >>> from alsstats.summary import load_reported_summary
+    >>> from alsstats import data_path
+    >>> m = calibrate_model(load_reported_summary(data_path("mirocals", "reported.yaml")))
+    >>> round(math.exp(m.log_hr_treatment), 2)
+    0.32
+    """
+    values = resolve_assumptions(summary, assumptions)
+    targets = targets_from_summary(summary, assumptions)
+    groups = biomarker_groups(targets, values.get("remaining_share", "below"))
+    biomarker = biomarker_from_assumptions(groups, values)
+    base = values.get("baseline_hazard") or {}
+    shape = float(base.get("shape", 1.0)) if isinstance(base, Mapping) else 1.0
+    scale_kind = values.get("pnfh_scale", "linear")
+    follow_up = float(summary.follow_up["landmark"].value)
+    n = {a.id: float(a.n.value) for a in summary.arms}
+    trt, ctl = summary.treatment_arm.id, summary.control_arm.id
+    deaths = {t.arm: t.value for t in targets if t.statistic == "deaths" and t.arm is not None}
+    if set(deaths) != {trt, ctl}:
+        total = next((t.value for t in targets if t.statistic == "deaths"), None)
+        if total is None:
+            raise ReconstructionError(f"{summary}: no deaths reported; cannot calibrate")
+        deaths = {trt: total / 2, ctl: total / 2}
+    risk = {a: deaths[a] / n[a] for a in (trt, ctl)}
+    hr_targets = [t for t in targets if t.statistic == "hr"]
+    ci = {
+        t.figure: t.value
+        for t in targets
+        if t.statistic in ("hr_ci_lower", "hr_ci_upper") and t.id.endswith("ci_lower")
+    }
+    ci_hi = {t.figure: t.value for t in targets if t.id.endswith("ci_upper")}
+    unit = float(biomarker.median) if scale_kind == "linear" else 1.0
+
+    def model_of(theta: np.ndarray) -> DataGeneratingModel:
+        return DataGeneratingModel(
+            WeibullBaseline(shape, follow_up * math.exp(theta[0])),
+            biomarker,
+            float(theta[1]),
+            float(theta[2]) / unit,
+            float(theta[3]) / unit,
+            scale=scale_kind,
+            follow_up=follow_up,
+        )
+
+    d_all = sum(deaths.values())
+
+    def residuals(theta: np.ndarray) -> np.ndarray:
+        m = model_of(theta)
+        est = expected_estimates(m, targets, groups, n[trt] / (n[trt] + n[ctl]))
+        res = []
+        for arm, key in ((ctl, "death_risk_0"), (trt, "death_risk_1")):
+            p = risk[arm]
+            res.append((est[key] - p) / math.sqrt(max(p * (1 - p), 1e-4) / n[arm]))
+        for t in hr_targets:
+            if t.figure in ci and t.figure in ci_hi:
+                se = (math.log(ci_hi[t.figure]) - math.log(ci[t.figure])) / (2 * 1.959964)
+            else:
+                se = 2.0 / math.sqrt(max(d_all, 4.0))
+            res.append((est[t.id] - math.log(t.value)) / se)
+        return np.asarray(res)
+
+    model_term = next((t for t in hr_targets if t.population["kind"] == "model_term"), None)
+    b_t0 = math.log(model_term.value) if model_term else -0.2
+    mid = float(np.mean([v for v in risk.values()]))
+    theta0 = np.array(
+        [
+            math.log(1.0 / max(-math.log(1 - mid), 1e-3)) / shape,
+            b_t0,
+            0.4,
+            0.4,
+        ]
+    )
+    # bounds keep every trial model finite (a log HR of 5 per biomarker unit is already absurd)
+    fit = optimize.least_squares(
+        residuals,
+        theta0,
+        bounds=([-6.0, -5.0, -5.0, -5.0], [6.0, 5.0, 5.0, 5.0]),
+        xtol=1e-10,
+        ftol=1e-12,
+        diff_step=1e-6,
+    )
+    if not fit.success or not np.all(np.isfinite(fit.x)):
+        raise ReconstructionError(f"calibration did not converge: {fit.message}")
+    return model_of(fit.x)

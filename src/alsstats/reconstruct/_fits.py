@@ -1,0 +1,236 @@
+"""What the search scores: the cohort's Cox fits as target statistics, the objective with its
+per-figure margins, and the (log HR, SE) window where a figure's HR, CI and p hold together."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..survival import fit_cox_batch
+from ._calibrate import BiomarkerGroup, Target
+
+__all__: list[str] = ["MARGIN", "reconstructed_values"]
+
+# Fraction of the rounding half-width a statistic must stay inside, so that fits that differ
+# in the last digits (another engine, another platform) round the same way.
+MARGIN = 0.9
+
+# Figures whose estimate, CI and p leave no joint room at MARGIN get the smallest margin in
+# _WIDER_MARGINS that does (found by _subgroup_windows; kept in Design.margins by target id).
+_WIDER_MARGINS = (0.95, 0.99, 0.999)
+
+_Z = {0.95: stats.norm.ppf(0.975)}
+
+
+@dataclass(frozen=True)
+class Design:
+    """What the search needs to know about the cohort's models and targets."""
+
+    targets: list[Target]  # search targets (statistics of Cox fits)
+    groups: list[BiomarkerGroup]
+    log_scale: bool
+    x_unit: float  # biomarker divided by this inside fits (coefficients near 1)
+    adjust: tuple[str, ...]  # extra covariates of the interaction model (age, male)
+    ties: str
+    level_z: float
+    landmark: float
+    # per-target margin where it differs from MARGIN (a value of the design, not module
+    # state, so that rebuilds in one process may run concurrently)
+    margins: Mapping[str, float] = field(default_factory=dict)
+
+
+def _fit_stats(
+    design: Design,
+    trt: np.ndarray,
+    time: np.ndarray,
+    death: np.ndarray,
+    pnfh: np.ndarray,
+    cov: dict[str, np.ndarray],
+    targets: list[Target] | None = None,
+) -> np.ndarray:
+    """(R, k) values of the search targets for R candidate cohorts."""
+    R, n = time.shape
+    measured = np.isfinite(pnfh)
+    x = np.where(measured, pnfh, 1.0)
+    g = np.log(x) if design.log_scale else x / design.x_unit
+    trt_b = np.broadcast_to(trt, (R, n)).astype(float)
+    cache: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+
+    def fit(key: tuple) -> tuple[np.ndarray, np.ndarray]:
+        if key in cache:
+            return cache[key]
+        if key[0] == "interaction":
+            cols = [trt_b, g, trt_b * g] + [np.broadcast_to(cov[c], (R, n)) for c in design.adjust]
+            X = np.stack(cols, axis=-1)
+            mask = measured
+        else:
+            X = trt_b[..., None]
+            lo, hi = key[1], key[2]
+            mask = np.ones((R, n), bool)
+            if lo is not None or hi is not None:
+                mask = measured.copy()
+                if lo is not None:
+                    mask &= x >= lo
+                if hi is not None:
+                    mask &= x < hi
+        res = fit_cox_batch(time, death, X, mask=mask, ties=design.ties)
+        coef = np.where(res.ok, res.coef[:, 0], np.nan)
+        se = np.where(res.ok, np.sqrt(np.abs(res.cov[:, 0, 0])), np.nan)
+        cache[key] = (coef, se)
+        return coef, se
+
+    targets = design.targets if targets is None else targets
+    out = np.empty((R, len(targets)))
+    for j, t in enumerate(targets):
+        pop = t.population
+        key = (
+            ("interaction",)
+            if t.model == "interaction"
+            else ("treatment", pop.get("lower"), pop.get("upper"))
+        )
+        b, se = fit(key)
+        with np.errstate(invalid="ignore", over="ignore"):
+            if t.statistic == "hr":
+                out[:, j] = np.exp(b)
+            elif t.statistic == "hr_ci_lower":
+                out[:, j] = np.exp(b - design.level_z * se)
+            elif t.statistic == "hr_ci_upper":
+                out[:, j] = np.exp(b + design.level_z * se)
+            elif t.statistic == "hr_p":
+                out[:, j] = 2.0 * stats.norm.sf(np.abs(b / se))
+    return out
+
+
+def _score(
+    targets: list[Target], values: np.ndarray, margins: Mapping[str, float]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Objective per candidate and whether every target holds with the margin."""
+    centre = np.array([t.value for t in targets])
+    half = np.array([t.half_width for t in targets])
+    d = (values - centre) / half
+    d = np.where(np.isfinite(d), d, 1e3)
+    margin = np.array([margins.get(t.id, MARGIN) for t in targets])
+    excess = np.maximum(np.abs(d) - margin, 0.0)
+    return (100.0 * (excess + excess**2) + 0.01 * d**2).sum(axis=1), (np.abs(d) <= margin).all(
+        axis=1
+    )
+
+
+def _window(targets: list[Target], margin: float = MARGIN) -> tuple[float, float] | None:
+    """Centre of the (log HR, SE) region where every target of one figure holds with the
+    margin (None: the figure has no CI or p, or no point meets them all)."""
+    hr = next((t for t in targets if t.statistic == "hr"), None)
+    if hr is None or len(targets) == 1:
+        return None
+    b = np.linspace(math.log(hr.lower), math.log(hr.upper), 201)[:, None]
+    lo = next((t for t in targets if t.statistic == "hr_ci_lower"), None)
+    hi = next((t for t in targets if t.statistic == "hr_ci_upper"), None)
+    p = next((t for t in targets if t.statistic == "hr_p"), None)
+    z = float(_Z[0.95])
+    if lo is not None and hi is not None:
+        se_c = (math.log(hi.value) - math.log(lo.value)) / (2 * z)
+    else:
+        se_c = abs(math.log(hr.value)) / float(stats.norm.isf(p.value / 2))
+    se = np.linspace(0.7 * se_c, 1.3 * se_c, 601)[None, :]
+    stat = {
+        "hr": np.exp(b + 0 * se),
+        "hr_ci_lower": np.exp(b - z * se),
+        "hr_ci_upper": np.exp(b + z * se),
+        "hr_p": 2 * stats.norm.sf(np.abs(b / se)),
+    }
+    ok = np.ones((b.size, se.size), bool)
+    for t in targets:
+        ok &= np.abs(stat[t.statistic] - t.value) <= margin * t.half_width
+    if not ok.any():
+        return None
+    bb, ss = np.broadcast_to(b, ok.shape)[ok], np.broadcast_to(se, ok.shape)[ok]
+    return float(bb.mean()), float(ss.mean())
+
+
+def _subgroup_windows(
+    design: Design,
+) -> tuple[dict[int, tuple[float, float]], list[str], dict[str, float]]:
+    """(log HR, SE) windows of the subgroup figures that are one biomarker group each, the
+    ids of figures whose HR, CI and p cannot hold together at any (log HR, SE), and the wider
+    margins of the figures that need one (by target id)."""
+    windows: dict[int, tuple[float, float]] = {}
+    inconsistent: list[str] = []
+    margins: dict[str, float] = {}
+    by_figure: dict[str, list[Target]] = {}
+    for t in design.targets:
+        by_figure.setdefault(t.figure, []).append(t)
+    for ts in by_figure.values():
+        if len(ts) < 2:
+            continue
+        w = _window(ts)
+        for m in _WIDER_MARGINS:
+            if w is not None:
+                break
+            w = _window(ts, m)
+            if w is not None:
+                margins.update({t.id: m for t in ts})
+        if w is None:
+            inconsistent += [t.id for t in ts]
+            continue
+        pop = ts[0].population
+        if ts[0].model != "treatment":
+            continue
+        for g, grp in enumerate(design.groups):
+            if not grp.missing and (grp.lower, grp.upper) == (pop.get("lower"), pop.get("upper")):
+                windows[g] = w
+    return windows, inconsistent, margins
+
+
+def reconstructed_values(
+    cohort: pd.DataFrame, targets: list[Target], design: Design
+) -> dict[str, float]:
+    """Every target statistic computed from a cohort (counts by counting, HRs by the engine)."""
+    out: dict[str, float] = {}
+    n = len(cohort)
+    landmark = design.landmark
+    for t in targets:
+        sel = cohort if t.arm is None else cohort[cohort["arm"] == t.arm]
+        if t.statistic == "arm_size":
+            out[t.id] = float(len(sel))
+        elif t.statistic == "deaths":
+            out[t.id] = float(sel["death"].sum())
+        elif t.statistic in ("alive_count", "alive_proportion"):
+            when = t.population.get("time", landmark)
+            alive = float(
+                ((sel["time"] >= when) & ~((sel["death"] == 1) & (sel["time"] <= when))).sum()
+            )
+            out[t.id] = alive if t.statistic == "alive_count" else alive / len(sel)
+        elif t.statistic == "death_share":
+            out[t.id] = float(sel["death"].sum() / cohort["death"].sum())
+        elif t.statistic == "subgroup_share":
+            x = cohort["pnfh"].to_numpy(float)
+            lo, hi = t.population.get("lower"), t.population.get("upper")
+            inside = np.isfinite(x)
+            inside &= (x >= lo) if lo is not None else inside
+            inside &= (x < hi) if hi is not None else inside
+            out[t.id] = float(inside.sum() / n)
+        elif t.statistic == "covariate_median":
+            out[t.id] = float(cohort["age"].median())
+        elif t.statistic == "covariate_proportion":
+            out[t.id] = float(cohort["male"].mean())
+    fits = [t for t in targets if t.id not in out]
+    if fits:
+        trt = cohort["treatment"].to_numpy(float)
+        cov = {c: cohort[c].to_numpy(float) for c in design.adjust}
+        vals = _fit_stats(
+            design,
+            trt,
+            cohort["time"].to_numpy(float)[None, :],
+            cohort["death"].to_numpy(np.int8)[None, :],
+            cohort["pnfh"].to_numpy(float)[None, :],
+            {c: v[None, :] for c, v in cov.items()},
+        )
+        lookup = {t.id: j for j, t in enumerate(design.targets)}
+        for t in fits:
+            out[t.id] = float(vals[0, lookup[t.id]]) if t.id in lookup else math.nan
+    return out

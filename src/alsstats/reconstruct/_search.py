@@ -1,0 +1,196 @@
+"""The seeded stochastic search of the reconstruction (level b).
+
+An attempt is a staged best-of-batch local search from one start cohort (subgroup fits, then
+the treatment-only fits, then the interaction model, then every target with every move); a
+failed attempt is followed by another from a fresh start cohort. Attempt k draws from the
+random stream (seed, k) only and stops after a fixed number of steps, so the result depends on
+the seed and not on the machine's speed, unless the ``max_seconds`` safety cap is reached.
+Attempts after the first also move deaths and pNFH across biomarker groups while fitting the
+subgroups (see :data:`alsstats.reconstruct._RESTART_STAGES`).
+"""
+
+from __future__ import annotations
+
+import math
+import time as _time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from ._calibrate import Target
+from ._fits import Design, _fit_stats, _score
+from ._moves import _ALL_MOVES, _RESTART_STAGES, _STAGES, _propose
+from ._start import Setup
+
+__all__: list[str] = ["ATTEMPT_STEPS", "CANDIDATES"]
+
+CANDIDATES = 128  # moves scored per search step (one engine batch per model)
+
+# Search steps per start cohort before a restart (a count, not seconds: the result must not
+# depend on the machine's speed). max_seconds is only a safety cap.
+ATTEMPT_STEPS = 300
+
+
+@dataclass
+class _Budget:
+    """Search steps left in an attempt, and the wall-clock safety cap of the whole rebuild."""
+
+    steps: int
+    deadline: float
+
+    def take(self) -> bool:
+        if self.steps <= 0 or _time.perf_counter() >= self.deadline:
+            return False
+        self.steps -= 1
+        return True
+
+
+def _search(
+    design: Design,
+    setup: Setup,
+    state: dict[str, np.ndarray],
+    targets: list[Target],
+    moves: tuple[str, ...],
+    rng: np.random.Generator,
+    budget: _Budget,
+    progress: bool,
+    label: str = "",
+) -> tuple[dict, int, bool]:
+    """Best-of-batch local search on ``targets``; returns the state, steps and success.
+
+    The best of a batch of moves is taken when it lowers the objective; after 20 batches
+    without progress the best move that changes anything is taken anyway (to leave a
+    plateau). Stops when every target holds with the margin, or when the budget is spent.
+    """
+
+    def evaluate(s: dict[str, np.ndarray]) -> np.ndarray:
+        return _fit_stats(
+            design,
+            s["trt"],
+            s["time"],
+            s["death"],
+            s["pnfh"],
+            {c: s[c] for c in design.adjust},
+            targets,
+        )
+
+    if not targets:
+        return state, 0, True
+    score, ok = _score(targets, evaluate({k: v[None, :] for k, v in state.items()}), design.margins)
+    current, done = float(score[0]), bool(ok[0])
+    steps, stuck = 0, 0
+    bar = tqdm(desc=f"rebuild: {label}", unit="step", disable=not progress, leave=False)
+    while not done and budget.take():
+        steps += 1
+        bar.update(1)
+        cand = _propose(state, setup, moves, design.adjust, rng, CANDIDATES)
+        sc, good = _score(targets, evaluate(cand), design.margins)
+        best = int(np.argmin(sc))
+        if sc[best] >= current and stuck >= 20:
+            moved = np.flatnonzero(np.abs(sc - current) > 1e-12)
+            best = int(moved[np.argmin(sc[moved])]) if moved.size else best
+        if sc[best] < current or stuck >= 20:
+            state = {k: v[best].copy() for k, v in cand.items()}
+            current, done, stuck = float(sc[best]), bool(good[best]), 0
+        else:
+            stuck += 1
+        if steps % 20 == 0:
+            bar.set_postfix(objective=f"{current:.4g}", refresh=False)
+    bar.close()
+    return state, steps, done
+
+
+def _staged_search(
+    design: Design,
+    setup: Setup,
+    state: dict[str, np.ndarray],
+    rng: np.random.Generator,
+    budget: _Budget,
+    progress: bool,
+    stages: tuple[tuple[str, tuple[str, ...]], ...] = _STAGES,
+    fallback: tuple[str, ...] = _ALL_MOVES,
+) -> tuple[dict, int]:
+    """Subgroup fits first, then the overall HR by interleaving groups (subgroup fits fixed),
+    then the interaction model by pNFH within groups (both fixed); a search over every target
+    with every move for whatever budget is left if a stage could not finish."""
+    kinds = {
+        "treatment": lambda t: t.model == "treatment",
+        "subgroups": lambda t: (
+            t.model == "treatment"
+            and (t.population.get("lower") is not None or t.population.get("upper") is not None)
+        ),
+        "overall": lambda t: (
+            t.model == "treatment"
+            and t.population.get("lower") is None
+            and t.population.get("upper") is None
+        ),
+        "model": lambda t: t.model == "interaction",
+    }
+    steps = 0
+    for name, moves in stages:
+        stage_targets = [t for t in design.targets if kinds[name](t)]
+        state, k, done = _search(
+            design, setup, state, stage_targets, moves, rng, budget, progress, name
+        )
+        steps += k
+        if not done:
+            break
+    state, k, done = _search(
+        design, setup, state, design.targets, fallback, rng, budget, progress, "all"
+    )
+    return state, steps + k, done
+
+
+def _restarts(
+    design: Design,
+    setup: Setup,
+    start: Any,
+    seed: int,
+    max_seconds: float,
+    progress: bool,
+    *,
+    stages: tuple[tuple[str, tuple[str, ...]], ...] = _STAGES,
+    restart_stages: tuple[tuple[str, tuple[str, ...]], ...] | None = _RESTART_STAGES,
+    fallback: tuple[str, ...] = _ALL_MOVES,
+) -> tuple[dict, int, int]:
+    """Staged searches from fresh start cohorts until one meets every target.
+
+    Attempt k uses the random stream (seed, k) for its start cohort and its moves, and at most
+    ATTEMPT_STEPS steps (a stalled greedy search is cheaper to restart than to shake loose). The
+    best attempt (lowest objective) is kept if none succeeds by ``max_seconds``.
+    """
+    deadline = _time.perf_counter() + max_seconds
+    best, best_score, steps, attempt = None, math.inf, 0, 0
+    while True:
+        rng = np.random.default_rng([seed, attempt])
+        state = start(rng)
+        budget = _Budget(ATTEMPT_STEPS, deadline)
+        plan = stages if attempt == 0 or restart_stages is None else restart_stages
+        state, k, done = _staged_search(
+            design, setup, state, rng, budget, progress, stages=plan, fallback=fallback
+        )
+        steps += k
+        attempt += 1
+        if done:
+            return state, steps, attempt
+        one = {key: v[None, :] for key, v in state.items()}
+        score = float(
+            _score(
+                design.targets,
+                _fit_stats(
+                    design,
+                    one["trt"],
+                    one["time"],
+                    one["death"],
+                    one["pnfh"],
+                    {c: one[c] for c in design.adjust},
+                ),
+                design.margins,
+            )[0][0]
+        )
+        if score < best_score:
+            best, best_score = state, score
+        if _time.perf_counter() >= deadline:
+            return best, steps, attempt
