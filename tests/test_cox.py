@@ -53,7 +53,7 @@ def test_strata_keyword_equals_formula_strata() -> None:
     df, ref = load_reference("pbc_dpen_x_logbili_adj_strata_sex")
     by_keyword = CoxModel("dpen * lbili + age", strata="sex").fit(df, "time", "death")
     np.testing.assert_allclose(by_keyword.params_.to_numpy(), ref["coef"], rtol=RTOL)
-    assert by_keyword.strata == ["sex"]
+    assert by_keyword.strata == "sex" and by_keyword.strata_ == ["sex"]
 
 
 def test_summary_repr_and_design_matrix() -> None:

@@ -28,6 +28,7 @@ def test_hr_curve_axes(analysis: TreatmentInteraction, band: str) -> None:
         ax=ax,
         band=band,
         show_subgroups=True,
+        cutoffs=(750, 3700),
         limit_of_quantification=750,
         modifier_label="CSF pNFH (pg/mL)",
     )

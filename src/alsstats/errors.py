@@ -2,10 +2,13 @@
 
 Every error a user can trigger with bad input is an :class:`AlsstatsError`, with a message that
 names the file (or object), the field and the problem, so that no traceback from inside numpy or
-pandas ever reaches a user.
+pandas ever reaches a user. All of them take the same arguments: ``(source, field, problem)``,
+the last two optional (a one-argument error is a complete message).
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 __all__ = [
     "AlsstatsError",
@@ -13,34 +16,38 @@ __all__ = [
     "HazardRatioAtUnobservedValueWarning",
     "InputError",
     "ModelError",
+    "NotFittedError",
     "ReconstructionError",
     "SummaryError",
+    "example_values",
 ]
 
 
 class AlsstatsError(Exception):
-    """Base class of every error raised by alsstats."""
-
-
-class InputError(AlsstatsError, ValueError):
-    """Bad user input: a file, a column or an argument.
+    """Base class of every error raised by alsstats.
 
     Parameters
     ----------
     source
-        The file path or the name of the object that holds the bad value.
+        The file path or the name of the object that holds the bad value (or, alone, the whole
+        message).
     field
-        The field path (``hazard_ratios[2].ci``) or column name.
+        The field path (``hazard_ratios[2].ci``), column name or option (``--level``).
     problem
         What is wrong, in one line.
+
+    The message reads ``source: field: problem``, empty parts left out.
     """
 
-    def __init__(self, source: object, field: str, problem: str) -> None:
+    def __init__(self, source: object, field: str = "", problem: str = "") -> None:
         self.source = str(source)
-        self.field = field
-        self.problem = problem
-        where = f"{self.source}: {field}" if field else self.source
-        super().__init__(f"{where}: {problem}")
+        self.field = str(field)
+        self.problem = str(problem)
+        super().__init__(": ".join(p for p in (self.source, self.field, self.problem) if p))
+
+
+class InputError(AlsstatsError, ValueError):
+    """Bad user input: a file, a column or an argument."""
 
 
 class SummaryError(InputError):
@@ -51,8 +58,35 @@ class ModelError(AlsstatsError, ValueError):
     """A model that cannot be fitted as asked (separation, singular information, ...)."""
 
 
+class NotFittedError(ModelError, AttributeError):
+    """A fitted attribute or a result asked of a model before ``fit()``.
+
+    Also an AttributeError, so that ``hasattr(model, "params_")`` stays False on an unfitted
+    model, as with scikit-learn's error of the same name.
+    """
+
+
 class ReconstructionError(AlsstatsError):
     """A reconstruction that cannot be carried out as asked."""
+
+
+def example_values(values: Iterable[object], limit: int = 3) -> str:
+    """At most ``limit`` distinct values, quoted, and how many others: for error messages.
+
+    Examples
+    --------
+    >>> example_values(["a", "b", "a", "c", "d"])
+    "'a', 'b', 'c' and 1 other"
+    """
+    seen: list[object] = []
+    for v in values:
+        if v not in seen:
+            seen.append(v)
+    shown = ", ".join(repr(v.item() if hasattr(v, "item") else v) for v in seen[:limit])
+    rest = len(seen) - limit
+    if rest > 0:
+        shown += f" and {rest} other" + ("s" if rest > 1 else "")
+    return shown
 
 
 class AlsstatsWarning(UserWarning):

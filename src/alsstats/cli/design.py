@@ -15,6 +15,7 @@ import pandas as pd
 
 from .. import design as D
 from ..errors import InputError
+from . import nonnegative_int, positive_float, positive_int, probability
 
 __all__ = ["register", "run"]
 
@@ -34,32 +35,37 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--sizes",
-        type=int,
+        type=positive_int,
         nargs="+",
         default=[300, 600, 900],
         help="patients randomised (default: 300 600 900)",
     )
-    p.add_argument("--replicates", type=int, default=500, help="trials per point (default 500)")
-    p.add_argument("--seed", type=int, default=2025, help="random seed (default 2025)")
     p.add_argument(
-        "--accrual-rate", type=float, default=1.0, help="patients screened per day (default 1.0)"
+        "--replicates", type=positive_int, default=500, help="trials per point (default 500)"
+    )
+    p.add_argument("--seed", type=nonnegative_int, default=2025, help="random seed (default 2025)")
+    p.add_argument(
+        "--accrual-rate",
+        type=positive_float,
+        default=1.0,
+        help="patients screened per day (default 1.0)",
     )
     p.add_argument(
         "--follow-up",
-        type=float,
+        type=positive_float,
         default=640.0,
         help="longest follow-up per patient, days (default 640)",
     )
     p.add_argument(
         "--events",
-        type=int,
+        type=positive_int,
         default=None,
         help="event-driven analysis at this many deaths (default: calendar analysis "
         "when every patient has reached --follow-up)",
     )
     p.add_argument(
         "--low",
-        type=float,
+        type=positive_float,
         nargs=2,
         default=[750.0, 3700.0],
         metavar=("LOWER", "UPPER"),
@@ -73,14 +79,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--size-for",
-        type=float,
+        type=probability,
         nargs="*",
         default=[],
         metavar="POWER",
         help="also search the n reaching these powers (e.g. 0.8 0.9)",
     )
     p.add_argument(
-        "--workers", type=int, default=1, help="processes for the simulations (default 1: serial)"
+        "--workers",
+        type=positive_int,
+        default=1,
+        help="processes for the simulations (default 1: serial)",
     )
     p.add_argument("--progress", action="store_true", help="show progress bars")
     p.set_defaults(func=run)
@@ -88,8 +97,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the power table (and sample sizes); return the exit code."""
-    if args.replicates < 1 or any(n < 4 for n in args.sizes) or args.workers < 1:
-        raise InputError("alsstats design", "--replicates/--sizes/--workers", "must be positive")
+    if any(n < 4 for n in args.sizes):
+        raise InputError("alsstats design", "--sizes", "need at least 4 patients per trial")
+    if args.low[0] >= args.low[1]:
+        raise InputError("alsstats design", "--low", "LOWER must be below UPPER")
     if args.model == "reference":
         model, source = D.mirocals_reference_model(), "reference"
     else:

@@ -2,7 +2,10 @@
 
 Prints the Cox fit, where exp(b_treatment) applies (the guard), the HR table, the
 Johnson-Neyman region, the HR = 1 crossing with its Fieller set and the interaction tests;
-``--json`` writes everything needed to compare with R's ``coxph`` side by side.
+``--json`` writes everything needed to compare with R's ``coxph`` side by side. ``--engine``
+picks lifelines (default; falls back to the engine, R's algorithm, when lifelines does not
+converge, and says so) or the fast engine; ``--na drop`` leaves out incomplete rows as R's
+``na.omit`` and says how many.
 """
 
 from __future__ import annotations
@@ -11,13 +14,12 @@ import argparse
 import json
 import math
 import warnings
-from pathlib import Path
 from typing import Any
-
-import pandas as pd
 
 from ..errors import HazardRatioAtUnobservedValueWarning, InputError
 from ..interaction import Quantiles, TreatmentInteraction
+from ..io import read_csv
+from . import confidence_level, positive_float
 
 __all__ = ["register", "run"]
 
@@ -40,21 +42,32 @@ def register(subparsers: Any) -> None:
     p.add_argument("--at", help="comma-separated modifier values (default: deciles 10-90%%)")
     p.add_argument("--ties", choices=("efron", "breslow"), default="efron")
     p.add_argument("--strata", action="append", help="stratification column (repeatable)")
-    p.add_argument("--loq", type=float, help="assay limit of quantification (modifier units)")
+    p.add_argument(
+        "--loq", type=positive_float, help="assay limit of quantification (modifier units, > 0)"
+    )
     p.add_argument("--center", help="centre the modifier at a value, 'median' or 'mean'")
-    p.add_argument("--level", type=float, default=0.95, help="confidence level (default 0.95)")
+    p.add_argument(
+        "--level",
+        type=confidence_level,
+        default=0.95,
+        help="confidence level: 0.95 or 95%% (default 0.95)",
+    )
+    p.add_argument(
+        "--engine",
+        choices=("lifelines", "fast"),
+        default="lifelines",
+        help="Cox fitter: lifelines (default; the engine takes over if lifelines does not "
+        "converge) or fast (the package's engine, R's coxph algorithm)",
+    )
+    p.add_argument(
+        "--na",
+        choices=("refuse", "drop"),
+        default="refuse",
+        help="rows with missing values: refuse (default, an error naming the column) or drop "
+        "them as R's na.omit (the output says how many)",
+    )
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.set_defaults(func=run)
-
-
-def _read_csv(path: str) -> pd.DataFrame:
-    file = Path(path)
-    if not file.is_file():
-        raise InputError(path, "", "no such file")
-    try:
-        return pd.read_csv(file)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InputError(path, "", f"not a readable CSV ({exc})") from None
 
 
 def _values(text: str | None) -> Any:
@@ -89,7 +102,7 @@ def _clean(obj: Any) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    df = _read_csv(args.data)
+    df = read_csv(args.data)
     analysis = TreatmentInteraction(
         args.formula,
         args.treatment,
@@ -98,10 +111,17 @@ def run(args: argparse.Namespace) -> int:
         strata=args.strata,
         limit_of_quantification=args.loq,
         center_at=_centre(args.center),
+        engine=args.engine,
     )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", HazardRatioAtUnobservedValueWarning)
-        analysis.fit(df, args.time, args.event, source=args.data)
+        analysis.fit(
+            df,
+            args.time,
+            args.event,
+            source=args.data,
+            missing="drop" if args.na == "drop" else "raise",
+        )
     guard_warned = any(issubclass(w.category, HazardRatioAtUnobservedValueWarning) for w in caught)
     for w in caught:  # anything else is not ours to swallow
         if not issubclass(w.category, HazardRatioAtUnobservedValueWarning):
@@ -117,6 +137,8 @@ def run(args: argparse.Namespace) -> int:
             treatment=args.treatment,
             modifier=args.modifier,
             centred_at=analysis.shift_,
+            notes=analysis.notes_,
+            n_dropped=analysis.n_dropped_,
             coefficient_applies_at=analysis.coefficient_applies_at_,
             guard=analysis.guard_message(),
             guard_warning=guard_warned,
@@ -129,6 +151,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     fmt = lambda v: f"{v:.4g}"  # noqa: E731
     print(analysis.model_._header())
+    for note in analysis.notes_:
+        print(f"note: {note}")
     print(analysis.model_.summary.to_string(float_format=fmt))
     print(("WARNING: " if guard_warned else "NOTE: ") + analysis.guard_message())
     lo, hi = analysis.observed_range_

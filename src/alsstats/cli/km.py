@@ -103,14 +103,11 @@ def run(args: argparse.Namespace) -> int:
             print("\nHazard ratio from the rebuilt data (Cox, Efron ties):")
             print(rec.hazard_ratio_.to_string(index=False))
     if args.plot is not None:
-        import matplotlib
+        from matplotlib.figure import Figure  # no pyplot: no GUI backend, nothing to close
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        ax = rec.plot(time_unit=args.time_unit)
+        ax = Figure(figsize=(6, 4)).subplots()
+        rec.plot(ax=ax, time_unit=args.time_unit)
         ax.figure.savefig(args.plot, dpi=150, bbox_inches="tight")
-        plt.close(ax.figure)
         print(f"\nplot written to {args.plot}")
     print(f"\n{len(rec.ipd_)} patients written to {out}")
     return 0

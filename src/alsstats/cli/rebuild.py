@@ -18,6 +18,7 @@ from ..io import atomic_write_text, refuse_overwrite
 from ..km import rebuild_from_curves
 from ..reconstruct import rebuild_cohort
 from ..summary import load_reported_summary
+from . import positive_float
 
 __all__ = ["provenance_path", "register", "run"]
 
@@ -37,7 +38,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--force", action="store_true", help="replace existing files")
     p.add_argument(
         "--max-seconds",
-        type=float,
+        type=positive_float,
         default=300.0,
         help="safety cap on the search time (default 300)",
     )

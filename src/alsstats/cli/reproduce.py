@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     from ..io import refuse_overwrite
     from ..report import MIROCALS_SEED, reanalyse, write_report
 
-    out = refuse_overwrite(Path(args.out), args.force)  # fail before a minute of work, not after
+    out = refuse_overwrite(Path(args.out), args.force, folder=True)  # before the work
     seed = MIROCALS_SEED if args.seed is None else args.seed
     print("alsstats reproduce: checking figures, rebuilding the cohort, fitting models ...")
     result = reanalyse(args.summary, seed=seed, progress=True)

@@ -121,6 +121,25 @@ class SampleSizeResult:
     evaluations: pd.DataFrame
     design: TrialDesign
 
+    def _title(self) -> str:
+        what = "patients" if self.over == "n" else "events"
+        return (
+            f"SampleSizeResult: {self.n} {what} for {100 * float(self.target):g}% power "
+            f"({self.test}): simulated power {float(self.power):.3f} "
+            f"± {float(self.mc_se):.3f} (1 Monte Carlo SE), {len(self.evaluations)} sizes tried"
+        )
+
+    def __repr__(self) -> str:
+        table = self.evaluations.to_string(index=False, float_format=lambda v: f"{v:.4g}")
+        return f"{self._title()}\n{table}"
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return f"<p>{html.escape(self._title())}</p>" + self.evaluations.to_html(
+            index=False, float_format=lambda v: f"{v:.4g}"
+        )
+
 
 def sample_size(
     model: DataGeneratingModel,
@@ -196,10 +215,10 @@ def sample_size(
             s = sim.summary.loc[test]
             evaluated[size] = {
                 "size": size,
-                "power": s["power"],
-                "mc_se": s["mc_se"],
-                "mean_events": s["mean_events"],
-                "mean_screened": s["mean_screened"],
+                "power": float(s["power"]),
+                "mc_se": float(s["mc_se"]),
+                "mean_events": float(s["mean_events"]),
+                "mean_screened": float(s["mean_screened"]),
             }
         return evaluated[size]["power"]
 

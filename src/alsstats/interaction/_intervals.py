@@ -7,6 +7,7 @@ complement of the region). Both render themselves as text and as JSON-ready dict
 
 from __future__ import annotations
 
+import html
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -83,10 +84,10 @@ class JohnsonNeymanRegion:
                 merged.append((lo, hi))
         return cls(
             tuple(float(b) for b in sorted(bounds)),
-            tuple(merged),
-            observed,
-            searched,
-            level,
+            tuple((float(lo), float(hi)) for lo, hi in merged),
+            (float(observed[0]), float(observed[1])),
+            (float(searched[0]), float(searched[1])),
+            float(level),
             modifier,
             method,
         )
@@ -128,6 +129,12 @@ class JohnsonNeymanRegion:
             ", ".join(f"{_fmt(a)} to {_fmt(b)}" for a, b in inside) if inside else "nowhere"
         )
         return head + tail + f" [{self.method}]"
+
+    def __repr__(self) -> str:
+        return f"<JohnsonNeymanRegion: {self}>"
+
+    def _repr_html_(self) -> str:
+        return f"<p><strong>Johnson-Neyman region</strong>: {html.escape(str(self))}</p>"
 
     def to_dict(self) -> dict[str, Any]:
         enc = lambda v: None if np.isinf(v) else float(v)  # noqa: E731 - JSON has no infinity
@@ -171,7 +178,13 @@ class FiellerInterval:
                 merged[-1] = (merged[-1][0], b)
             else:
                 merged.append((a, b))
-        return cls(float(estimate), tuple(merged), region.level, region.modifier, region.searched)
+        return cls(
+            float(estimate),
+            tuple((float(a), float(b)) for a, b in merged),
+            region.level,
+            region.modifier,
+            region.searched,
+        )
 
     @property
     def kind(self) -> str:
@@ -218,6 +231,12 @@ class FiellerInterval:
         if self.searched != (-np.inf, np.inf):
             body += f" (searched {_fmt(self.searched[0])} to {_fmt(self.searched[1])})"
         return head + body
+
+    def __repr__(self) -> str:
+        return f"<FiellerInterval: {self}>"
+
+    def _repr_html_(self) -> str:
+        return f"<p><strong>Fieller interval</strong>: {html.escape(str(self))}</p>"
 
     def to_dict(self) -> dict[str, Any]:
         enc = lambda v: None if np.isinf(v) else float(v)  # noqa: E731

@@ -24,7 +24,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..errors import HazardRatioAtUnobservedValueWarning, InputError, ModelError
+from ..errors import (
+    HazardRatioAtUnobservedValueWarning,
+    InputError,
+    ModelError,
+    NotFittedError,
+    example_values,
+)
+from ..io import check_columns, numeric_column
 from ..survival import CoxModel
 from ._grids import EvenGrid, resolve_grid, roots_on_grid
 from ._intervals import FiellerInterval, JohnsonNeymanRegion, _quadratic_roots
@@ -35,6 +42,11 @@ __all__ = [
 ]
 
 
+def _check_level(level: float, where: str) -> None:
+    if not (isinstance(level, int | float | np.floating) and 0 < level < 1):
+        raise InputError(where, "level", f"a confidence level between 0 and 1, not {level!r}")
+
+
 class TreatmentInteraction:
     """Cox model with a treatment x modifier interaction, read as an HR curve.
 
@@ -43,9 +55,9 @@ class TreatmentInteraction:
     formula
         Right-hand side with the interaction, e.g. ``"trt * pnfh"``, ``"trt * np.log(pnfh) + age"``,
         ``"trt * bs(pnfh, df=3) + strata(onset)"``.
-    treatment
+    treatment_col
         The 0/1 treatment column (1 = treated).
-    modifier
+    modifier_col
         The continuous modifier column (e.g. CSF pNFH in pg/mL).
     ties, strata, engine
         Passed to :class:`~alsstats.survival.CoxModel`.
@@ -55,6 +67,21 @@ class TreatmentInteraction:
     center_at
         Fit with the modifier centred at this value (a number, ``"median"``, ``"mean"``,
         ``"loq"``; linear modifier terms only), so that exp(b_treatment) is the HR there.
+
+    Attributes
+    ----------
+    params_, variance_matrix_, standard_errors_, log_likelihood_
+        As lifelines' ``CoxPHFitter``: coefficients, their covariance, SEs, log-likelihood.
+    hazard_ratios_, confidence_intervals_
+        exp(coef), and the 95% Wald limits of coef (log scale, lifelines' column names).
+    model_
+        The fitted :class:`~alsstats.survival.CoxModel` (modifier shifted by ``shift_``).
+    shift_, coefficient_applies_at_
+        The centre subtracted from the modifier, and the modifier value (raw units) where
+        exp(b_treatment) is the hazard ratio.
+    observed_, observed_range_, n_dropped_, notes_
+        Modifier values of the fitted rows and their range; rows dropped for missing values
+        (``missing="drop"``); notes on the fit (dropped rows, the engine fallback).
 
     Examples
     --------
@@ -66,13 +93,15 @@ class TreatmentInteraction:
     >>> ti = TreatmentInteraction("trt * x", "trt", "x", center_at="median").fit(df, "t", "e")
     >>> list(ti.hazard_ratio_at([1000, 4000]).columns)
     ['value', 'hr', 'log_hr', 'se', 'lower', 'upper', 'p']
+    >>> list(ti.hazard_ratios_.index)
+    ['trt', 'x', 'trt:x']
     """
 
     def __init__(
         self,
         formula: str,
-        treatment: str,
-        modifier: str,
+        treatment_col: str,
+        modifier_col: str,
         *,
         ties: str = "efron",
         strata: str | Sequence[str] | None = None,
@@ -80,75 +109,154 @@ class TreatmentInteraction:
         limit_of_quantification: float | None = None,
         center_at: float | str | None = None,
     ) -> None:
-        self.formula, self.treatment, self.modifier = formula, treatment, modifier
+        self.formula = formula
+        self.treatment_col, self.modifier_col = treatment_col, modifier_col
         self.center_at = center_at
         self.ties, self.strata, self.engine = ties, strata, engine
+        if limit_of_quantification is not None:
+            try:
+                loq = float(limit_of_quantification)
+            except (TypeError, ValueError):
+                loq = float("nan")
+            if not (np.isfinite(loq) and loq > 0):
+                raise InputError(
+                    "TreatmentInteraction",
+                    "limit_of_quantification",
+                    f"must be a positive number (modifier units), not {limit_of_quantification!r}",
+                )
         self.limit_of_quantification = limit_of_quantification
-        self.shift_ = 0.0  # the fitted model sees modifier - shift_; users always see raw units
+
+    def __getattr__(self, name: str) -> Any:
+        # Reached only when normal look-up fails: a fitted attribute, or a property that needs
+        # the fit (its NotFittedError lands here too), asked before fit().
+        fitted_name = name.endswith("_") and not name.startswith("__")
+        if "model_" not in self.__dict__ and (
+            fitted_name or isinstance(getattr(type(self), name, None), property)
+        ):
+            raise NotFittedError(
+                f"TreatmentInteraction({self.formula!r})", name, "not fitted; call fit() first"
+            )
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     # ------------------------------------------------------------------ fitting
     def fit(
-        self, df: pd.DataFrame, duration_col: str, event_col: str, *, source: str = "data"
+        self,
+        df: pd.DataFrame,
+        duration_col: str,
+        event_col: str,
+        *,
+        source: str = "data",
+        missing: str = "raise",
     ) -> TreatmentInteraction:
-        """Fit the interaction model; warns if exp(b_treatment) applies at an unobserved value."""
-        for col in (self.treatment, self.modifier):
-            if not isinstance(df, pd.DataFrame) or col not in df.columns:
-                raise InputError(source, col, "no such column")
-        arms = pd.unique(df[self.treatment].dropna())
-        if not set(np.asarray(arms, dtype=float)) <= {0.0, 1.0} or len(arms) != 2:
+        """Fit the interaction model; warns if exp(b_treatment) applies at an unobserved value.
+
+        ``missing="drop"`` leaves out rows with a missing value in a column the model reads
+        (R's ``na.omit``; :attr:`n_dropped_` counts them); the default raises.
+        """
+        trt, mod = self.treatment_col, self.modifier_col
+        if not isinstance(df, pd.DataFrame):
+            raise InputError(source, "", f"expected a pandas DataFrame, got {type(df).__name__}")
+        check_columns(df, [duration_col, event_col, trt, mod], source)
+        model = CoxModel(self.formula, ties=self.ties, strata=self.strata, engine=self.engine)
+        n_dropped, notes = 0, []
+        if missing == "drop":
+            check_columns(df, model.columns_used(df), source)
+            used = list(dict.fromkeys([duration_col, event_col, trt, mod, *model.columns_used(df)]))
+            incomplete = df[used].isna().any(axis=1)
+            n_dropped = int(incomplete.sum())
+            if n_dropped:
+                where = [str(c) for c in used if df[c].isna().any()]
+                notes.append(
+                    f"{n_dropped} of {len(df)} rows dropped for missing values "
+                    f"(in {', '.join(where)}), as R's na.omit"
+                )
+                df = df.loc[~incomplete]
+        for col in (duration_col, event_col, mod):
+            numeric_column(df, col, source)  # text in a numeric column: name it and show some
+        arm = numeric_column(df, trt, source)
+        arms = np.unique(arm[np.isfinite(arm)])
+        if not set(arms) <= {0.0, 1.0} or len(arms) != 2:
             raise InputError(
                 source,
-                self.treatment,
-                f"treatment must be coded 0/1 with both arms "
-                f"present; found values {sorted(arms.tolist())}",
+                trt,
+                "treatment must be coded 0/1 with both arms present; found "
+                + (example_values(arms) if arms.size else "no values"),
             )
-        for arm in (0, 1):
-            in_arm = df[self.treatment] == arm
-            if in_arm.any() and df.loc[in_arm, event_col].sum() == 0:
+        event = numeric_column(df, event_col, source)
+        for value in (0, 1):
+            in_arm = arm == value
+            if in_arm.any() and np.nansum(event[in_arm]) == 0:
                 raise ModelError(
-                    f"{source}: {event_col}: no events in arm {self.treatment} = {arm} "
-                    f"({int(in_arm.sum())} patients); the treatment hazard ratio is 0 or "
-                    "infinite (monotone likelihood)"
+                    source,
+                    event_col,
+                    f"no events in arm {trt} = {value} ({int(in_arm.sum())} patients); the "
+                    "treatment hazard ratio is 0 or infinite (monotone likelihood)",
                 )
+        observed = numeric_column(df, mod, source)
+        shift = 0.0
+        if self.center_at is not None:
+            shift = self._resolve_centre(self.center_at, observed[np.isfinite(observed)])
+        fit_df = df.copy()
+        fit_df[mod] = observed - shift
+        model.fit(fit_df, duration_col, event_col, source=source, missing=missing)
+        # Fitted state from here on (the helpers below read it).
+        self.model_ = model
+        self.shift_ = shift
         self.data_ = df.copy()
+        self.data_[mod] = observed  # numbers, whatever the column's dtype was
         self.source_ = source
         self.duration_col_, self.event_col_ = duration_col, event_col
-        observed = pd.to_numeric(df[self.modifier], errors="coerce").to_numpy(float)
-        if self.center_at is not None:
-            self.shift_ = self._resolve_centre(self.center_at, observed[np.isfinite(observed)])
-        fit_df = df.copy()
-        fit_df[self.modifier] = df[self.modifier] - self.shift_
-        self.model_ = CoxModel(self.formula, ties=self.ties, strata=self.strata, engine=self.engine)
-        self.model_.fit(fit_df, duration_col, event_col, source=source)
-        self.observed_ = np.asarray(df[self.modifier], dtype=float)
-        self.observed_range_ = (float(self.observed_.min()), float(self.observed_.max()))
+        self.n_dropped_ = n_dropped
+        self.notes_ = notes + list(model.notes_)
+        self.observed_ = observed
+        self.observed_range_ = (float(observed.min()), float(observed.max()))
+        self.params_ = model.params_
+        self.variance_matrix_ = model.variance_matrix_
+        self.standard_errors_ = model.standard_errors_
+        self.log_likelihood_ = model.log_likelihood_
+        self.hazard_ratios_ = np.exp(model.params_).rename("exp(coef)")
+        q = float(stats.norm.ppf(0.975))
+        self.confidence_intervals_ = pd.DataFrame(
+            {
+                "95% lower-bound": model.params_ - q * model.standard_errors_,
+                "95% upper-bound": model.params_ + q * model.standard_errors_,
+            }
+        )
         self.interaction_terms_ = self._find_interaction_terms()
         if not self.interaction_terms_:
+            self._forget_fit()  # not a usable fit
             raise InputError(
                 source,
                 "formula",
-                f"{self.formula!r} has no {self.treatment} x {self.modifier} interaction term",
+                f"{self.formula!r} has no {trt} x {mod} interaction term",
             )
-        self.treatment_terms_ = [
-            t for t in self.model_.terms_ if re.search(rf"\b{re.escape(self.treatment)}\b", t)
-        ]
-        if self.shift_ != 0.0 and not self._is_linear():
+        self.treatment_terms_ = [t for t in model.terms_ if re.search(rf"\b{re.escape(trt)}\b", t)]
+        if shift != 0.0 and not self._is_linear():
+            self._forget_fit()
             raise ModelError(
-                f"{self.formula!r}: centring {self.modifier} at {self.shift_:g} changes a "
-                f"non-linear transform; centre inside the formula, e.g. np.log({self.modifier} / c)"
+                repr(self.formula),
+                "center_at",
+                f"centring {mod} at {shift:g} changes a non-linear transform; centre inside "
+                f"the formula, e.g. np.log({mod} / c)",
             )
         self.coefficient_applies_at_ = self._coefficient_reference_value()
         self._warn_if_unobserved()
         return self
 
     def _find_interaction_terms(self) -> list[str]:
-        trt = re.compile(rf"\b{re.escape(self.treatment)}\b")
-        mod = re.compile(rf"\b{re.escape(self.modifier)}\b")
+        trt = re.compile(rf"\b{re.escape(self.treatment_col)}\b")
+        mod = re.compile(rf"\b{re.escape(self.modifier_col)}\b")
         return [t for t in self.model_.terms_ if ":" in t and trt.search(t) and mod.search(t)]
 
     def _check_fitted(self) -> None:
-        if not hasattr(self, "model_"):
-            raise ModelError("TreatmentInteraction is not fitted; call fit() first")
+        if "model_" not in self.__dict__:
+            raise NotFittedError(
+                f"TreatmentInteraction({self.formula!r})", "", "not fitted; call fit() first"
+            )
+
+    def _forget_fit(self) -> None:
+        for name in [k for k in self.__dict__ if k.endswith("_") and not k.startswith("__")]:
+            del self.__dict__[name]
 
     # ------------------------------------------------------------------ contrasts
     def _base_row(self, covariates: dict[str, Any] | None) -> dict[str, Any]:
@@ -171,9 +279,9 @@ class TreatmentInteraction:
         x = resolve_grid(values, self.observed_)
         base = self._base_row(covariates)
         rows = pd.DataFrame([base] * len(x))
-        rows[self.modifier] = x - self.shift_
+        rows[self.modifier_col] = x - self.shift_
         treated, control = rows.copy(), rows.copy()
-        treated[self.treatment], control[self.treatment] = 1, 0
+        treated[self.treatment_col], control[self.treatment_col] = 1, 0
         with np.errstate(divide="ignore", invalid="ignore"):  # e.g. log(0) off the support
             d = (
                 self.model_.design_matrix(treated).to_numpy()
@@ -196,6 +304,8 @@ class TreatmentInteraction:
         value sqrt(chi2 quantile with rank(D) df), D the stacked contrast rows, valid over every
         modifier value at once.
         """
+        self._check_fitted()
+        _check_level(level, "hazard_ratio_at")
         x = resolve_grid(values, self.observed_)
         d = self.contrast_rows(x, covariates=covariates)
         b = self.model_.params_.to_numpy()
@@ -216,7 +326,7 @@ class TreatmentInteraction:
                 "p": p,
             }
         )
-        out.attrs.update(modifier=self.modifier, level=level, band=band, critical_value=crit)
+        out.attrs.update(modifier=self.modifier_col, level=level, band=band, critical_value=crit)
         return out
 
     def _critical_value(self, d: np.ndarray, level: float, band: str) -> float:
@@ -283,10 +393,10 @@ class TreatmentInteraction:
         name = self.treatment_terms_[0]
         if np.isnan(at):
             return (
-                f"exp(coef) of {name} is not the hazard ratio at any single {self.modifier} "
+                f"exp(coef) of {name} is not the hazard ratio at any single {self.modifier_col} "
                 f"value; read the HR curve (hazard_ratio_at) instead"
             )
-        where = f"exp(coef) of {name} is the hazard ratio at {self.modifier} = {at:.6g}"
+        where = f"exp(coef) of {name} is the hazard ratio at {self.modifier_col} = {at:.6g}"
         problems = []
         if not lo <= at <= hi:
             problems.append(f"outside the observed range {lo:.6g} to {hi:.6g}")
@@ -306,19 +416,31 @@ class TreatmentInteraction:
     @property
     def summary(self) -> pd.DataFrame:
         """The coefficient table, with a column saying where exp(coef) of treatment applies."""
+        self._check_fitted()
         table = self.model_.summary.copy()
         note = pd.Series("", index=table.index, dtype=object)
         note[self.treatment_terms_[0]] = (
-            f"HR at {self.modifier} = {self.coefficient_applies_at_:.6g}"
+            f"HR at {self.modifier_col} = {self.coefficient_applies_at_:.6g}"
         )
         for t in self.interaction_terms_:
-            note[t] = f"change in log HR of {self.treatment} per unit of the term"
+            note[t] = f"change in log HR of {self.treatment_col} per unit of the term"
         table["applies at"] = note
         table.attrs["guard"] = self.guard_message()
         return table
 
+    def print_summary(self, decimals: int = 4) -> None:
+        """Print the fit as lifelines does: the model, notes, the coefficient table with where
+        exp(coef) of treatment applies, the guard and the interaction tests."""
+        self._check_fitted()
+        fmt = lambda v: f"{v:.{decimals}g}"  # noqa: E731
+        lines = [self.model_._header()]
+        lines += [f"note: {n}" for n in self.notes_]
+        lines += ["", self.summary.to_string(float_format=fmt), "", self.guard_message(), ""]
+        lines += ["Interaction tests:", self.interaction_tests().to_string(float_format=fmt)]
+        print("\n".join(lines))
+
     def __repr__(self) -> str:
-        if not hasattr(self, "model_"):
+        if "model_" not in self.__dict__:
             return f"TreatmentInteraction({self.formula!r}) [not fitted]"
         table = self.summary[["coef", "exp(coef)", "se", "p", "applies at"]]
         return (
@@ -327,7 +449,7 @@ class TreatmentInteraction:
         )
 
     def _repr_html_(self) -> str:
-        if not hasattr(self, "model_"):
+        if "model_" not in self.__dict__:
             return f"<p>TreatmentInteraction({self.formula!r}) [not fitted]</p>"
         return (
             f"<p>{self.model_._header()}</p><p><strong>Note:</strong> {self.guard_message()}</p>"
@@ -341,14 +463,15 @@ class TreatmentInteraction:
         self._check_fitted()
         if not self._is_linear():
             raise ModelError(
-                f"{self.formula!r}: re-centring by shifting {self.modifier} changes a "
-                "non-linear transform; centre inside the formula instead, e.g. "
-                f"np.log({self.modifier} / c)"
+                repr(self.formula),
+                "recentred",
+                f"re-centring by shifting {self.modifier_col} changes a non-linear transform; "
+                f"centre inside the formula instead, e.g. np.log({self.modifier_col} / c)",
             )
         new = TreatmentInteraction(
             self.formula,
-            self.treatment,
-            self.modifier,
+            self.treatment_col,
+            self.modifier_col,
             ties=self.ties,
             strata=self.strata,
             engine=self.engine,
@@ -402,9 +525,10 @@ class TreatmentInteraction:
         and :func:`scipy.optimize.brentq` at each sign change.
         """
         self._check_fitted()
+        _check_level(level, "johnson_neyman")
         q = float(stats.norm.ppf(0.5 + level / 2))
         f = lambda x: self._ci_excess(np.asarray(x, dtype=float), q)  # noqa: E731
-        common = dict(observed=self.observed_range_, level=level, modifier=self.modifier)
+        common = dict(observed=self.observed_range_, level=level, modifier=self.modifier_col)
         if self._is_linear():
             a, bq, c, _, _ = self._linear_quadratic(q)
             bounds = _quadratic_roots(a, bq, c) + self.shift_
@@ -421,6 +545,7 @@ class TreatmentInteraction:
         """Modifier value where the HR point estimate is 1, with a Fieller interval: the set of
         x whose HR CI contains 1 (may be bounded, the complement of an interval, or everything)."""
         self._check_fitted()
+        _check_level(level, "hr_equals_one")
         region = self.johnson_neyman(level)
         b = self.model_.params_.to_numpy()
         if self._is_linear():
@@ -456,31 +581,33 @@ class TreatmentInteraction:
 
     def _reduced_model(self) -> CoxModel:
         spec_terms = [str(t) for t in self.model_._spec.terms]
-        trt = re.compile(rf"\b{re.escape(self.treatment)}\b")
-        mod = re.compile(rf"\b{re.escape(self.modifier)}\b")
+        trt = re.compile(rf"\b{re.escape(self.treatment_col)}\b")
+        mod = re.compile(rf"\b{re.escape(self.modifier_col)}\b")
         drop = [t for t in spec_terms if ":" in t and trt.search(t) and mod.search(t)]
         rhs = self.model_.rhs_ + "".join(f" - {t}" for t in drop)
         fit_df = self.data_.copy()
-        fit_df[self.modifier] = self.data_[self.modifier] - self.shift_
+        fit_df[self.modifier_col] = self.data_[self.modifier_col] - self.shift_
         return CoxModel(
-            rhs, ties=self.ties, strata=self.model_.strata or None, engine=self.engine
+            rhs, ties=self.ties, strata=self.model_.strata_ or None, engine=self.engine
         ).fit(fit_df, self.duration_col_, self.event_col_, source=self.source_)
 
-    def subgroups(
-        self, cutoffs: Sequence[float] = (750.0, 3700.0), level: float = 0.95
-    ) -> SubgroupAnalysis:
+    def subgroups(self, cutoffs: Sequence[float], level: float = 0.95) -> SubgroupAnalysis:
         """Cut-off subgroups of the modifier: per-subgroup HR (Cox of treatment alone) and
-        heterogeneity (Cochran Q; LR test of treatment x subgroup)."""
+        heterogeneity (Cochran Q; LR test of treatment x subgroup).
+
+        ``cutoffs`` in raw modifier units; subgroups are left-closed, [c_k, c_k+1).
+        """
         self._check_fitted()
+        _check_level(level, "subgroups")
         return subgroup_analysis(
             self.data_,
             self.duration_col_,
             self.event_col_,
-            self.treatment,
-            self.modifier,
+            self.treatment_col,
+            self.modifier_col,
             cutoffs,
             ties=self.ties,
-            strata=self.model_.strata or None,
+            strata=self.model_.strata_ or None,
             level=level,
             source=self.source_,
         )
@@ -488,6 +615,7 @@ class TreatmentInteraction:
     def bootstrap_band(
         self,
         values: Any,
+        *,
         n_resamples: int = 2000,
         method: str = "percentile",
         seed: int = 0,
@@ -503,11 +631,11 @@ class TreatmentInteraction:
 
         x = resolve_grid(values, self.observed_)
         fit_df = self.data_.copy()
-        fit_df[self.modifier] = self.data_[self.modifier] - self.shift_
+        fit_df[self.modifier_col] = self.data_[self.modifier_col] - self.shift_
         X = self.model_.design_matrix(fit_df).to_numpy()
         strata = None
-        if self.model_.strata:
-            keys = self.data_[self.model_.strata].astype(str).agg("\x1f".join, axis=1)
+        if self.model_.strata_:
+            keys = self.data_[self.model_.strata_].astype(str).agg("\x1f".join, axis=1)
             strata = pd.factorize(keys, sort=True)[0]
         band = bootstrap_contrasts(
             self.data_[self.duration_col_].to_numpy(float),

@@ -7,7 +7,9 @@ heterogeneity (Cochran Q; likelihood-ratio test of treatment x subgroup); the re
 
 from __future__ import annotations
 
+import html
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,19 +32,54 @@ class SubgroupAnalysis:
     modifier: str
     level: float
 
-    def __str__(self) -> str:
-        cols = ["n", "events_control", "events_treated", "hr", "lower", "upper", "p"]
+    _COLUMNS = ("n", "events_control", "events_treated", "hr", "lower", "upper", "p")
+
+    def _title(self) -> str:
+        cuts = ", ".join(f"{c:g}" for c in self.cutoffs)
         return (
-            self.table[cols].to_string(float_format=lambda v: f"{v:.4g}")
+            f"SubgroupAnalysis of {self.modifier} at {cuts}: treatment HR per subgroup "
+            f"({100 * self.level:g}% Wald CI)"
+        )
+
+    def __str__(self) -> str:
+        fmt = lambda v: f"{v:.4g}"  # noqa: E731
+        return (
+            self.table[list(self._COLUMNS)].to_string(float_format=fmt)
             + "\n"
-            + self.heterogeneity.to_string(float_format=lambda v: f"{v:.4g}")
+            + self.heterogeneity.to_string(float_format=fmt)
+        )
+
+    def __repr__(self) -> str:
+        return f"{self._title()}\n{self}"
+
+    def _repr_html_(self) -> str:
+        fmt = lambda v: f"{v:.4g}"  # noqa: E731
+        return (
+            f"<p>{html.escape(self._title())}</p>"
+            + self.table[list(self._COLUMNS)].to_html(float_format=fmt)
+            + self.heterogeneity.to_html(float_format=fmt)
         )
 
 
 def subgroup_analysis(
-    df, duration_col, event_col, treatment, modifier, cutoffs, *, ties, strata, level, source
+    df: pd.DataFrame,
+    duration_col: str,
+    event_col: str,
+    treatment_col: str,
+    modifier_col: str,
+    cutoffs: Sequence[float],
+    *,
+    ties: str = "efron",
+    strata: str | Sequence[str] | None = None,
+    level: float = 0.95,
+    source: str = "data",
 ) -> SubgroupAnalysis:
-    """Cox of treatment alone within each cut-off subgroup, plus heterogeneity tests."""
+    """Cox of treatment alone within each cut-off subgroup, plus heterogeneity tests.
+
+    Subgroups are left-closed, [c_k, c_k+1), in raw units of ``modifier_col``; a subgroup
+    whose HR cannot be estimated (no events in an arm) gets a note and NaN, not an error.
+    """
+    treatment, modifier = treatment_col, modifier_col
     cuts = tuple(sorted(float(c) for c in cutoffs))
     if not cuts:
         raise InputError("subgroups", "cutoffs", "need at least one cut-off")

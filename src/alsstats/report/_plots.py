@@ -13,6 +13,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..interaction import EvenGrid, SubgroupAnalysis, TreatmentInteraction
+from ..io import check_columns, numeric_column
 from ..palette import OKABE_ITO, SERIES
 
 __all__ = [
@@ -20,7 +21,6 @@ __all__ = [
     "plot_hr_curve",
     "plot_km",
 ]
-
 
 
 def _plain_log_ticks(axis: Any) -> None:
@@ -46,7 +46,7 @@ def plot_hr_curve(
     grid: Any = None,
     band: str = "pointwise",
     show_subgroups: SubgroupAnalysis | bool | None = None,
-    cutoffs: tuple[float, ...] | None = (750.0, 3700.0),
+    cutoffs: tuple[float, ...] | None = None,
     limit_of_quantification: float | None = None,
     rug: bool = True,
     level: float = 0.95,
@@ -67,7 +67,8 @@ def plot_hr_curve(
         A :class:`~alsstats.interaction.SubgroupAnalysis`, or True to compute one at ``cutoffs``:
         subgroup HRs drawn as points with CIs spanning their subgroup's observed modifier values.
     cutoffs
-        Vertical markers at these modifier values (None for none).
+        Vertical markers at these modifier values (default: the subgroup analysis' cut-offs
+        when one is shown, else none).
     limit_of_quantification
         Marker at the assay's LOQ (default: the analysis' declared LOQ).
     rug
@@ -75,11 +76,15 @@ def plot_hr_curve(
     modifier_label
         x-axis label with units, e.g. ``"CSF pNFH (pg/mL)"`` (default: the column name).
     """
+    if show_subgroups is True and not cutoffs:
+        raise InputError("plot_hr_curve", "cutoffs", "show_subgroups=True needs the cut-offs")
+    if cutoffs is None and isinstance(show_subgroups, SubgroupAnalysis):
+        cutoffs = show_subgroups.cutoffs
     ax = _axes(ax)
     curve = analysis.hazard_ratio_at(
         EvenGrid(201) if grid is None else grid, band=band, level=level
     )
-    name = modifier_label or analysis.modifier
+    name = modifier_label or analysis.modifier_col
     pct = f"{100 * level:g}%"
     ax.fill_between(
         curve["value"],
@@ -126,7 +131,8 @@ def plot_hr_curve(
         ax.text(
             0.01,
             0.98,
-            f"exp(coef) of {analysis.treatment} is the HR at {analysis.modifier} = {at:.4g}: "
+            f"exp(coef) of {analysis.treatment_col} is the HR at {analysis.modifier_col} = "
+            f"{at:.4g}: "
             "not an observed value",
             transform=ax.transAxes,
             va="top",
@@ -134,7 +140,7 @@ def plot_hr_curve(
             color=OKABE_ITO["vermillion"],
         )
     ax.set_xlabel(name)
-    ax.set_ylabel(f"Hazard ratio, {analysis.treatment} (log scale)")
+    ax.set_ylabel(f"Hazard ratio, {analysis.treatment_col} (log scale)")
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     return ax
 
@@ -198,9 +204,9 @@ def plot_forest(subgroup_table: SubgroupAnalysis | pd.DataFrame, ax: Any = None)
 
 def plot_km(
     df: pd.DataFrame,
-    time: str,
-    event: str,
-    group: str,
+    duration_col: str,
+    event_col: str,
+    group_col: str,
     ax: Any = None,
     *,
     order: list[Any] | None = None,
@@ -208,8 +214,8 @@ def plot_km(
     time_unit: str = "days",
     censor_marks: bool = True,
 ) -> Any:
-    """Kaplan-Meier survival curves, one per level of ``group``, with numbers at risk in the
-    legend.
+    """Kaplan-Meier survival curves, one per level of ``group_col``, with the number of
+    patients of each in the legend.
 
     Examples
     --------
@@ -222,15 +228,15 @@ def plot_km(
     """
     from ..survival import km_estimate
 
-    for col in (time, event, group):
-        if col not in df.columns:
-            raise InputError("plot_km", col, "no such column")
+    check_columns(df, [duration_col, event_col, group_col], "plot_km")
+    numeric_column(df, duration_col, "plot_km")
+    numeric_column(df, event_col, "plot_km")
     ax = _axes(ax)
-    levels = order if order is not None else sorted(pd.unique(df[group].dropna()))
+    levels = order if order is not None else sorted(pd.unique(df[group_col].dropna()))
     for i, level in enumerate(levels):
-        part = df[df[group] == level]
-        t = part[time].to_numpy(float)
-        d = part[event].to_numpy(int)
+        part = df[df[group_col] == level]
+        t = part[duration_col].to_numpy(float)
+        d = part[event_col].to_numpy(int)
         t_ev, s_ev = km_estimate(t, d)
         xs = np.concatenate([[0.0], t_ev, [t.max()]])
         ys = np.concatenate([[1.0], s_ev, [s_ev[-1] if s_ev.size else 1.0]])

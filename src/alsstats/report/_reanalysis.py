@@ -17,14 +17,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..paths import data_path
-from ..io import atomic_write_dir
-from ..version import __version__
 from ..checks import CheckReport, check_summary
 from ..errors import HazardRatioAtUnobservedValueWarning, ReconstructionError
-from ..interaction import EvenGrid, FiellerInterval, JohnsonNeymanRegion, SubgroupAnalysis, TreatmentInteraction
+from ..interaction import (
+    EvenGrid,
+    FiellerInterval,
+    JohnsonNeymanRegion,
+    SubgroupAnalysis,
+    TreatmentInteraction,
+)
+from ..io import atomic_write_dir
+from ..paths import data_path
 from ..reconstruct import Reconstruction, rebuild_cohort
 from ..summary import ReportedSummary, load_reported_summary
+from ..version import __version__
 
 __all__ = ["Reanalysis", "reanalyse", "write_report"]
 
@@ -165,10 +171,7 @@ def reanalyse(
 
 
 def _figures(r: Reanalysis, folder: Path) -> list[tuple[str, str]]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # no pyplot: the caller's backend is left alone
 
     from ._plots import plot_forest, plot_hr_curve, plot_km
 
@@ -177,10 +180,10 @@ def _figures(r: Reanalysis, folder: Path) -> list[tuple[str, str]]:
 
     def save(fig: Any, name: str, caption: str) -> None:
         fig.savefig(folder / name, dpi=120, bbox_inches="tight", metadata={"Software": None})
-        plt.close(fig)
         out.append((name, caption))
 
-    fig, ax = plt.subplots(figsize=(8, 5))
+    fig = Figure(figsize=(8, 5))
+    ax = fig.subplots()
     # Draw where the data are: up to the 99th percentile of pNFH, so that the extrapolated tail
     # (a handful of patients up to 23,000 pg/mL) does not set the scale.
     top = float(np.quantile(cohort["pnfh"], 0.99))
@@ -198,12 +201,14 @@ def _figures(r: Reanalysis, folder: Path) -> list[tuple[str, str]]:
     ax.set_title("Treatment HR across CSF pNFH, rebuilt MIROCALS cohort")
     save(fig, "hr_curve.png", "Hazard ratio of IL-2LD vs placebo as a function of CSF pNFH.")
 
-    fig, ax = plt.subplots(figsize=(7, 3.5))
+    fig = Figure(figsize=(7, 3.5))
+    ax = fig.subplots()
     plot_forest(r.subgroups, ax=ax)
     ax.set_title("Subgroups at 750 and 3,700 pg/mL")
     save(fig, "forest.png", "Treatment HR within pNFH subgroups.")
 
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
+    fig = Figure(figsize=(12, 4.5))
+    axes = fig.subplots(1, 2, sharey=True)
     labels = {a.id: a.label for a in r.summary.arms}
     plot_km(
         cohort,

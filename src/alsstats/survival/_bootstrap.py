@@ -48,6 +48,20 @@ class BootstrapBand:
     level: float
     seed: int
 
+    def __repr__(self) -> str:
+        from ._text import band_frame, band_title, fmt
+
+        return f"{band_title(self)}\n{band_frame(self).to_string(float_format=fmt)}"
+
+    def _repr_html_(self) -> str:
+        import html
+
+        from ._text import band_frame, band_title, fmt
+
+        return f"<p>{html.escape(band_title(self))}</p>" + band_frame(self).to_html(
+            float_format=fmt
+        )
+
 
 def _resample_indices(
     n: int, groups: np.ndarray | None, n_resamples: int, rng: np.random.Generator

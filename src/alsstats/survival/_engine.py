@@ -101,6 +101,16 @@ class CoxBatchResult:
     def __len__(self) -> int:
         return self.coef.shape[0]
 
+    def __repr__(self) -> str:
+        from ._text import batch_repr  # first fits as a table, plain numbers
+
+        return batch_repr(self)
+
+    def _repr_html_(self) -> str:
+        from ._text import batch_repr_html
+
+        return batch_repr_html(self)
+
 
 # ----------------------------------------------------------------------------------------------
 # Python layer: validation, chunking, results
