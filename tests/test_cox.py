@@ -164,3 +164,46 @@ def test_hand_worked_order_does_not_matter() -> None:
     a = CoxModel("z").fit(HAND, "time", "event")
     b = CoxModel("z").fit(shuffled, "time", "event")
     assert a.params_["z"] == pytest.approx(b.params_["z"], rel=1e-12)
+
+
+def test_lifelines_failure_falls_back_to_the_engine() -> None:
+    # R's ovarian, rx2 * age: lifelines' Newton-Raphson gives up (its step halves until it
+    # stops at log-likelihood -27.23); R converges in 6 steps to -26.509. The adapter takes the
+    # engine's solution, equal to R's to 1e-6, and says so; a good fit carries no note.
+    df, ref = load_reference("ovarian_rx_x_age")
+    model = CoxModel("rx2 * age").fit(df, "time", "event")
+    assert model.engine_ == "fast"
+    [note] = model.notes_
+    assert note.startswith("lifelines' Newton-Raphson warned: Newton-Raphson failed to converge")
+    assert "log-likelihood -26.509485" in note
+    np.testing.assert_allclose(model.params_.to_numpy(), ref["coef"], rtol=RTOL)
+    assert model.log_likelihood_ == pytest.approx(ref["loglik"], rel=RTOL)
+    assert model.fitted_info()["notes"] == [note]
+    good, _ = _fit_reference("sim220_efron")
+    assert good.engine_ == "lifelines" and good.notes_ == []
+
+
+def test_fitted_state_only_in_fit() -> None:
+    from alsstats.errors import NotFittedError
+
+    model = CoxModel("trt * pnfh + strata(sex)", strata="site")
+    assert {k for k in vars(model) if k.endswith("_")} == set()
+    assert model.strata == "site"  # the parameter as given
+    for name in ("rhs_", "strata_", "params_", "terms_", "notes_"):
+        with pytest.raises(NotFittedError, match=rf"{name}: not fitted; call fit\(\) first"):
+            getattr(model, name)
+    with pytest.raises(NotFittedError):
+        model.summary  # noqa: B018
+
+
+def test_duplicate_and_text_columns_are_named() -> None:
+    from alsstats.errors import InputError
+
+    df, _ = load_reference("sim220_efron")
+    with pytest.raises(InputError, match="data: time: 2 columns have this name"):
+        CoxModel("trt").fit(pd.concat([df, df[["time"]]], axis=1), "time", "event")
+    words = df.assign(event=df["event"].map({0: "alive", 1: "dead"}))
+    with pytest.raises(InputError, match=r"event: must be numeric; 220 of 220 .*'dead'"):
+        CoxModel("trt").fit(words, "time", "event")
+    with pytest.raises(InputError, match=r"event: event indicator must be 0/1 .*found 2$"):
+        CoxModel("trt").fit(df.assign(event=df["event"] * 2), "time", "event")

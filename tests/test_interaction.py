@@ -220,3 +220,121 @@ def test_bootstrap_band_delegates() -> None:
     band = ti.recentred("median").bootstrap_band([1000, 4000], n_resamples=40, seed=1)
     assert list(band.columns) == ["value", "hr", "lower", "upper"]
     assert np.all(band["lower"] <= band["hr"]) and np.all(band["hr"] <= band["upper"])
+
+
+# ---------------------------------------------------------------------- the API convention
+def test_lifelines_like_attributes_match_r() -> None:
+    # params_, variance_matrix_, log_likelihood_, hazard_ratios_ and confidence_intervals_
+    # against R's coef, var, loglik and coef +- z se (1e-6 relative, as above).
+    ti, ref, _ = _fit("gbsg_hormon_x_logpgr")
+    np.testing.assert_allclose(ti.params_.to_numpy(), ref["coef"], rtol=RTOL)
+    np.testing.assert_allclose(ti.variance_matrix_.to_numpy(), ref["var"], rtol=RTOL)
+    assert ti.log_likelihood_ == pytest.approx(ref["loglik"], rel=RTOL)
+    np.testing.assert_allclose(ti.hazard_ratios_.to_numpy(), np.exp(ref["coef"]), rtol=RTOL)
+    z = stats.norm.ppf(0.975)
+    ci = ti.confidence_intervals_
+    assert list(ci.columns) == ["95% lower-bound", "95% upper-bound"]
+    assert list(ci.index) == ref["terms"]
+    lower = np.array(ref["coef"]) - z * np.array(ref["se"])
+    np.testing.assert_allclose(ci["95% lower-bound"].to_numpy(), lower, rtol=RTOL)
+
+
+def test_print_summary(capsys: pytest.CaptureFixture[str]) -> None:
+    ti, _, _ = _fit("sim220_efron")
+    ti.print_summary()
+    out = capsys.readouterr().out
+    assert out.startswith("CoxModel(") and "n=220, events=90" in out.splitlines()[0]
+    assert "applies at" in out and "Interaction tests:" in out and "likelihood ratio" in out
+
+
+def test_unfitted_model_raises_model_error() -> None:
+    from alsstats.errors import ModelError, NotFittedError
+
+    ti = TreatmentInteraction("trt * pnfh", "trt", "pnfh")
+    calls = {
+        "hazard_ratio_at": lambda: ti.hazard_ratio_at([1.0]),
+        "johnson_neyman": ti.johnson_neyman,
+        "hr_equals_one": ti.hr_equals_one,
+        "interaction_tests": ti.interaction_tests,
+        "subgroups": lambda: ti.subgroups((750,)),
+        "recentred": lambda: ti.recentred(1.0),
+        "print_summary": ti.print_summary,
+        "bootstrap_band": lambda: ti.bootstrap_band([1.0]),
+        "summary": lambda: ti.summary,
+        "params_": lambda: ti.params_,
+        "shift_": lambda: ti.shift_,
+    }
+    for call in calls.values():
+        with pytest.raises(ModelError, match="not fitted; call fit"):
+            call()
+    with pytest.raises(NotFittedError):
+        ti.model_  # noqa: B018
+    assert not hasattr(ti, "params_")  # NotFittedError is an AttributeError too
+    assert "[not fitted]" in repr(ti) and "[not fitted]" in ti._repr_html_()
+    with pytest.raises(AttributeError, match="no attribute 'nonsense'"):
+        ti.nonsense  # noqa: B018
+
+
+def test_fit_errors_name_the_column() -> None:
+    df, _ = load_reference("sim220_efron")
+    ti = TreatmentInteraction("trt * pnfh", "trt", "pnfh")
+    for args, column in [
+        ((df, "time", "death"), "death"),
+        ((df, "days", "event"), "days"),
+        ((df.drop(columns="trt"), "time", "event"), "trt"),
+    ]:
+        with pytest.raises(InputError, match=rf"trial.csv: {column}: no such column"):
+            ti.fit(*args, source="trial.csv")
+    twice = pd.concat([df, df[["pnfh"]]], axis=1)
+    with pytest.raises(InputError, match="pnfh: 2 columns have this name"):
+        ti.fit(twice, "time", "event")
+    coded = df.assign(trt=df["trt"].map({0: "placebo", 1: "IL-2"}))
+    with pytest.raises(InputError, match=r"trt: must be numeric; 220 of 220 .*'IL-2'"):
+        ti.fit(coded, "time", "event")
+    many = df.assign(trt=np.arange(len(df)))
+    with pytest.raises(InputError, match=r"coded 0/1 .*found 0, 1, 2 and 217 others$"):
+        ti.fit(many, "time", "event")
+    with pytest.raises(InputError, match="limit_of_quantification: must be a positive"):
+        TreatmentInteraction("trt * pnfh", "trt", "pnfh", limit_of_quantification=-5)
+    with pytest.raises(InputError, match="level: a confidence level between 0 and 1, not 95"):
+        _fit("sim220_efron")[0].hazard_ratio_at([1.0], level=95)
+
+
+def test_missing_drop_equals_fitting_complete_rows() -> None:
+    # missing="drop" is R's na.omit: the same fit as on the complete rows (1e-12).
+    df, _ = load_reference("sim220_efron")
+    holes = df.copy()
+    holes.loc[[3, 17], "pnfh"] = np.nan
+    holes.loc[[17, 40], "event"] = np.nan
+    with pytest.raises(InputError, match=r"event: 2 of 220 rows have missing values"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", HazardRatioAtUnobservedValueWarning)
+            TreatmentInteraction("trt * pnfh", "trt", "pnfh").fit(holes, "time", "event")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", HazardRatioAtUnobservedValueWarning)
+        dropped = TreatmentInteraction("trt * pnfh", "trt", "pnfh").fit(
+            holes, "time", "event", missing="drop"
+        )
+        complete = TreatmentInteraction("trt * pnfh", "trt", "pnfh").fit(
+            holes.dropna(), "time", "event"
+        )
+    assert dropped.n_dropped_ == 3 and dropped.model_.n_ == 217
+    assert dropped.notes_ == [
+        "3 of 220 rows dropped for missing values (in event, pnfh), as R's na.omit"
+    ]
+    np.testing.assert_allclose(dropped.params_, complete.params_, rtol=1e-12)
+    assert dropped.observed_.size == 217
+
+
+def test_result_reprs_are_readable() -> None:
+    ti, _, _ = _fit("sim220_efron")
+    objects = [ti.johnson_neyman(), ti.hr_equals_one(), ti.subgroups((750, 3700))]
+    for obj in objects:
+        text, page = repr(obj), obj._repr_html_()
+        assert "np.float64" not in text and "np.float64" not in page
+        assert "array(" not in text
+        assert type(obj).__name__ in text or "Johnson" in page
+    assert repr(objects[0]).startswith("<JohnsonNeymanRegion: The 95% CI of the treatment HR")
+    assert "4111.35; 95% Fieller set: 2420.31 to 6445.74" in repr(objects[1])
+    assert repr(objects[2]).startswith("SubgroupAnalysis of pnfh at 750, 3700")
+    assert all(isinstance(v, float) for v in np.ravel(objects[0].excludes_one))

@@ -84,3 +84,38 @@ def test_plot_km_draws_the_kaplan_meier_steps() -> None:
         "placebo (n = 2)",
     ]
     plt.close("all")
+
+
+def test_library_code_never_sets_the_matplotlib_backend() -> None:
+    # matplotlib.use() inside the package would switch a notebook or a GUI session to Agg
+    # behind the user's back; the report draws on Figure objects instead.
+    import ast
+    from pathlib import Path
+
+    import alsstats
+
+    root = Path(alsstats.__file__).parent
+    calls = []
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("use", "switch_backend")
+            ):
+                calls.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert calls == []
+
+
+def test_plot_hr_curve_has_no_default_cutoffs(analysis: TreatmentInteraction) -> None:
+    # No trial's numbers in a generic function: cut-offs appear only when asked for.
+    import matplotlib.pyplot as plt
+
+    ax = plot_hr_curve(analysis)
+    assert "cut-offs" not in ax.get_legend_handles_labels()[1]
+    plt.close(ax.figure)
+    with pytest.raises(InputError, match="show_subgroups=True needs the cut-offs"):
+        plot_hr_curve(analysis, show_subgroups=True)
+    ax = plot_hr_curve(analysis, show_subgroups=analysis.subgroups((1000.0, 4000.0)))
+    assert "cut-offs" in ax.get_legend_handles_labels()[1]  # taken from the subgroups
+    plt.close(ax.figure)

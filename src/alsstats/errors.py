@@ -82,11 +82,18 @@ def example_values(values: Iterable[object], limit: int = 3) -> str:
     for v in values:
         if v not in seen:
             seen.append(v)
-    shown = ", ".join(repr(v.item() if hasattr(v, "item") else v) for v in seen[:limit])
+    shown = ", ".join(_show(v) for v in seen[:limit])
     rest = len(seen) - limit
     if rest > 0:
         shown += f" and {rest} other" + ("s" if rest > 1 else "")
     return shown
+
+
+def _show(value: object) -> str:
+    value = value.item() if hasattr(value, "item") else value  # numpy scalars as plain Python
+    if isinstance(value, float):
+        return f"{value:g}"
+    return repr(value)
 
 
 class AlsstatsWarning(UserWarning):
