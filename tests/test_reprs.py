@@ -16,7 +16,7 @@ def _clean(text: str) -> None:
 
 
 def test_cox_batch_result() -> None:
-    df, ref = load_reference("sim220_efron")
+    df, _ = load_reference("sim220_efron")
     t, e = df["time"].to_numpy(float), df["event"].to_numpy(float)
     X = np.column_stack([df["trt"], df["pnfh"], df["trt"] * df["pnfh"]]).astype(float)
     masks = np.ones((12, len(df)), bool)

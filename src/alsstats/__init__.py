@@ -37,6 +37,9 @@ from .errors import (
     ModelError as ModelError,
 )
 from .errors import (
+    NotFittedError as NotFittedError,
+)
+from .errors import (
     ReconstructionError as ReconstructionError,
 )
 from .errors import (
@@ -152,6 +155,7 @@ __all__ = sorted(
         "HazardRatioAtUnobservedValueWarning",
         "InputError",
         "ModelError",
+        "NotFittedError",
         "ReconstructionError",
         "SummaryError",
         "__version__",

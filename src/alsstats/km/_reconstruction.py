@@ -69,7 +69,7 @@ class GuyotReconstruction:
     hazard_ratio_ : pandas.DataFrame
         Cox (Efron ties) hazard ratio of each arm against the first, from the rebuilt data, with
         95% Wald interval and the fit's status (:func:`alsstats.survival.fit_cox`).
-    summary : pandas.DataFrame
+    summary_ (also ``summary``) : pandas.DataFrame
         Per arm: patients, reported and rebuilt events, survival error of the rebuilt curve
         against the clicks (max and RMS vertical distance), largest at-risk discrepancy,
         medians from the clicks and from the rebuilt data, intervals not converged.
@@ -130,7 +130,7 @@ class GuyotReconstruction:
         self.ipd_ = pd.concat(ipd, ignore_index=True)
         self.cleaning_report_ = pd.concat(reports, ignore_index=True)
         self.at_risk_table_ = pd.concat(table, ignore_index=True)
-        self.summary = pd.DataFrame(summary).set_index("arm")
+        self.summary_ = pd.DataFrame(summary).set_index("arm")
         self.hazard_ratio_ = self._hazard_ratios(list(arms))
         return self
 
@@ -169,6 +169,11 @@ class GuyotReconstruction:
             "median_rebuilt": _median(t_ev, s_ev),
             "intervals_not_converged": int((~fit.converged).sum()),
         }
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """Per-arm diagnostics (``summary_``, set by :meth:`fit`), as lifelines' ``summary``."""
+        return self.summary_
 
     def plot(self, ax=None, time_unit: str = "months"):
         """Digitised points and rebuilt Kaplan-Meier curves; see :func:`plot_reconstruction`."""
