@@ -153,7 +153,7 @@ def run(args: argparse.Namespace) -> int:
     print(analysis.model_._header())
     for note in analysis.notes_:
         print(f"note: {note}")
-    print(analysis.model_.summary.to_string(float_format=fmt))
+    print(analysis.model_.summary_frame(args.level).to_string(float_format=fmt))
     print(("WARNING: " if guard_warned else "NOTE: ") + analysis.guard_message())
     lo, hi = analysis.observed_range_
     table["note"] = ""

@@ -352,7 +352,7 @@ class CoxModel:
         for w in caught:
             msg = _first_line(w.message)
             msg = re.sub(r"\bx(\d+)\b", lambda m: repr(terms[int(m.group(1))]), msg)
-            msg = re.sub(r"\s*(Please see|See) .*https?://\S+", "", msg).strip()
+            msg = re.sub(r"\s*(Please see|See) .*https?://\S+", "", msg).strip().rstrip(".")
             if "lifelines" in type(w.message).__module__ or "converge" in msg.lower():
                 problem = problem or f"warned: {msg}"
             else:
