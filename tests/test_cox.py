@@ -207,3 +207,16 @@ def test_duplicate_and_text_columns_are_named() -> None:
         CoxModel("trt").fit(words, "time", "event")
     with pytest.raises(InputError, match=r"event: event indicator must be 0/1 .*found 2$"):
         CoxModel("trt").fit(df.assign(event=df["event"] * 2), "time", "event")
+
+
+def test_lifelines_like_attributes_and_print_summary(capsys: pytest.CaptureFixture[str]) -> None:
+    model, ref = _fit_reference("pbc_dpen_x_logbili")
+    z = 1.959963984540054
+    np.testing.assert_allclose(model.hazard_ratios_.to_numpy(), np.exp(ref["coef"]), rtol=RTOL)
+    upper = np.array(ref["coef"]) + z * np.array(ref["se"])
+    np.testing.assert_allclose(
+        model.confidence_intervals_["95% upper-bound"].to_numpy(), upper, rtol=RTOL
+    )
+    model.print_summary()
+    out = capsys.readouterr().out
+    assert "Likelihood-ratio test:" in out and "exp(coef)" in out

@@ -214,14 +214,8 @@ class TreatmentInteraction:
         self.variance_matrix_ = model.variance_matrix_
         self.standard_errors_ = model.standard_errors_
         self.log_likelihood_ = model.log_likelihood_
-        self.hazard_ratios_ = np.exp(model.params_).rename("exp(coef)")
-        q = float(stats.norm.ppf(0.975))
-        self.confidence_intervals_ = pd.DataFrame(
-            {
-                "95% lower-bound": model.params_ - q * model.standard_errors_,
-                "95% upper-bound": model.params_ + q * model.standard_errors_,
-            }
-        )
+        self.hazard_ratios_ = model.hazard_ratios_
+        self.confidence_intervals_ = model.confidence_intervals_
         self.interaction_terms_ = self._find_interaction_terms()
         if not self.interaction_terms_:
             self._forget_fit()  # not a usable fit

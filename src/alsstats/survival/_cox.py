@@ -82,6 +82,19 @@ class CoxModel:
         ``"lifelines"`` (default) or ``"fast"`` (:mod:`alsstats.survival`). Breslow ties always
         use the fast engine.
 
+    Attributes
+    ----------
+    params_, variance_matrix_, standard_errors_, hazard_ratios_, confidence_intervals_
+        As lifelines' ``CoxPHFitter`` (confidence intervals: 95% Wald, coefficient scale).
+    log_likelihood_, log_likelihood_null_
+        Partial log-likelihood at the estimate and at 0.
+    terms_, rhs_, strata_, n_, n_events_, n_dropped_
+        The design's columns, the right-hand side and strata fitted, rows, events, and rows
+        dropped for missing values (``missing="drop"``).
+    engine_, notes_
+        Which fitter gave the estimate (``"lifelines"`` or ``"fast"``) and notes on the fit,
+        e.g. that lifelines did not converge and the engine's solution was taken.
+
     Examples
     --------
     >>> import pandas as pd
@@ -282,6 +295,14 @@ class CoxModel:
         self.standard_errors_ = pd.Series(np.sqrt(np.diag(cov)), index=idx, name="se")
         self.log_likelihood_ = ll
         self.log_likelihood_null_ = ll0
+        self.hazard_ratios_ = np.exp(self.params_).rename("exp(coef)")
+        q = float(stats.norm.ppf(0.975))
+        self.confidence_intervals_ = pd.DataFrame(  # lifelines' names: coef scale, 95%
+            {
+                "95% lower-bound": self.params_ - q * self.standard_errors_,
+                "95% upper-bound": self.params_ + q * self.standard_errors_,
+            }
+        )
         return self
 
     def _check_design(self, X: pd.DataFrame, event: np.ndarray, source: str) -> None:
@@ -465,6 +486,20 @@ class CoxModel:
     def summary(self) -> pd.DataFrame:
         """Coefficient table at the 95% level (see :meth:`summary_frame`)."""
         return self.summary_frame()
+
+    def print_summary(self, decimals: int = 4, level: float = 0.95) -> None:
+        """Print the fit as lifelines does: the model, notes, the coefficient table and the
+        likelihood-ratio test against the null model."""
+        self._check_fitted()
+        stat, df, p = self.log_likelihood_ratio_test()
+        lines = [self._header(), *(f"note: {n}" for n in self.notes_), ""]
+        lines.append(
+            self.summary_frame(level).to_string(float_format=lambda v: f"{v:.{decimals}g}")
+        )
+        lines.append(
+            f"\nLikelihood-ratio test: {stat:.{decimals}g} on {df} df, p = {p:.{decimals}g}"
+        )
+        print("\n".join(lines))
 
     def _header(self) -> str:
         ties = f"ties={self.ties}" + (f", strata={'+'.join(self._strata)}" if self._strata else "")
