@@ -290,7 +290,7 @@ def test_cli_prints_power_table(capsys: pytest.CaptureFixture[str]) -> None:
     for name in ("all-comers", "enriched", "interaction"):
         assert name in out
     assert main(["design", "--sizes", "2", "--replicates", "3"]) == 2
-    assert "must be positive" in capsys.readouterr().err
+    assert "--sizes: need at least 4 patients per trial" in capsys.readouterr().err
 
 
 def test_sample_size_step_and_bad_step() -> None:

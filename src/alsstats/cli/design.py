@@ -98,9 +98,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Print the power table (and sample sizes); return the exit code."""
     if any(n < 4 for n in args.sizes):
-        raise InputError("alsstats design", "--sizes", "need at least 4 patients per trial")
+        raise InputError("--sizes", "", "need at least 4 patients per trial")
     if args.low[0] >= args.low[1]:
-        raise InputError("alsstats design", "--low", "LOWER must be below UPPER")
+        raise InputError("--low", "", "LOWER must be below UPPER")
     if args.model == "reference":
         model, source = D.mirocals_reference_model(), "reference"
     else:

@@ -74,9 +74,12 @@ def _values(text: str | None) -> Any:
     if text is None:
         return Quantiles((0.1, 0.25, 0.5, 0.75, 0.9))
     try:
-        return [float(v) for v in text.split(",") if v.strip()]
+        values = [float(v) for v in text.split(",") if v.strip()]
     except ValueError:
         raise InputError("--at", "", f"expected comma-separated numbers, got {text!r}") from None
+    if not values or not all(math.isfinite(v) for v in values):
+        raise InputError("--at", "", f"expected comma-separated finite numbers, got {text!r}")
+    return values
 
 
 def _centre(text: str | None) -> float | str | None:
