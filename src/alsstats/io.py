@@ -90,7 +90,14 @@ def numeric_column(df: pd.DataFrame, column: str, source: str) -> np.ndarray:
 
 # ------------------------------------------------------------------------------ writing
 def _umask() -> int:
-    mask = os.umask(0o022)  # reading the umask means setting it; put it straight back
+    """The process umask: from /proc on Linux (no side effect), else set and restored."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)  # elsewhere reading the umask means setting it; put it back at once
     os.umask(mask)
     return mask
 
