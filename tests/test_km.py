@@ -31,14 +31,14 @@ KM_DATA = Path(__file__).parent / "data" / "km"
 def test_hand_worked_arm():
     """10 patients; events at 1, 2, 4; one censored at 3; at risk 10 at 0 and 7 at 3.5.
 
-    Worked by hand from the algorithm: interval [0, 3.5) first guess round(10 * 0.8 / 1) - 7 = 1
-    censoring, placed at 3.5 / 2 = 1.75, i.e. after the click at (1, 0.9) and before (2, 0.9), and
-    spread evenly between them: time 1.5. Events: round(10 * 0.1) = 1 at t=1, then
-    round(8 * (1 - 0.8 / 0.9)) = 1 at t=2 (KM 0.7875); 7 at risk at 3.5, as reported. Last
-    interval: censoring rate 1 per 2 time units (from t=0 to the last click before 3.5, t=2) over
-    5 - 3.5 = 1.5 gives round(0.75) = 1 censoring, at 3.5 + 1.5 / 2 = 4.25, after the click (4,
-    0.686): placed at 4.5. Event at 4: round(7 * (1 - 0.686 / 0.7875)) = 1, 3 in all, as reported.
-    The other 5 are censored at the end of the curve, t=5.
+    Worked by hand. Stage 1 (the published algorithm) puts the interval [0, 3.5)'s one censoring
+    at 3.5 / 2 = 1.75, before the death at 2: 9 at risk there gives round(9 * (1 - 0.8 / 0.9))
+    = 1 death and a KM of 0.9 * 8 / 9 = 0.7875 against the click 0.8. Stage 2 places it after
+    the death at 2 instead, spread over (2, 3.5): time 2.75; 9 at risk at 2, KM 0.9 * 8 / 9 = 0.8,
+    on the click. At 4: 7 at risk, round(7 * (1 - 0.686 / 0.8)) = 1 death, KM 0.6857 (click
+    0.686); 3 events in all, as reported. The last interval's censoring stays where stage 1 put
+    it (the fit is the same anywhere after 4): between the clicks at 4 and 5, at 4.5. The other 5
+    are censored at the end of the curve, t=5.
     """
     arm = ArmCurve(
         [0, 1, 1, 2, 2, 4, 4, 5], [1, 1, 0.9, 0.9, 0.8, 0.8, 0.686, 0.686], [0, 3.5], [10, 7], 3
@@ -47,7 +47,7 @@ def test_hand_worked_arm():
     expected = pd.DataFrame(
         {
             "arm": ["A"] * 10,
-            "time": [1, 1.5, 2, 4, 4.5, 5, 5, 5, 5, 5],
+            "time": [1, 2, 2.75, 4, 4.5, 5, 5, 5, 5, 5],
             "event": [1, 0, 1, 1, 0, 0, 0, 0, 0, 0],
         }
     )

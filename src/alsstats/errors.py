@@ -13,6 +13,7 @@ from collections.abc import Iterable
 __all__ = [
     "AlsstatsError",
     "AlsstatsWarning",
+    "EventTotalNotMetWarning",
     "HazardRatioAtUnobservedValueWarning",
     "InputError",
     "ModelError",
@@ -106,4 +107,12 @@ class HazardRatioAtUnobservedValueWarning(AlsstatsWarning):
     In ``time ~ treatment * modifier`` exp(b_treatment) is the hazard ratio where the modifier
     equals its reference value (0 unless re-centred). When that value lies outside the observed
     range, or below the assay's limit of quantification, the "main effect" describes no patient.
+    """
+
+
+class EventTotalNotMetWarning(AlsstatsWarning):
+    """Patient data rebuilt from a Kaplan-Meier curve do not have the reported number of events.
+
+    The reported total is met whenever the numbers at risk allow it; this warns when they do not
+    (more events reported than patients leaving in intervals where the curve falls).
     """

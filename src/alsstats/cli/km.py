@@ -10,11 +10,12 @@ Example::
 from __future__ import annotations
 
 import argparse
+import warnings
 from pathlib import Path
 
 import pandas as pd
 
-from ..errors import InputError
+from ..errors import EventTotalNotMetWarning, InputError
 from ..io import atomic_write_text, refuse_overwrite
 from ..km import GuyotReconstruction, read_arm
 
@@ -90,7 +91,12 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(out, "--output", "its folder does not exist")
     events = _events(args.events, labels)
     arms = {label: read_arm(curve, risk, events.get(label)) for label, curve, risk in args.arm}
-    rec = GuyotReconstruction(tolerance=args.tolerance, scale=args.scale).fit(arms)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", EventTotalNotMetWarning)
+        rec = GuyotReconstruction(tolerance=args.tolerance, scale=args.scale).fit(arms)
+    missed = [w for w in caught if issubclass(w.category, EventTotalNotMetWarning)]
+    for w in caught:  # hand every warning on, to stderr as usual
+        warnings.warn(w.message, w.category, stacklevel=1)
     atomic_write_text(out, rec.ipd_.to_csv(index=False, lineterminator="\n"), force=args.force)
     with pd.option_context("display.width", 120, "display.max_columns", 20):
         print("Cleaning report:")
@@ -102,6 +108,11 @@ def run(args: argparse.Namespace) -> int:
         if len(rec.hazard_ratio_):
             print("\nHazard ratio from the rebuilt data (Cox, Efron ties):")
             print(rec.hazard_ratio_.to_string(index=False))
+        print("\nAccuracy (events rebuilt vs given; largest vertical distance, as a proportion,")
+        print("between a digitised point and the rebuilt Kaplan-Meier curve):")
+        print(repr(rec))
+        for w in missed:
+            print(f"WARNING: {w.message}")
     if args.plot is not None:
         from matplotlib.figure import Figure  # no pyplot: no GUI backend, nothing to close
 
