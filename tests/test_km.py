@@ -48,7 +48,7 @@ def test_hand_worked_arm():
         {
             "arm": ["A"] * 10,
             "time": [1, 2, 2.75, 4, 4.5, 5, 5, 5, 5, 5],
-            "event": [1, 0, 1, 1, 0, 0, 0, 0, 0, 0],
+            "event": [1, 1, 0, 1, 0, 0, 0, 0, 0, 0],
         }
     )
     pd.testing.assert_frame_equal(ipd, expected, check_dtype=False, check_exact=True)
