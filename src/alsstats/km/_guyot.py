@@ -18,8 +18,9 @@ Three stages, each keeping the reported numbers at risk:
    cannot be rebuilt from whole patients. So, within each interval, the number censored after
    each point and the deaths at each point are chosen by dynamic programming (state: number at
    risk) to minimise the squared distance between the rebuilt curve and the clicks, with the
-   interval's start and end numbers at risk fixed. Censorings are only placed after the last
-   point at a given time, so deaths come before censorings at tied times (the convention of a
+   interval's start and end numbers at risk fixed, and deaths only where the clicked curve falls
+   or the rebuilt curve is above a click. Censorings are only placed after the last point at a
+   given time, so deaths come before censorings at tied times (the convention of a
    Kaplan-Meier figure and of R's ``survfit``). Among fits equally close to the clicks, a small
    penalty keeps the numbers at risk near stage 1's (censoring spread evenly).
 3. Meet the reported total. If the events do not add up to the reported total, stage 2 is rerun
@@ -78,7 +79,7 @@ class GuyotFit:
         Whether the rebuilt events equal ``events_given`` (None when no total was given).
     events_max
         The largest total the numbers at risk and the curve allow: the number of patients leaving
-        in intervals where the curve falls.
+        in intervals where the clicked curve falls (or the rebuilt data have deaths).
     """
 
     time: np.ndarray
@@ -198,14 +199,16 @@ def guyot(
     if total_events is not None and int(d.sum()) != total_events:
         d, c = _price_deaths(t, s, lower, upper, na, d0, c0, int(total_events), d, c)
     interval = np.searchsorted(lower, np.arange(t.size), side="right") - 1
-    leaving = np.append(na[:-1] - na[1:], na[-1])
-    falls = np.zeros(ta.size, dtype=bool)
-    falls[interval[1:][np.diff(s) < 0]] = True
-    events_max = int(leaving[falls].sum())
     met = None
     if total_events is not None:
         d, c = _meet_total(t, s, interval, int(na[0]), d, c, int(total_events))
         met = bool(d.sum() == total_events)
+    # Intervals that can hold deaths: the clicks fall there, or the rebuilt data have some.
+    leaving = np.append(na[:-1] - na[1:], na[-1])
+    holds = np.zeros(ta.size, dtype=bool)
+    holds[interval[1:][np.diff(s) < 0]] = True
+    holds[interval[d > 0]] = True
+    events_max = int(leaving[holds].sum())
     n_left = na[0] - np.concatenate([[0], np.cumsum(d + c)])
     rebuilt = n_left[lower]
     n_cens = np.bincount(interval, weights=c, minlength=ta.size).astype(np.int64)
@@ -276,6 +279,7 @@ def _follow_steps(t, s, lower, upper, na, d0, c0, mu: float = 0.0) -> tuple[np.n
     # Stage 1's number at risk before each point and number censored at the end of the curve.
     prior = (na[0] - np.concatenate([[0], np.cumsum(d0 + c0)[:-1]])).astype(np.float64)
     can_censor = np.append(t[1:] > t[:-1], False)  # after the last point: the end of the curve
+    falls = np.r_[False, s[1:] < s[:-1]]  # deaths only where the clicks fall
     km = 1.0
     for i in range(lower.size):
         lo, hi = int(lower[i]), int(upper[i])
@@ -284,20 +288,25 @@ def _follow_steps(t, s, lower, upper, na, d0, c0, mu: float = 0.0) -> tuple[np.n
         width = int(na[i]) - floor + 1
         lam = (_TIE_BREAK / max(width - 1, 1)) ** 2 / (hi - lo + 1)
         km = _dp_interval(
-            s, can_censor, prior, lo, hi, int(na[i]), floor, last, km, lam, mu, float(c0[-1]), d, c
-        )
+            s, falls, can_censor, prior, lo, hi, int(na[i]), floor, last, km, lam, mu,
+            float(c0[-1]), d, c,
+        )  # fmt: skip
     return d, c
 
 
 @numba.njit(cache=True, nogil=True)
-def _dp_interval(s, can_censor, prior, lo, hi, n0, floor, last, km0, lam, mu, end_prior, d, c):
+def _dp_interval(
+    s, falls, can_censor, prior, lo, hi, n0, floor, last, km0, lam, mu, end_prior, d, c
+):
     """Deaths ``d`` and censorings ``c`` at points lo..hi of one interval; returns the end KM.
 
     State: number at risk before a point (floor..n0). At a point the deaths are the two whole
-    numbers around what the clicks imply, at a cost of the squared distance of the new KM value
-    to the click plus ``mu`` per death; after it (if later points have a later time) any number
-    may be censored, down to ``floor``. For each state only the closest path is kept, its KM
-    value riding along. ``lam`` pulls the state towards ``prior`` (stage 1) to break ties.
+    numbers around what the clicks imply (none where the clicks are flat and the rebuilt curve
+    is not above them: a fall clicked just before an at-risk time is caught up at it), at a
+    cost of the squared distance of the new KM value to the click plus ``mu`` per death; after
+    it (if later points have a later time) any number may be censored, down to ``floor``. For
+    each state only the closest path is kept, its KM value riding along. ``lam`` pulls the
+    state towards ``prior`` (stage 1) to break ties.
     """
     width = n0 - floor + 1
     n_pts = hi - lo + 1
@@ -320,7 +329,10 @@ def _dp_interval(s, can_censor, prior, lo, hi, n0, floor, last, km0, lam, mu, en
             km = kmv[idx]
             implied = n * (1.0 - s[k] / km) if km > 0.0 else 0.0
             low = min(max(int(np.floor(implied)), 0), idx)
-            for dd in range(low, min(low + 1, idx) + 1):
+            high = min(low + 1, idx)
+            if not falls[k] and implied <= 0.0:
+                high = 0  # the clicks are flat here and the rebuilt curve is not above them
+            for dd in range(low, high + 1):
                 km_new = km * (1.0 - dd / n) if n > 0 else km
                 cst = base_cost + (km_new - s[k]) ** 2 + mu * dd
                 m = idx - dd
@@ -419,7 +431,7 @@ def _meet_total(t, s, interval, n0, d, c, total) -> tuple[np.ndarray, np.ndarray
     while (gap := total - int(d.sum())) != 0:
         moves = []  # (point gaining or losing a death, point losing or gaining a censoring)
         if gap > 0:
-            for k in np.flatnonzero(falls | (d > 0)):
+            for k in np.flatnonzero(falls):
                 same = np.flatnonzero((interval == interval[k]) & (c > 0))
                 if same.size:
                     after = same[same >= k]

@@ -196,7 +196,8 @@ def _check_rises(src, t, s, tolerance: float, time_tolerance: float | None) -> N
     running = np.minimum.accumulate(np.concatenate([[1.0], s]))[:-1]
     dt = 0.01 * float(t.max()) if time_tolerance is None else time_tolerance
     for k in np.flatnonzero(s - running > tolerance):
-        fell = int(np.argmax(s[: k + 1] < s[k] - tolerance))  # first click clearly below s[k]
+        # First click clearly below s[k], by the same test as the rise (floats: 0.51 - 0.49 > 0.02).
+        fell = int(np.argmax(s[k] - s[: k + 1] > tolerance))
         if t[k] - t[fell] > dt:
             raise InputError(
                 src,
