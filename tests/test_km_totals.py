@@ -227,3 +227,13 @@ def test_cli_warns_on_missed_total(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "2/5 MISSED" in out
     assert "WARNING: arm A: 2 events rebuilt, 5 reported" in out
+
+
+def test_arm_without_events_publishes_and_rebuilds():
+    """No events: the curve is flat at 1; nothing to rebuild but censorings, 0 of 0 events."""
+    df = pd.DataFrame({"t": [1.0, 2, 3], "e": [0, 0, 0], "arm": "A"})
+    arm = simulate_publication(df, "t", "e", "arm", [0, 2])["A"]
+    assert arm.time.tolist() == [0.0, 3.0] and arm.survival.tolist() == [1.0, 1.0]
+    rec = GuyotReconstruction().fit({"A": arm})
+    assert rec.ipd_.event.sum() == 0 and len(rec.ipd_) == 3
+    assert rec.events_met_["A"] == True  # noqa: E712

@@ -333,7 +333,7 @@ def simulate_publication(
         time = sub[time_col].to_numpy(float)
         event = sub[event_col].to_numpy(int)
         t_ev, s_ev = km_estimate(time, event)
-        s_prev = np.concatenate([[1.0], s_ev[:-1]])
+        s_prev = np.concatenate([[1.0], s_ev[:-1]])[: s_ev.size]  # no events: no steps
         pts_t = np.concatenate([[0.0], np.repeat(t_ev, 2), [time.max()]])
         pts_s = np.concatenate(
             [[1.0], np.column_stack([s_prev, s_ev]).ravel(), [s_ev[-1] if s_ev.size else 1.0]]
