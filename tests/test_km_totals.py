@@ -76,7 +76,7 @@ def test_round_trip_meets_given_totals_exactly(name):
         true = df[df[arm] == label]
         rebuilt = rec.ipd_[rec.ipd_.arm == label]
         assert int(rebuilt.event.sum()) == int(true[event].sum()) == curve.total_events
-        assert rec.events_met_[label] is True or rec.events_met_[label] == True  # noqa: E712
+        assert rec.events_met_[label]
         assert len(rebuilt) == len(true)
         distance = _sup_distance(
             km_estimate(true[time], true[event]), km_estimate(rebuilt.time, rebuilt.event)
@@ -136,7 +136,7 @@ def test_missed_total_warns_and_says_so():
     arm = ArmCurve([0, 2, 2, 10], [1, 1, 0.9, 0.9], [0, 5], [10, 8], total_events=5)
     with pytest.warns(EventTotalNotMetWarning, match=r"arm A: 2 events rebuilt, 5 reported.*2"):
         rec = GuyotReconstruction().fit({"A": arm})
-    assert rec.events_met_["A"] == False  # noqa: E712
+    assert not rec.events_met_["A"]
     assert rec.summary.loc["A", "events_max"] == 2
     assert "2/5 MISSED" in repr(rec)
     assert (rec.at_risk_table_.reported == rec.at_risk_table_.rebuilt).all()
@@ -236,4 +236,4 @@ def test_arm_without_events_publishes_and_rebuilds():
     assert arm.time.tolist() == [0.0, 3.0] and arm.survival.tolist() == [1.0, 1.0]
     rec = GuyotReconstruction().fit({"A": arm})
     assert rec.ipd_.event.sum() == 0 and len(rec.ipd_) == 3
-    assert rec.events_met_["A"] == True  # noqa: E712
+    assert rec.events_met_["A"]

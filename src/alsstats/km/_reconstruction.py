@@ -115,7 +115,13 @@ class GuyotReconstruction:
         self.time_tolerance = time_tolerance
 
     def fit(self, arms: Mapping[Any, ArmCurve]) -> GuyotReconstruction:
-        """Clean and rebuild each arm; returns self."""
+        """Clean and rebuild each arm; returns self.
+
+        Warns
+        -----
+        EventTotalNotMetWarning
+            An arm's reported total number of events cannot be met (see ``events_met_``).
+        """
         if not arms:
             raise InputError("arms", "", "no arms given")
         self.clean_: dict[Any, CleanArm] = {}
@@ -161,7 +167,7 @@ class GuyotReconstruction:
         self.summary_ = pd.DataFrame(summary).set_index("arm")
         self.events_given_ = self.summary_["events_reported"].astype("Int64")
         self.events_rebuilt_ = self.summary_["events_rebuilt"]
-        self.events_met_ = self.summary_["events_met"]
+        self.events_met_ = self.summary_["events_met"].astype("boolean")
         self.max_abs_error_ = self.summary_["max_abs_error"]
         for label, fit in self.fits_.items():
             if fit.events_met is False:
