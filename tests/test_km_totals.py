@@ -237,3 +237,30 @@ def test_arm_without_events_publishes_and_rebuilds():
     rec = GuyotReconstruction().fit({"A": arm})
     assert rec.ipd_.event.sum() == 0 and len(rec.ipd_) == 3
     assert rec.events_met_["A"]
+
+
+def test_totals_met_with_only_the_arm_size_at_risk():
+    """No at-risk table beyond time 0: the totals pin the censoring; still on the true KM.
+
+    Simulated trial (seeded): 400 per arm, exponential survival (medians 18 and 24 months),
+    uniform censoring over 0-48 months. Tolerance as for the round trips.
+    """
+    rng = np.random.default_rng(4)
+    arm = np.repeat(["control", "active"], 400)
+    event_time = rng.exponential(np.where(arm == "control", 18, 24) / np.log(2))
+    censor_time = rng.uniform(0, 48, arm.size)
+    df = pd.DataFrame(
+        {
+            "time": np.round(np.minimum(event_time, censor_time), 2),
+            "event": (event_time <= censor_time).astype(int),
+            "arm": arm,
+        }
+    )
+    rec = GuyotReconstruction().fit(simulate_publication(df, "time", "event", "arm", [0]))
+    for label in ("control", "active"):
+        true, rebuilt = df[df.arm == label], rec.ipd_[rec.ipd_.arm == label]
+        assert int(rebuilt.event.sum()) == int(true.event.sum())
+        distance = _sup_distance(
+            km_estimate(true.time, true.event), km_estimate(rebuilt.time, rebuilt.event)
+        )
+        assert distance <= EXACT_CLICKS_TOL, (label, distance)

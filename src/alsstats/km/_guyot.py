@@ -24,12 +24,13 @@ Three stages, each keeping the reported numbers at risk:
    Kaplan-Meier figure and of R's ``survfit``). Among fits equally close to the clicks, a small
    penalty keeps the numbers at risk near stage 1's (censoring spread evenly).
 3. Meet the reported total. If the events do not add up to the reported total, stage 2 is rerun
-   with a price per death (a Lagrange multiplier, widened then bisected) until they do; any
-   remainder is closed by turning deaths into censorings (or back) one at a time, each time the
-   change that moves the rebuilt curve least from the clicks. An interval's number leaving
-   (events plus censored) never changes, so the numbers at risk stay met. Any total up to the
-   number of patients leaving in intervals where the curve falls can be reached; beyond that the
-   result says the total was not met.
+   with a price per death (a Lagrange multiplier, widened then bisected) until they do. Where
+   the total jumps over the reported one, the closest fits on either side are spliced (one up
+   to a point, the other after it), and any remainder is closed by turning deaths into
+   censorings (or back) one at a time, each time the change that moves the rebuilt curve least
+   from the clicks. An interval's number leaving (events plus censored) never changes, so the
+   numbers at risk stay met. Any total up to the number of patients leaving in intervals where
+   the curve falls can be reached; beyond that the result says the total was not met.
 
 The input must already be clean (see :func:`alsstats.km.clean_arm`): times non-decreasing,
 survival non-increasing in [0, 1], a point at time 0 and at every at-risk time.
@@ -377,43 +378,86 @@ def _price_deaths(t, s, lower, upper, na, d0, c0, total, d, c) -> tuple[np.ndarr
     """Stage 3a: a price per death (Lagrange multiplier) in stage 2 until the events add up.
 
     Deaths fall as the price rises; the price is widened geometrically until the total is
-    reached or crossed, then bisected. Returns the fit whose total is closest (the first found).
-    (The price only decides among paths that fit the clicks about equally well; the steps the
-    clicks show pin the deaths wherever they are clear.)
+    reached or crossed, then bisected. (The price only decides among paths that fit the clicks
+    about equally well; the steps the clicks show pin the deaths wherever they are clear.) When
+    the total jumps over the reported one, the closest fits on either side are spliced
+    (:func:`_splice`). Returns the fit whose total is closest.
     """
     sign = 1.0 if d.sum() > total else -1.0  # a positive price removes deaths
-    best = (abs(int(d.sum()) - total), d, c)
+    # Closest fits on the starting side of the total and past it: (|gap|, d, c).
+    near, far = (abs(int(d.sum()) - total), d, c), None
     inside, outside = 0.0, None  # prices on the starting side of the total, and past it
     price = 1e-8
-    for _ in range(_PRICE_STEPS):
+
+    def attempt(price: float) -> int:
+        nonlocal near, far
         dm, cm = _follow_steps(t, s, lower, upper, na, d0, c0, sign * price)
         gap = int(dm.sum()) - total
-        if abs(gap) < best[0]:
-            best = (abs(gap), dm, cm)
-        if gap == 0:
-            return dm, cm
-        if gap * sign < 0:
+        if gap * sign >= 0 and abs(gap) < near[0]:
+            near = (abs(gap), dm, cm)
+        elif gap * sign < 0 and (far is None or abs(gap) < far[0]):
+            far = (abs(gap), dm, cm)
+        return gap
+
+    for _ in range(_PRICE_STEPS):
+        gap = attempt(price)
+        if gap * sign <= 0:
             outside = price
             break
         inside = price
         price *= 4.0
-    if outside is None:
-        return best[1], best[2]
-    # Bisect until the total is hit or the price is known to 0.1% (the total then jumps over it;
-    # stage 3b closes the rest).
-    while outside - inside > 1e-3 * outside:
-        price = 0.5 * (inside + outside)
-        dm, cm = _follow_steps(t, s, lower, upper, na, d0, c0, sign * price)
-        gap = int(dm.sum()) - total
-        if abs(gap) < best[0]:
-            best = (abs(gap), dm, cm)
-        if gap == 0:
-            break
-        if gap * sign > 0:
-            inside = price
-        else:
-            outside = price
-    return best[1], best[2]
+    if outside is not None and gap != 0:
+        # Bisect until the total is hit or the price is known to 0.1%.
+        while outside - inside > 1e-3 * outside:
+            price = 0.5 * (inside + outside)
+            gap = attempt(price)
+            if gap == 0:
+                break
+            if gap * sign > 0:
+                inside = price
+            else:
+                outside = price
+    if near[0] == 0 or far is None:
+        return near[1], near[2]
+    return _splice(t, s, int(na[0]), near[1:], far[1:], total)
+
+
+def _splice(t, s, n0, a, b, total) -> tuple[np.ndarray, np.ndarray]:
+    """One fit up to a point and the other from it on, with the total closest to the reported one.
+
+    Both fits follow the clicks; one has too many deaths and the other too few. Switching from
+    the first to the second at point k needs the first to have at least as many at risk there:
+    the excess is censored just before k (after the last point at an earlier time). As k moves,
+    the total moves between the two fits' totals. The switch with the total closest, then the
+    curve closest to the clicks, wins (a fit whole counts as a switch at its start or end).
+    """
+    can_censor = np.r_[t[1:] > t[:-1], False]
+    pairs = ((a, b), (b, a))
+    switches = []  # (gap, order, k)
+    for order, ((d1, c1), (d2, c2)) in enumerate(pairs):
+        excess = np.cumsum(np.r_[0, d2 + c2]) - np.cumsum(np.r_[0, d1 + c1])  # n1 - n2 at k
+        ok = excess >= 0
+        ok[1:-1] &= can_censor[:-1] | (excess[1:-1] == 0)
+        ok[0] = excess[0] == 0
+        deaths = np.cumsum(np.r_[0, d1]) + d2.sum() - np.cumsum(np.r_[0, d2])
+        switches += [(abs(int(deaths[k]) - total), order, k) for k in np.flatnonzero(ok)]
+    closest = min(g for g, _, _ in switches)
+    best, best_cost = None, np.inf
+    chosen = [(order, k) for g, order, k in switches if g == closest]
+    for start in range(0, len(chosen), _BATCH):
+        dd, cc = [], []
+        for order, k in chosen[start : start + _BATCH]:
+            (d1, c1), (d2, c2) = pairs[order]
+            dd.append(np.concatenate([d1[:k], d2[k:]]))
+            c = np.concatenate([c1[:k], c2[k:]])
+            if 0 < k < t.size:  # censor the first fit's excess just before the switch
+                c[k - 1] += int(np.sum(d2[:k] + c2[:k]) - np.sum(d1[:k] + c1[:k]))
+            cc.append(c)
+        cost = _path_cost(s, n0, np.array(dd), np.array(cc))
+        j = int(np.argmin(cost))
+        if cost[j] < best_cost:
+            best, best_cost = (dd[j], cc[j]), float(cost[j])
+    return best if best is not None else a
 
 
 def _path_cost(s: np.ndarray, n0: int, d: np.ndarray, c: np.ndarray) -> np.ndarray:
