@@ -22,32 +22,19 @@ import importlib
 from typing import Any
 
 from .errors import (
-    AlsstatsError as AlsstatsError,
+    AlsstatsError,
+    AlsstatsWarning,
+    EventTotalNotMetWarning,
+    HazardRatioAtUnobservedValueWarning,
+    InputError,
+    ModelError,
+    NotFittedError,
+    ReconstructionError,
+    SummaryError,
 )
-from .errors import (
-    AlsstatsWarning as AlsstatsWarning,
-)
-from .errors import (
-    HazardRatioAtUnobservedValueWarning as HazardRatioAtUnobservedValueWarning,
-)
-from .errors import (
-    InputError as InputError,
-)
-from .errors import (
-    ModelError as ModelError,
-)
-from .errors import (
-    NotFittedError as NotFittedError,
-)
-from .errors import (
-    ReconstructionError as ReconstructionError,
-)
-from .errors import (
-    SummaryError as SummaryError,
-)
-from .palette import OKABE_ITO as OKABE_ITO
-from .paths import data_path as data_path
-from .version import __version__ as __version__
+from .palette import OKABE_ITO
+from .paths import data_path
+from .version import __version__
 
 # public name -> the subpackage that defines it
 _LAZY: dict[str, str] = {
@@ -147,22 +134,22 @@ _SUBPACKAGES = (
     "survival",
 )
 
-__all__ = sorted(
-    [
-        "OKABE_ITO",
-        "AlsstatsError",
-        "AlsstatsWarning",
-        "HazardRatioAtUnobservedValueWarning",
-        "InputError",
-        "ModelError",
-        "NotFittedError",
-        "ReconstructionError",
-        "SummaryError",
-        "__version__",
-        "data_path",
-        *_LAZY,
-    ]
-)
+# The eager names, then the lazy ones.
+__all__ = [
+    "OKABE_ITO",
+    "AlsstatsError",
+    "AlsstatsWarning",
+    "EventTotalNotMetWarning",
+    "HazardRatioAtUnobservedValueWarning",
+    "InputError",
+    "ModelError",
+    "NotFittedError",
+    "ReconstructionError",
+    "SummaryError",
+    "__version__",
+    "data_path",
+]
+__all__ += sorted(_LAZY)
 
 
 def __getattr__(name: str) -> Any:
