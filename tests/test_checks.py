@@ -197,10 +197,16 @@ def test_mirocals_p_from_ci_within_rounding(mirocals: CheckReport) -> None:
 
 def test_mirocals_pooling_uses_events_when_no_ci(mirocals: CheckReport) -> None:
     # low: SE = ln(0.89/0.30)/3.91993 = 0.27741 (w 12.994); high: SE ~ 2/sqrt(0.21 x 90) = 0.46004
-    # (w 4.7250); pooled log HR -0.39560 -> 0.6733, SE 0.23757, 1.96 SE = 0.46562:
-    # exp(-0.86122) = 0.42266 to exp(0.07002) = 1.07252.
+    # (w 4.7250). Pooled log HR over the rounding of 0.52 and 1.37: (12.994 ln 0.515 + 4.725
+    # ln 1.365) / 17.719 = -0.40366 to (12.994 ln 0.525 + 4.725 ln 1.375) / 17.719 = -0.38761.
+    # var(pooled) at the widest printed CI (ln(0.895/0.295)/3.91993 = 0.28315): 1 / (12.4729 +
+    # 4.7251) = 0.058147; var(overall) ~ 1 / (90 x 1/4) = 0.044444 (no CI); SD of the gap
+    # sqrt(0.013703) = 0.11706, 2 SD = 0.23412: exp(-0.63778) = 0.52848 to
+    # exp(-0.15349) = 0.85771. The overall 0.81 is inside (it was inside the old, pooled-CI
+    # range 0.42-1.07 too).
     result = next(r for r in mirocals if r.check == "subgroup_pooling")
-    assert result.expected_range == pytest.approx((0.42266, 1.07252), abs=5e-5)
+    assert result.expected_range == pytest.approx((0.52848, 0.85771), abs=1e-4)
+    assert result.verdict == "pass"
     assert "2/sqrt(0.21 x 90" in result.explanation
 
 
@@ -268,11 +274,19 @@ def test_subgroup_shares() -> None:
 
 
 def test_subgroup_pooling_by_hand() -> None:
-    # SE ln(1.08/0.35)/3.91993 = 0.28745, ln(1.37/0.47)/3.91993 = 0.27292; pooled
-    # (12.103 ln 0.62 + 13.425 ln 0.80) / 25.528 = -0.34399 -> 0.7089 +- 0.38792: 0.4808-1.0453.
+    # Weights from SE ln(1.08/0.35)/3.91993 = 0.28745 (w 12.103), ln(1.37/0.47)/3.91993 =
+    # 0.27292 (w 13.425); pooled over the rounding of 0.62 and 0.80: (12.103 ln 0.615 + 13.425
+    # ln 0.795) / 25.528 = -0.35112 to (12.103 ln 0.625 + 13.425 ln 0.805) / 25.528 = -0.33690.
+    # var(pooled) at the widest CIs: SE ln(1.085/0.345)/3.91993 = 0.29230, ln(1.375/0.465)/
+    # 3.91993 = 0.27658: 1 / (11.7044 + 13.0723) = 0.040360; var(overall) at its narrowest CI,
+    # ln(1.025/0.485)/3.91993 = 0.19089: 0.036439. SD of the gap sqrt(0.003921) = 0.06262:
+    # exp(-0.35112 - 0.12524) = 0.62105 to exp(-0.33690 + 0.12524) = 0.80922. (The pooled CI,
+    # the version-1 reading, let any overall HR from 0.48 to 1.05 pass.)
     result = next(r for r in _generic() if r.check == "subgroup_pooling")
-    assert result.expected_range == pytest.approx((0.4808, 1.0453), abs=5e-4)
+    assert result.expected_range == pytest.approx((0.62105, 0.80922), abs=2e-4)
     assert result.verdict == "pass"
+    off = _generic(lambda d: _hr(d, "overall").update(value=0.95, ci=[0.65, 1.39], p=0.79))
+    assert _verdict(off, "subgroup_pooling", "overall") == "fail"
     fail = _generic(lambda d: _hr(d, "overall").update(value=1.5, ci=[1.0, 2.25], p=0.05))
     assert _verdict(fail, "subgroup_pooling", "overall") == "fail"
 

@@ -136,7 +136,7 @@ def test_message_names_file_field_problem(tmp_path: Path) -> None:
 CASES = [
     # (name, mutation, field, problem substring)
     ("format name", lambda d: d.update(format="other"), "format", "expected 'alsstats"),
-    ("version", lambda d: d.update(format_version=2), "format_version", "unsupported version"),
+    ("version", lambda d: d.update(format_version=3), "format_version", "unsupported version"),
     ("version bool", lambda d: d.update(format_version=True), "format_version", "unsupported"),
     ("missing top", lambda d: d.pop("arms"), "arms", "required field is missing"),
     ("missing field", lambda d: _hr(d, "low_pnfh").pop("value"), "hazard_ratios[2].value",

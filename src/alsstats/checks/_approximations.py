@@ -11,27 +11,30 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable
-from decimal import Decimal
+
+from ..summary import MIN_DECIMALS, printed_interval
 
 __all__ = ["hr_from_deaths_landmark", "hr_from_deaths_logrank", "rounding_interval"]
 
-MIN_DECIMALS = 2  # YAML drops trailing zeros, so assume figures were printed to >= 2 decimals
 Z_APPROX = 2.0  # multiples of the approximation's standard error allowed
+_ = MIN_DECIMALS  # re-exported by alsstats.checks (the rule lives in alsstats.summary)
 
 
-def rounding_interval(x: float, exact: bool = False) -> tuple[float, float]:
-    """The values that round to ``x`` as printed (at least 2 decimals assumed).
+def rounding_interval(x: float | str, exact: bool = False) -> tuple[float, float]:
+    """The values that round to ``x`` as printed: :func:`alsstats.summary.printed_interval`.
+
+    A bare number is read with at least 2 decimals (format version 1); text keeps its digits.
 
     >>> rounding_interval(0.3)
     (0.295, 0.305)
     >>> rounding_interval(0.007)
     (0.0065, 0.0075)
+    >>> rounding_interval("0.8")
+    (0.75, 0.85)
     """
     if exact:
         return (float(x), float(x))
-    decimals = max(-int(Decimal(repr(float(x))).as_tuple().exponent), MIN_DECIMALS)
-    half = 0.5 * 10.0**-decimals
-    return (round(x - half, decimals + 2), round(x + half, decimals + 2))
+    return printed_interval(x, allow_bound=True, allow_percent=True)
 
 
 def _overlap(a: tuple[float, float], b: tuple[float, float]) -> bool:

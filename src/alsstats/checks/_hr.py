@@ -15,9 +15,10 @@ import numpy as np
 from scipy import stats
 
 from ..summary import ALL_ARMS, HazardRatio, ReportedSummary
-from ._approximations import _exp, _hr_implied, _overlap, _split_range, rounding_interval
-from ._inputs import _SWAPPED, _live, _no_loss, _overall_hrs, _rng, _splits
+from ._approximations import Z_APPROX, _exp, _hr_implied, _overlap, _split_range
+from ._inputs import _SWAPPED, _live, _no_loss, _overall_hrs, _pairs, _precision, _rng, _splits
 from ._report import CheckResult, _row
+from ._tests import _p_expected
 
 __all__: list[str] = []  # the checks are private; alsstats.checks.check_summary runs them
 
@@ -25,11 +26,19 @@ __all__: list[str] = []  # the checks are private; alsstats.checks.check_summary
 # --------------------------------------------------------------------------- the checks
 def _check_hr_vs_death_split(s: ReportedSummary) -> list[CheckResult]:
     """Reported overall HR vs the HR implied by deaths per arm (log-rank / landmark)."""
-    rows, n_t, n_c = [], s.treatment_arm.n.value, s.control_arm.n.value
+    rows = []
+    for t_arm, c_arm in _pairs(s):
+        rows += _hr_vs_death_split(s, t_arm, c_arm)
+    return rows
+
+
+def _hr_vs_death_split(s: ReportedSummary, t_arm, c_arm) -> list[CheckResult]:
+    rows, n_t, n_c = [], t_arm.n.value, c_arm.n.value
     landmark = _no_loss(s)  # then S = 1 - d/n at the landmark
-    for h in _overall_hrs(s):
-        obs = rounding_interval(h.value)
-        for sp in _splits(s):
+    for h in _overall_hrs(s, t_arm, c_arm):
+        obs = h.interval("value")
+        prec = _precision(h, "value", label="HR ")
+        for sp in _splits(s, t_arm, c_arm):
             inputs = (*sp.inputs, h.id)
             if h.model.get("adjusted"):
                 rows.append(
@@ -74,6 +83,7 @@ def _check_hr_vs_death_split(s: ReportedSummary) -> list[CheckResult]:
                     text,
                     obs,
                     exp,
+                    precision=prec,
                 )
             )
     return rows
@@ -81,13 +91,21 @@ def _check_hr_vs_death_split(s: ReportedSummary) -> list[CheckResult]:
 
 def _check_death_split_vs_hr(s: ReportedSummary) -> list[CheckResult]:
     """The death split implied by the HR and the total deaths vs the reported split."""
-    rows, n_t, n_c = [], s.treatment_arm.n.value, s.control_arm.n.value
-    arm = s.treatment_arm.id
-    for h in _overall_hrs(s):
+    rows = []
+    for t_arm, c_arm in _pairs(s):
+        rows += _death_split_vs_hr(s, t_arm, c_arm)
+    return rows
+
+
+def _death_split_vs_hr(s: ReportedSummary, t_arm, c_arm) -> list[CheckResult]:
+    rows, n_t, n_c = [], t_arm.n.value, c_arm.n.value
+    arm = t_arm.id
+    for h in _overall_hrs(s, t_arm, c_arm):
         if h.model.get("adjusted"):
             continue
-        obs_hr = rounding_interval(h.value)
-        for sp in _splits(s):
+        obs_hr = h.interval("value")
+        prec = _precision(h, "value", label="HR ")
+        for sp in _splits(s, t_arm, c_arm):
             deaths = (sum(sp.d_t) + sum(sp.d_c)) / 2
             inputs = (*sp.inputs, h.id)
             if deaths <= 0:
@@ -118,18 +136,19 @@ def _check_death_split_vs_hr(s: ReportedSummary) -> list[CheckResult]:
                     text,
                     share,
                     exp,
+                    precision=prec,
                 )
             )
     return rows
 
 
 def _check_ci(s: ReportedSummary) -> list[CheckResult]:
-    """CI symmetric on the log scale, and the p implied by the CI vs the reported p."""
+    """CI symmetric on the log scale, and the p implied by the CI vs the reported p (by test)."""
     rows = []
-    for h in _live(s.hazard_ratios):
-        if h.ci is None:
-            continue
-        est, lo, hi = (rounding_interval(x) for x in (h.value, *h.ci))
+    figures = [h for h in _live(s.hazard_ratios) if h.ci is not None]
+    figures += [i for i in _live(s.interactions) if i.ci is not None]
+    for h in figures:
+        est, lo, hi = (h.interval(k) for k in ("value", "ci[0]", "ci[1]"))
         lo = (max(lo[0], 1e-12), lo[1])  # a bound printed as 0.00 is still positive
         log = math.log
         asym = (
@@ -141,6 +160,7 @@ def _check_ci(s: ReportedSummary) -> list[CheckResult]:
         text = "equal log-scale distances from the estimate to each bound, within rounding"
         if not ok:
             text = "bounds not symmetric about log HR beyond rounding: not a Wald CI, or a typo"
+        prec = _precision(h, "value", "ci[0]", "ci[1]")
         rows.append(
             _row(
                 "ci_symmetry",
@@ -151,6 +171,7 @@ def _check_ci(s: ReportedSummary) -> list[CheckResult]:
                 text,
                 asym,
                 (0.0, 0.0),
+                precision=prec,
             )
         )
         if h.p is None:
@@ -160,29 +181,62 @@ def _check_ci(s: ReportedSummary) -> list[CheckResult]:
         se = (max(log(hi[0] / lo[1]), 1e-12) / (2 * z), log(hi[1] / lo[0]) / (2 * z))
         logs = sorted(abs(log(x)) for x in est)
         abs_lo = 0.0 if est[0] <= 1 <= est[1] else logs[0]
-        p_exp = (2 * stats.norm.sf(logs[1] / se[0]), 2 * stats.norm.sf(abs_lo / se[1]))
-        p_obs = rounding_interval(h.p)
-        ok = _overlap(p_obs, p_exp)
+        z_range = (abs_lo / se[1], logs[1] / se[0])
+        p_obs = h.interval("p")
+        prec = _precision(h, "value", "ci[0]", "ci[1]", "p")
         point = 2 * stats.norm.sf(abs(log(h.value)) / (log(h.ci[1] / h.ci[0]) / (2 * z)))
-        text = (
-            f"z = |log HR| / SE with SE = log(upper/lower) / {2 * z:.2f} gives p {point:.3g} "
-            f"({_rng(p_exp)} over the rounding of HR and CI); reported {h.p:g}"
+        got = _p_expected(h.test or "wald", z_range, se[1])
+        wald = (
+            f"z = |log HR| / SE with SE = log(upper/lower) / {2 * z:.2f} gives Wald p {point:.3g}"
         )
+        p_text = h.printed_form("p").text if "p" in h.printed else f"{h.p:g}"
+        if got.expected is None:
+            text = f"{wald}; reported {p_text} is a {got.test} p: {got.reason}"
+            rows.append(
+                _row("ci_vs_p", [h.id], f"p {p_text}", "-", None, text, p_obs, None, got.test, prec)
+            )
+            continue
+        ok = _overlap(p_obs, got.expected)
+        text = f"{wald} ({_rng(got.expected)} over the rounding of HR and CI"
+        text += f"; {got.reason})" if got.reason else ")"
+        text += f"; reported {p_text}"
         rows.append(
-            _row("ci_vs_p", [h.id], f"p {h.p:g}", f"p {_rng(p_exp)}", ok, text, p_obs, p_exp)
+            _row(
+                "ci_vs_p",
+                [h.id],
+                f"p {p_text}",
+                f"p {_rng(got.expected)}",
+                ok,
+                text,
+                p_obs,
+                got.expected,
+                got.test,
+                prec,
+            )
         )
     return rows
 
 
 def _biomarker_groups(s: ReportedSummary) -> dict[str, list[HazardRatio]]:
+    """Subgroup HRs of the primary comparison by modifier (biomarker ranges or categories)."""
     groups: dict[str, list[HazardRatio]] = {}
+    primary = {"treatment": s.treatment_arm.id, "control": s.control_arm.id}
     for h in _live(s.hazard_ratios):
+        if h.comparison != primary:
+            continue
         if h.population.kind == "biomarker_range":
             groups.setdefault(h.population.biomarker, []).append(h)
+        elif h.population.kind == "subgroup":
+            groups.setdefault(h.population.modifier, []).append(h)
     return groups
 
 
 def _disjoint(hrs: list[HazardRatio]) -> bool:
+    if all(h.population.kind == "subgroup" for h in hrs):
+        categories = [h.population.category for h in hrs]
+        return len(set(categories)) == len(categories)
+    if any(h.population.kind == "subgroup" for h in hrs):
+        return False
     bounds = [(h.population.lower, h.population.upper) for h in hrs]
     if any(lo is None and hi is None for lo, hi in bounds):
         return False  # range not stated
@@ -202,14 +256,15 @@ def _check_subgroup_shares(s: ReportedSummary) -> list[CheckResult]:
         ids = [h.id for h in with_share]
         shares = [h.population.share for h in with_share]
         total = sum(shares)
-        total_r = (
-            sum(rounding_interval(x)[0] for x in shares),
-            sum(rounding_interval(x)[1] for x in shares),
-        )
+        intervals = [h.interval("population.share") for h in with_share]
+        total_r = (sum(r[0] for r in intervals), sum(r[1] for r in intervals))
         obs = f"sum {total:.3g}"
+        prec = "; ".join(_precision(h, "population.share") for h in with_share)
         if not _disjoint(with_share):
             text = f"{marker} ranges overlap or are not stated: their shares need not add to <= 1"
-            rows.append(_row("subgroup_shares", ids, obs, "<= 1", None, text, total_r))
+            rows.append(
+                _row("subgroup_shares", ids, obs, "<= 1", None, text, total_r, precision=prec)
+            )
             continue
         ok = total_r[0] <= 1
         terms = " + ".join(f"{x:g}" for x in shares)
@@ -218,49 +273,91 @@ def _check_subgroup_shares(s: ReportedSummary) -> list[CheckResult]:
             if ok
             else f"disjoint {marker} groups hold {terms} = {total:.3g} > 1 of the patients"
         )
-        rows.append(_row("subgroup_shares", ids, obs, "<= 1", ok, text, total_r, (0.0, 1.0)))
+        rows.append(
+            _row("subgroup_shares", ids, obs, "<= 1", ok, text, total_r, (0.0, 1.0), precision=prec)
+        )
     return rows
 
 
 def _total_deaths(s: ReportedSummary) -> int | None:
     totals = _live(s.events_in(ALL_ARMS))
-    if totals:
+    if totals and len(s.arms) == 2:
         return totals[0].value
     t, c = _live(s.events_in(s.treatment_arm.id)), _live(s.events_in(s.control_arm.id))
     return t[0].value + c[0].value if t and c else None
 
 
+def _var_range(h: HazardRatio) -> tuple[float, float]:
+    """var(log HR) from the CI, over the rounding of its printed bounds (min, max)."""
+    z = stats.norm.ppf((1 + h.level) / 2)
+    lo, hi = h.interval("ci[0]"), h.interval("ci[1]")
+    narrow = max(math.log(hi[0] / max(lo[1], 1e-12)), 1e-12) / (2 * z)
+    wide = math.log(hi[1] / max(lo[0], 1e-12)) / (2 * z)
+    return narrow**2, wide**2
+
+
 def _check_subgroup_pooling(s: ReportedSummary) -> list[CheckResult]:
-    """Inverse-variance pooled subgroup HRs vs the overall HR."""
+    """Overall HR vs the inverse-variance pooled subgroup HRs, by the variance of their gap.
+
+    If the subgroups and the rest of the trial (patients in no reported group) are independent
+    parts of the overall fit, the overall log HR is the information-weighted mean of the pooled
+    subgroups' phi and the rest's psi, and var(overall - phi) = var(phi) - var(overall)
+    (information I_rest = I_overall - I_phi). The overall HR must lie within Z_APPROX standard
+    errors of that gap, over the rounding of every printed figure (the variances taken at the
+    widest gap the printed CIs allow). Without the overall CI, var(overall) ~
+    1 / (deaths p (1 - p)), p the treatment share of the two arms.
+    """
     rows, deaths = [], _total_deaths(s)
     overall = [h for h in _overall_hrs(s) if not h.model.get("adjusted")]
+    n_t, n_c = s.treatment_arm.n.value, s.control_arm.n.value
+    alloc = n_t * n_c / (n_t + n_c) ** 2
     for marker, hrs in _biomarker_groups(s).items():
         if len(hrs) < 2 or not overall or not _disjoint(hrs):
             continue
-        logs, weights, notes = [], [], []
+        logs, weights, var_hi, notes = [], [], [], []
         for h in hrs:
             if h.ci is not None and h.ci[1] > h.ci[0]:
                 z = stats.norm.ppf((1 + h.level) / 2)
                 se = math.log(h.ci[1] / h.ci[0]) / (2 * z)
+                var_hi.append(_var_range(h)[1])
             elif h.ci is None and h.population.share and deaths:
                 # no CI: var(log HR) ~ 4 / events, events ~ share x total deaths (approximate)
                 se = 2 / math.sqrt(h.population.share * deaths)
                 notes.append(f"SE of {h.id} ~ 2/sqrt({h.population.share:g} x {deaths} deaths)")
+                var_hi.append(se**2)
             else:
                 break
-            logs.append(math.log(h.value))
+            lo_hi = h.interval("value")
+            logs.append((math.log(lo_hi[0]), math.log(lo_hi[1]), math.log(h.value)))
             weights.append(1 / se**2)
         else:
-            pooled = float(np.dot(weights, logs) / sum(weights))
-            half = stats.norm.ppf(0.975) / math.sqrt(sum(weights))
-            exp = (_exp(pooled - half), _exp(pooled + half))
+            w = np.array(weights)
+            pooled = float(np.dot(w, [x[2] for x in logs]) / w.sum())
+            pooled_r = (
+                float(np.dot(w, [x[0] for x in logs]) / w.sum()),
+                float(np.dot(w, [x[1] for x in logs]) / w.sum()),
+            )
+            var_phi = 1 / float(np.sum(1 / np.array(var_hi)))  # widest the printed CIs allow
             for o in overall:
-                obs = rounding_interval(o.value)
+                if o.ci is not None:
+                    var_o = _var_range(o)[0]
+                    how = f"var(overall) from its CI {o.ci[0]:g}-{o.ci[1]:g}"
+                elif deaths:
+                    var_o = 1 / (deaths * alloc)
+                    how = f"var(overall) ~ 1/({deaths} deaths x {alloc:.3g})"
+                else:
+                    var_o = 0.0
+                    how = "var(overall) unknown: the pooled variance is used"
+                sd = math.sqrt(max(var_phi - var_o, 0.0))
+                exp = (_exp(pooled_r[0] - Z_APPROX * sd), _exp(pooled_r[1] + Z_APPROX * sd))
+                obs = o.interval("value")
                 ok = _overlap(obs, exp)
                 text = (
-                    f"pooled {marker} subgroups HR {math.exp(pooled):.3g} (95% {_rng(exp)}); "
-                    + "; ".join([*notes, f"overall {o.value:g}"])
+                    f"pooled {marker} subgroups HR {math.exp(pooled):.3g}; the overall HR may "
+                    f"differ by {Z_APPROX:g} SE of the gap, sqrt(var(pooled) - var(overall)) = "
+                    f"{sd:.3g} ({how}): {_rng(exp)}; " + "; ".join([*notes, f"overall {o.value:g}"])
                 )
+                prec = "; ".join(_precision(h, "value", "ci[0]", "ci[1]") for h in [*hrs, o])
                 rows.append(
                     _row(
                         "subgroup_pooling",
@@ -271,6 +368,7 @@ def _check_subgroup_pooling(s: ReportedSummary) -> list[CheckResult]:
                         text,
                         obs,
                         exp,
+                        precision=prec,
                     )
                 )
             continue

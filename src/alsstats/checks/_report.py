@@ -31,6 +31,8 @@ class CheckResult:
     explanation: str
     observed_range: tuple[float, float] | None = None
     expected_range: tuple[float, float] | None = None
+    test: str | None = None  # the test assumed behind a p value, when the check reads one
+    precision: str | None = None  # how the printed figures were read ("0.8 as [0.75, 0.85)")
 
 
 class CheckReport:
@@ -41,12 +43,15 @@ class CheckReport:
     results : list of CheckResult
     summary : pandas.DataFrame
         Columns check, inputs (comma-separated figure ids), observed, expected, verdict,
-        explanation.
+        explanation, test (the test assumed behind a p value) and precision (how each printed
+        figure was read).
     passed : bool
         True when no check failed.
     """
 
-    columns = ("check", "inputs", "observed", "expected", "verdict", "explanation")
+    columns = (
+        "check", "inputs", "observed", "expected", "verdict", "explanation", "test", "precision",
+    )  # fmt: skip
 
     def __init__(self, results: list[CheckResult], path: str = "", sha256: str = "") -> None:
         self.results = list(results)
@@ -80,7 +85,8 @@ class CheckReport:
         return pd.DataFrame(rows, columns=list(self.columns))
 
     def to_json(self) -> str:
-        """The rows as JSON (also numeric observed/expected ranges), deterministic."""
+        """The rows as JSON (also numeric observed/expected ranges, the test and precision
+        assumed), deterministic."""
         rows = [{**asdict(r), "inputs": list(r.inputs)} for r in self.results]
         out = {"file": self.path, "sha256": self.sha256, "passed": self.passed, "checks": rows}
         return json.dumps(out, indent=2)
@@ -112,6 +118,10 @@ class CheckReport:
         )
 
 
-def _row(check, inputs, obs, exp, ok, explanation, obs_r=None, exp_r=None) -> CheckResult:
+def _row(
+    check, inputs, obs, exp, ok, explanation, obs_r=None, exp_r=None, test=None, precision=None
+) -> CheckResult:
     verdict = {True: "pass", False: "fail", None: "not checkable"}[ok]
-    return CheckResult(check, tuple(inputs), obs, exp, verdict, explanation, obs_r, exp_r)
+    return CheckResult(
+        check, tuple(inputs), obs, exp, verdict, explanation, obs_r, exp_r, test, precision
+    )

@@ -1,10 +1,12 @@
 """Reported-summary files: what a trial's publications reported, figure by figure, with sources.
 
-A reported summary is a YAML file (format ``alsstats.reported-summary``, version 1; see
-``docs/summary-format.md``) holding every published figure of a two-arm survival trial (arm
-sizes, follow-up, events, survival landmarks, event shares, hazard ratios overall / in subgroups
-/ as model terms, covariate summaries) with the source it comes from, where in that source, the
-arithmetic of a derived figure and a status (reported, derived, conflicting, superseded).
+A reported summary is a YAML file (format ``alsstats.reported-summary``, versions 1 and 2; see
+``docs/summary-format.md``) holding every published figure of a survival trial (arm sizes,
+follow-up, events, survival landmarks, medians, event shares, hazard ratios overall / in
+subgroups / as model terms, p values of other comparisons, interactions, modifier and covariate
+summaries) with the source it comes from, where in that source, the arithmetic of a derived
+figure and a status (reported, derived, conflicting, superseded). Version 2 keeps each number as
+printed ("0.60", "<0.001"; see :func:`alsstats.summary.parse_printed`).
 :func:`load_reported_summary` reads and validates such a file; a malformed file raises
 :class:`~alsstats.errors.SummaryError` naming the file, the field path and the problem.
 
@@ -38,6 +40,7 @@ from ..errors import SummaryError
 from ._figures import (
     ALL_ARMS,
     Arm,
+    ArmComparison,
     Assumption,
     Biomarker,
     CovariateSummary,
@@ -47,6 +50,9 @@ from ._figures import (
     EventShare,
     Figure,
     HazardRatio,
+    Interaction,
+    Median,
+    Modifier,
     Source,
     Statement,
     SurvivalLandmark,
@@ -83,6 +89,12 @@ class ReportedSummary:
     statements: list[Statement]
     assumptions: list[Assumption]
     km_curves: list[DigitisedCurve] = field(default_factory=list)
+    format_version: int = 1
+    time_unit: str | None = None  # days, weeks, months or years; every time is in this unit
+    modifiers: list[Modifier] = field(default_factory=list)
+    medians: list[Median] = field(default_factory=list)
+    comparisons: list[ArmComparison] = field(default_factory=list)
+    interactions: list[Interaction] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -94,11 +106,20 @@ class ReportedSummary:
 
     @property
     def treatment_arm(self) -> Arm:
-        return next(a for a in self.arms if a.role == "treatment")
+        """The treatment arm of the primary comparison (``trial.treatment_arm`` if named)."""
+        named = self.trial.get("treatment_arm")
+        return next(a for a in self.arms if a.role == "treatment" and named in (None, a.id))
 
     @property
     def control_arm(self) -> Arm:
-        return next(a for a in self.arms if a.role == "control")
+        """The control arm of the primary comparison (``trial.control_arm`` if named)."""
+        named = self.trial.get("control_arm")
+        return next(a for a in self.arms if a.role == "control" and named in (None, a.id))
+
+    @property
+    def alpha(self) -> float:
+        """The significance level "NS" refers to (``trial.alpha``, default 0.05)."""
+        return float(self.trial.get("alpha", 0.05))
 
     @property
     def n_total(self) -> int:
@@ -163,9 +184,22 @@ class ReportedSummary:
             if es.total is not None:
                 add(es.id, "event_shares", f"total {es.event}", es.total, es, arm=ALL_ARMS)
         for h in self.hazard_ratios:
-            add(h.id, "hazard_ratios", "hazard ratio", h.value, h, ci=h.ci, p=h.p)
+            what = "ratio of hazard ratios" if h.population.is_interaction_term else "hazard ratio"
+            add(h.id, "hazard_ratios", what, h.value, h, ci=h.ci, p=h.p)
             if h.population.share is not None:
                 add(h.id, "hazard_ratios", "population share", h.population.share, h)
+        for md in self.medians:
+            add(md.id, "medians", "median time", md.value, md, arm=md.arm, unit=md.unit, ci=md.ci)
+        for c in self.comparisons:
+            add(c.id, "comparisons", f"p ({c.test})", c.p, c, p=c.p)
+        for i in self.interactions:
+            add(i.id, "interactions", f"interaction with {i.modifier}", i.value, i, ci=i.ci, p=i.p)
+        for mo in self.modifiers:
+            for key in ("median", "limit_of_quantification"):
+                if getattr(mo, key) is not None:
+                    add(mo.id, "modifiers", key, getattr(mo, key), mo, unit=mo.unit)
+            for key, share in mo.shares.items():
+                add(mo.id, "modifiers", f"share {key}", share, mo)
         for b in self.biomarkers:
             if b.value is not None:
                 add(b.id, "biomarkers", b.label or b.id, b.value, b, unit=b.unit)
@@ -263,7 +297,13 @@ def load_reported_summary(path: str | Path) -> ReportedSummary:
         raw = Path(path).read_bytes()
     except OSError as exc:
         raise SummaryError(str(path), "", f"cannot read the file ({exc.strerror})") from None
-    return parse_reported_summary(raw, str(path))
+    summary = parse_reported_summary(raw, str(path))
+    for i, curve in enumerate(summary.km_curves):
+        for key in ("curve", "at_risk"):
+            target = summary.resolve(getattr(curve, key))
+            if not target.is_file():
+                raise SummaryError(str(path), f"km_curves[{i}].{key}", f"file not found: {target}")
+    return summary
 
 
 def as_reported_summary(summary: ReportedSummary | str | os.PathLike[str]) -> ReportedSummary:
