@@ -11,8 +11,8 @@ from __future__ import annotations
 import itertools
 
 from ..summary import ALL_ARMS, ReportedSummary
-from ._approximations import _overlap, rounding_interval
-from ._inputs import _SWAPPED, _alive, _arm_n, _at_landmark, _live, _rng
+from ._approximations import _overlap
+from ._inputs import _SWAPPED, _alive, _arm_n, _at_landmark, _live, _precision, _rng, _whole_arm
 from ._report import CheckResult, _row
 
 __all__: list[str] = []  # the checks are private; alsstats.checks.check_summary runs them
@@ -22,9 +22,9 @@ def _check_survival_vs_deaths(s: ReportedSummary) -> list[CheckResult]:
     """Share or number alive at the landmark vs deaths in the same arm (no loss to follow-up)."""
     rows = []
     for sv in _live(s.survival):
-        n = _arm_n(s, sv.arm)
+        n = _arm_n(s, sv.arm, sv)
         if sv.proportion is not None and sv.count is not None:
-            p = rounding_interval(sv.proportion)
+            p = sv.interval("proportion")
             ok = p[0] <= sv.count / n <= p[1]
             text = f"{sv.count}/{n} = {sv.count / n:.3f} vs {sv.proportion:g} printed"
             rows.append(
@@ -36,8 +36,11 @@ def _check_survival_vs_deaths(s: ReportedSummary) -> list[CheckResult]:
                     ok,
                     text,
                     p,
+                    precision=_precision(sv, "proportion"),
                 )
             )
+        if sv.population.kind != "all" or n != _arm_n(s, sv.arm):
+            continue  # a subgroup or another denominator: the arm's deaths do not apply
         for e in _live(s.events_in(sv.arm)):
             why = _at_landmark(s, sv)
             obs = f"{_rng(_alive(s, sv))} alive"
@@ -64,17 +67,19 @@ def _check_survival_vs_deaths(s: ReportedSummary) -> list[CheckResult]:
 
 
 def _check_arms_vs_totals(s: ReportedSummary) -> list[CheckResult]:
-    """Per-arm deaths and survivors add up to the reported totals."""
+    """Per-arm deaths and survivors add up to the reported totals (every arm)."""
     rows, t, c = [], s.treatment_arm.id, s.control_arm.id
+    arm_ids = [a.id for a in s.arms]
     for tot in _live(s.events_in(ALL_ARMS)):
-        for e_t, e_c in itertools.product(_live(s.events_in(t)), _live(s.events_in(c))):
-            total = e_t.value + e_c.value
+        for per_arm in itertools.product(*(_live(s.events_in(a)) for a in arm_ids)):
+            total = sum(e.value for e in per_arm)
             ok = total == tot.value
-            text = f"{e_t.value} + {e_c.value} = {total} deaths; total reported {tot.value}"
+            terms = " + ".join(str(e.value) for e in per_arm)
+            text = f"{terms} = {total} deaths; total reported {tot.value}"
             rows.append(
                 _row(
                     "arms_vs_total",
-                    [e_t.id, e_c.id, tot.id],
+                    [*(e.id for e in per_arm), tot.id],
                     str(total),
                     str(tot.value),
                     ok,
@@ -83,11 +88,13 @@ def _check_arms_vs_totals(s: ReportedSummary) -> list[CheckResult]:
                     (tot.value,) * 2,
                 )
             )
-    for sv in _live(s.survival):
+    if len(arm_ids) != 2:
+        return rows  # survivors per arm: only when both arms make the whole trial
+    for sv in _whole_arm(s.survival):
         if sv.arm != ALL_ARMS:
             continue
         per_arm = [
-            [x for x in _live(s.survival) if x.arm == a and x.time == sv.time] for a in (t, c)
+            [x for x in _whole_arm(s.survival) if x.arm == a and x.time == sv.time] for a in (t, c)
         ]
         for a, b in itertools.product(*per_arm):
             got = tuple(x + y for x, y in zip(_alive(s, a), _alive(s, b), strict=True))
@@ -109,7 +116,7 @@ def _check_arms_vs_totals(s: ReportedSummary) -> list[CheckResult]:
 
 
 def _share_deaths(es, total) -> dict[str, tuple[float, float]]:
-    return {a: tuple(x * total for x in rounding_interval(v)) for a, v in es.shares.items()}
+    return {a: tuple(x * total for x in es.interval(f"shares.{a}")) for a in es.shares}
 
 
 def _compare_shares(check, es, total, counts: dict[str, tuple[float, float]], inputs, source):
@@ -157,7 +164,7 @@ def _check_event_shares(s: ReportedSummary) -> list[CheckResult]:
                     "event_shares_vs_events", es, total, counts, [e_t.id, e_c.id], "counts"
                 )
             )
-        landmarks = [[x for x in _live(s.survival) if x.arm == a.id] for a in arms]
+        landmarks = [[x for x in _whole_arm(s.survival) if x.arm == a.id] for a in arms]
         for sv_t, sv_c in itertools.product(*landmarks):
             why = _at_landmark(s, sv_t) or _at_landmark(s, sv_c)
             if why:

@@ -6,9 +6,11 @@ and death counts, event shares and event counts. :func:`check_summary` runs ever
 figures of a :class:`~alsstats.summary.ReportedSummary` allow and returns a
 :class:`CheckReport`, one row per check, with a verdict ("pass", "fail", "not checkable").
 
-Every comparison allows for rounding: a figure printed with k decimals (at least 2 are assumed,
-since YAML drops trailing zeros: 0.30 reads as 0.3) stands for an interval of half a unit in the
-last place, and the checks use interval arithmetic over those ranges. Figures with status
+Every comparison allows for rounding: a figure stands for the values that print as it
+(:func:`alsstats.summary.parse_printed`: "0.8" for [0.75, 0.85), a bare YAML number with at
+least 2 decimals, "<0.001" for [0, 0.001]), and the checks use interval arithmetic over those
+ranges. A p value is read with the test that made it (``ci_vs_p``). Each row records the test
+and the precision it assumed. Figures with status
 "superseded" are not checked (they get a "not checkable" row saying so).
 
 Examples
@@ -28,6 +30,11 @@ from collections.abc import Callable
 
 from ..summary import ReportedSummary
 from ._counts import _check_arms_vs_totals, _check_event_shares, _check_survival_vs_deaths
+from ._events import (
+    _check_events_vs_ci_width,
+    _check_hr_vs_medians,
+    _check_km_landmark_vs_deaths,
+)
 from ._hr import (
     _check_ci,
     _check_death_split_vs_hr,
@@ -45,7 +52,11 @@ __all__ = [
 
 def _superseded(s: ReportedSummary) -> list[CheckResult]:
     rows = []
-    for section in (s.events, s.survival, s.event_shares, s.hazard_ratios, s.biomarkers):
+    sections = (
+        s.events, s.survival, s.event_shares, s.hazard_ratios, s.biomarkers, s.medians,
+        s.comparisons, s.interactions, s.modifiers,
+    )  # fmt: skip
+    for section in sections:
         for x in section:
             if x.status == "superseded":
                 text = "status superseded: later figures replace it; not checked"
@@ -62,6 +73,9 @@ CHECKS: tuple[Callable[[ReportedSummary], list[CheckResult]], ...] = (
     _check_survival_vs_deaths,
     _check_arms_vs_totals,
     _check_event_shares,
+    _check_events_vs_ci_width,
+    _check_hr_vs_medians,
+    _check_km_landmark_vs_deaths,
     _superseded,
 )
 
