@@ -4,8 +4,10 @@ Two jobs shared by the cohort reconstruction (:mod:`alsstats.reconstruct`) and t
 
 * :func:`targets_from_summary` turns every usable reported figure into a :class:`Target`: the
   statistic that reproduces it from a patient-level cohort and the interval of values that
-  round to the figure as written (0.81 -> [0.805, 0.815); "59%" -> [0.585, 0.595); counts are
-  exact).
+  round to the figure as printed, from the one precision rule of
+  :func:`alsstats.summary.parse_printed` (0.81 -> [0.805, 0.815); "0.8" -> [0.75, 0.85);
+  "59%" -> [0.585, 0.595); "<0.001" -> [0, 0.001]; counts are exact), with the level of a CI
+  and the test of a p.
 * :func:`calibrate_model` ("level a") finds the :class:`~alsstats.models.DataGeneratingModel`
   whose *expected* fitted estimates equal the reported ones. The expected Cox estimate is taken
   as its probability limit (Struthers & Kalbfleisch 1986): the root of the population partial
@@ -39,6 +41,7 @@ from ..models import (
     WeibullBaseline,
     biomarker_cdf,
 )
+from ..summary import Printed
 
 __all__ = [
     "CODE_ASSUMPTIONS",
@@ -93,9 +96,12 @@ class Target:
     """A reported figure and the cohort statistic that reproduces it.
 
     ``lower <= statistic < upper`` is the set of values that round to ``reported``; counts have
-    ``lower == upper``. ``population`` holds ``kind`` (all / biomarker_range / model_term), and
-    ``lower``/``upper`` for a range; ``model`` is "treatment" (treatment-only Cox) or
-    "interaction" (treatment x biomarker Cox with the adjusted covariates).
+    ``lower == upper``. A p printed as a bound ("<0.001") has ``bounds`` (0, 0.001), ``value``
+    their centre and ``reported`` the printed text. ``population`` holds ``kind`` (all /
+    biomarker_range / model_term), and ``lower``/``upper`` for a range; ``model`` is
+    "treatment" (treatment-only Cox) or "interaction" (treatment x biomarker Cox with the
+    adjusted covariates). ``level`` is the confidence level of a CI bound (0.90 for a 90% CI)
+    and ``test`` the test behind a p ("wald", "log_rank", ...).
     """
 
     id: str
@@ -107,21 +113,28 @@ class Target:
     arm: str | None = None
     population: Mapping[str, Any] = field(default_factory=dict)
     model: str | None = None
+    level: float | None = None
+    test: str | None = None
+    bounds: tuple[float, float] | None = None
 
     @property
     def half_width(self) -> float:
+        if self.bounds is not None:
+            return 0.5 * (self.bounds[1] - self.bounds[0])
         return 0.0 if self.digits is None else 0.5 * 10.0 ** (-self.digits)
 
     @property
     def lower(self) -> float:
-        return self.value - self.half_width
+        return self.bounds[0] if self.bounds is not None else self.value - self.half_width
 
     @property
     def upper(self) -> float:
-        return self.value + self.half_width
+        return self.bounds[1] if self.bounds is not None else self.value + self.half_width
 
     def rounds_to(self, x: float) -> bool:
         """Whether ``x`` written at the reported precision gives the reported figure."""
+        if self.bounds is not None:
+            return bool(np.isfinite(x)) and self.bounds[0] <= x <= self.bounds[1]
         if self.digits is None:
             return bool(np.isfinite(x)) and round(float(x)) == round(self.value)
         if not np.isfinite(x):
@@ -131,7 +144,34 @@ class Target:
     def format(self, x: float) -> str:
         if not np.isfinite(x):
             return "nan"
+        if self.bounds is not None and self.rounds_to(x):
+            return self.reported  # e.g. "<0.001"
         return f"{x:.0f}" if self.digits is None else f"{x:.{self.digits}f}"
+
+
+def _printed(figure: Any, name: str, value: float, minimum: int = 0) -> dict[str, Any]:
+    """Target fields (reported, value, digits, bounds) of one printed figure.
+
+    The precision comes from :mod:`alsstats.summary` (the figure's printed form; a bare
+    number keeps the version-1 reading). ``minimum`` only applies to figures built in code
+    without a printed form.
+    """
+    form = getattr(figure, "printed", {}).get(name) if figure is not None else None
+    if not isinstance(form, Printed):
+        d = max(minimum, _decimals(value))
+        return {"reported": f"{value:.{d}f}", "value": float(value), "digits": d}
+    if form.is_bound:
+        return {
+            "reported": form.text,
+            "value": 0.5 * (form.lower + form.upper),
+            "digits": form.decimals,
+            "bounds": (form.lower, form.upper),
+        }
+    if form.kind == "exact":
+        return {"reported": form.text, "value": float(form.value), "digits": None}
+    d = form.decimals + (2 if form.percent else 0)
+    text = form.text if not form.bare else f"{float(value):.{d}f}"
+    return {"reported": text, "value": float(value), "digits": d}
 
 
 def _active(figure: Any, include: set[str]) -> bool:
@@ -164,10 +204,13 @@ def targets_from_summary(
 
     Notes
     -----
-    Precision is the number of decimals as written. Proportions (shares, survival) are read as
-    whole percentages at least (0.7 -> "70%", +-0.005). A hazard ratio's CI bounds take the
-    decimals of the most precise of estimate and bounds (YAML drops a trailing zero: 0.30).
-    Covariate summaries become targets only for the columns a cohort holds (age, male).
+    Precision is the figure's printed precision (:func:`alsstats.summary.parse_printed`): a
+    number written as text keeps its digits ("0.60", "0.8", "58%"), a p bound becomes the
+    interval it states, a bare YAML number is read as in format version 1 (ratios, p values
+    and proportions with at least 2 decimals, since YAML drops a trailing zero: 0.30; ages as
+    written). CI bounds carry their ``level``; p values their ``test``. Covariate summaries
+    become targets only for the columns a cohort holds (age, male). Subgroups by a
+    categorical modifier and ratios of hazard ratios (interaction terms) are not targets yet.
     """
     resolve_assumptions(summary, assumptions)  # validates the ids
     include = set(include)
@@ -201,6 +244,8 @@ def targets_from_summary(
     for s in summary.survival:
         if not _active(s, include):
             continue
+        if getattr(getattr(s, "population", None), "kind", "all") != "all":
+            continue  # a subgroup by a categorical modifier: not a statistic of the arm
         arm = None if s.arm not in arm_ids else s.arm
         pop = {"kind": "all", "time": float(s.time)}
         if getattr(s, "count", None) is not None:
@@ -217,15 +262,12 @@ def targets_from_summary(
                 )
             )
         if getattr(s, "proportion", None) is not None:
-            d = max(2, _decimals(s.proportion))
             out.append(
                 Target(
                     f"{s.id}.proportion" if s.count is not None else s.id,
                     s.id,
                     "alive_proportion",
-                    f"{s.proportion:.{d}f}",
-                    float(s.proportion),
-                    d,
+                    **_printed(s, "proportion", s.proportion, 2),
                     arm=arm,
                     population=pop,
                 )
@@ -234,15 +276,12 @@ def targets_from_summary(
         if not _active(es, include):
             continue
         for arm, share in es.shares.items():
-            d = max(2, _decimals(share))
             out.append(
                 Target(
                     f"{es.id}.{arm}",
                     es.id,
                     "death_share",
-                    f"{share:.{d}f}",
-                    float(share),
-                    d,
+                    **_printed(es, f"shares.{arm}", share, 2),
                     arm=arm,
                 )
             )
@@ -253,6 +292,8 @@ def targets_from_summary(
         kind = pop.kind
         if kind == "biomarker_range" and pop.lower is None and pop.upper is None:
             continue  # a range not stated: nothing to rebuild
+        if kind == "subgroup" or (kind == "model_term" and ":" in str(pop.term)):
+            continue  # a categorical subgroup or a ratio of HRs: not a statistic rebuilt here
         model = "interaction" if kind == "model_term" else "treatment"
         model_spec = hr.model if isinstance(hr.model, Mapping) else vars(hr.model)
         if kind == "all" and model_spec.get("adjusted", False):
@@ -266,75 +307,65 @@ def targets_from_summary(
             "at": getattr(pop, "at", None),
         }
         ci = tuple(hr.ci) if getattr(hr, "ci", None) is not None else None
-        d = max(_decimals(v) for v in (hr.value, *(ci or ())))
+        d = max(_decimals(v) for v in (hr.value, *(ci or ())))  # figures built in code only
         common = {"population": population, "model": model}
         out.append(
-            Target(f"{hr.id}.hr", hr.id, "hr", f"{hr.value:.{d}f}", float(hr.value), d, **common)
+            Target(f"{hr.id}.hr", hr.id, "hr", **_printed(hr, "value", hr.value, d), **common)
         )
         if ci is not None:
-            out.append(
-                Target(
-                    f"{hr.id}.ci_lower",
-                    hr.id,
-                    "hr_ci_lower",
-                    f"{ci[0]:.{d}f}",
-                    float(ci[0]),
-                    d,
-                    **common,
+            # a CI bound is rebuilt at its own level (a 90% CI as a 90% one)
+            level = float(getattr(hr, "level", 0.95))
+            for i, (name, stat) in enumerate(
+                (("ci_lower", "hr_ci_lower"), ("ci_upper", "hr_ci_upper"))
+            ):
+                out.append(
+                    Target(
+                        f"{hr.id}.{name}",
+                        hr.id,
+                        stat,
+                        **_printed(hr, f"ci[{i}]", ci[i], d),
+                        **common,
+                        level=level,
+                    )
                 )
-            )
-            out.append(
-                Target(
-                    f"{hr.id}.ci_upper",
-                    hr.id,
-                    "hr_ci_upper",
-                    f"{ci[1]:.{d}f}",
-                    float(ci[1]),
-                    d,
-                    **common,
-                )
-            )
         if getattr(hr, "p", None) is not None:
-            dp = _decimals(hr.p)
             out.append(
-                Target(f"{hr.id}.p", hr.id, "hr_p", f"{hr.p:.{dp}f}", float(hr.p), dp, **common)
+                Target(
+                    f"{hr.id}.p",
+                    hr.id,
+                    "hr_p",
+                    **_printed(hr, "p", hr.p),
+                    **common,
+                    test=getattr(hr, "test", None) or "wald",
+                )
             )
         if kind == "biomarker_range" and getattr(pop, "share", None) is not None:
-            ds = max(2, _decimals(pop.share))
             out.append(
                 Target(
                     f"{hr.id}.share",
                     hr.id,
                     "subgroup_share",
-                    f"{pop.share:.{ds}f}",
-                    float(pop.share),
-                    ds,
+                    **_printed(hr, "population.share", pop.share, 2),
                     population=population,
                 )
             )
     for c in summary.covariates:
         if c.name == "age" and c.statistic == "median":
-            d = _decimals(c.value)
             out.append(
                 Target(
                     "age.median",
                     "covariates.age",
                     "covariate_median",
-                    f"{c.value:.{d}f}",
-                    float(c.value),
-                    d,
+                    **_printed(c, "value", c.value),
                 )
             )
         elif c.name == "male" and c.statistic == "proportion":
-            d = max(2, _decimals(c.value))
             out.append(
                 Target(
                     "male.proportion",
                     "covariates.male",
                     "covariate_proportion",
-                    f"{c.value:.{d}f}",
-                    float(c.value),
-                    d,
+                    **_printed(c, "value", c.value, 2),
                 )
             )
     return out

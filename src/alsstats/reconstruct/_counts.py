@@ -145,10 +145,13 @@ def _hr_bound_conflicts(
     trt = np.r_[np.ones(setup.n_trt), np.zeros(setup.n_ctl)]
     death = np.r_[np.arange(setup.n_trt) < deaths[0], np.arange(setup.n_ctl) < deaths[1]]
     rank_first = np.where(trt == 1, 0.0, 1.0)  # treatment deaths first, then control
+    # death ranks placed inside (0, landmark) on the landmark's own scale (days or months):
+    # only their order matters to a Cox fit, and every death must precede the censoring
+    step = setup.landmark / (2 * n + 2)
     time = np.stack(
         [
-            np.where(death, 1 + rank_first * n + np.arange(n), setup.landmark),
-            np.where(death, 1 + (1 - rank_first) * n + np.arange(n), setup.landmark),
+            np.where(death, step * (1 + rank_first * n + np.arange(n)), setup.landmark),
+            np.where(death, step * (1 + (1 - rank_first) * n + np.arange(n)), setup.landmark),
         ]
     )
     res = fit_cox_batch(
@@ -157,7 +160,10 @@ def _hr_bound_conflicts(
         np.broadcast_to(trt[None, :, None], (*time.shape, 1)),
         ties=design.ties,
     )
-    hi, lo = np.exp(res.coef[:, 0])
+    # a fit that did not converge (all deaths in one arm first: monotone likelihood) bounds
+    # nothing: its side of the reach is open
+    coef = np.where(res.ok, res.coef[:, 0], [np.inf, -np.inf])
+    hi, lo = np.exp(coef)
     out = []
     for t in overall:
         if not (lo < t.upper and t.lower < hi):

@@ -44,6 +44,14 @@ class Design:
     margins: Mapping[str, float] = field(default_factory=dict)
 
 
+def _level_z(t: Target, default: float) -> float:
+    """The normal quantile of a CI target's own level (a 90% CI is rebuilt as a 90% one)."""
+    level = getattr(t, "level", None)
+    if level is None or level == 0.95:
+        return default
+    return float(stats.norm.ppf((1 + level) / 2))
+
+
 def _fit_stats(
     design: Design,
     trt: np.ndarray,
@@ -94,13 +102,14 @@ def _fit_stats(
             else ("treatment", pop.get("lower"), pop.get("upper"))
         )
         b, se = fit(key)
+        z = _level_z(t, design.level_z)
         with np.errstate(invalid="ignore", over="ignore"):
             if t.statistic == "hr":
                 out[:, j] = np.exp(b)
             elif t.statistic == "hr_ci_lower":
-                out[:, j] = np.exp(b - design.level_z * se)
+                out[:, j] = np.exp(b - z * se)
             elif t.statistic == "hr_ci_upper":
-                out[:, j] = np.exp(b + design.level_z * se)
+                out[:, j] = np.exp(b + z * se)
             elif t.statistic == "hr_p":
                 out[:, j] = 2.0 * stats.norm.sf(np.abs(b / se))
     return out
@@ -131,7 +140,7 @@ def _window(targets: list[Target], margin: float = MARGIN) -> tuple[float, float
     lo = next((t for t in targets if t.statistic == "hr_ci_lower"), None)
     hi = next((t for t in targets if t.statistic == "hr_ci_upper"), None)
     p = next((t for t in targets if t.statistic == "hr_p"), None)
-    z = float(_Z[0.95])
+    z = _level_z(lo or hi or hr, float(_Z[0.95]))
     if lo is not None and hi is not None:
         se_c = (math.log(hi.value) - math.log(lo.value)) / (2 * z)
     else:
