@@ -69,9 +69,17 @@ def _check_events_vs_ci_width(s: ReportedSummary) -> list[CheckResult]:
             continue
         n_t, n_c = t_arm.n.value, c_arm.n.value
         start = n_t / (n_t + n_c)
-        shares = (start, start)
+        end = start
         if d_t is not None and d_c is not None and deaths < n_t + n_c:
-            shares = (start, (n_t - d_t) / (n_t + n_c - deaths))
+            end = (n_t - d_t) / (n_t + n_c - deaths)
+        # the share at a death time is a random proportion of those at risk: widen the drift
+        # by Z_APPROX binomial SDs of the final share (at most N - D still at risk)
+        left = max(n_t + n_c - deaths, 1)
+        spread = Z_APPROX * math.sqrt(end * (1 - end) / left)
+        shares = (
+            max(min(start, end) - spread, 1e-6),
+            min(max(start, end) + spread, 1 - 1e-6),
+        )
         for h in _overall_hrs(s, t_arm, c_arm):
             if h.ci is None or h.model.get("adjusted"):
                 continue
