@@ -207,7 +207,7 @@ def test_km_landmark_vs_deaths_bounds() -> None:
             },
             survival=[
                 {"id": "s_t", "arm": "t", "time": time, "proportion": proportion, "source": "s"}
-            ],  # fmt: skip
+            ],
         )
 
     assert _row(doc("58%"), "km_landmark_vs_deaths").verdict == "pass"
