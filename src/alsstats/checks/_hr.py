@@ -296,16 +296,57 @@ def _var_range(h: HazardRatio) -> tuple[float, float]:
     return narrow**2, wide**2
 
 
+def _remainder_row(o, pooled, var_phi, var_o, how, coverage, marker, notes, inputs, prec):
+    """Subgroups that leave patients out: the HR the rest of the trial must have."""
+    left = "unknown" if coverage is None else f"{max(1 - coverage[1], 0):.2g}-{1 - coverage[0]:.2g}"
+    info_rest = 1 / var_o - 1 / var_phi if var_o > 0 else 0.0
+    if var_o <= 0:
+        text = f"{how}; the {marker} subgroups leave {left} of the patients out"
+        return _row("subgroup_pooling", inputs, f"HR {o.value:g}", "-", None, text, precision=prec)
+    if info_rest <= 0:
+        text = (
+            f"the {marker} subgroups (var {var_phi:.3g}) hold more information than the whole "
+            f"trial ({how}, var {var_o:.3g}): impossible for disjoint parts of it"
+        )
+        return _row(
+            "subgroup_pooling", inputs, f"HR {o.value:g}", "var(pooled) >= var(overall)", False,
+            text, precision=prec,
+        )  # fmt: skip
+    # overall = (I_phi phi + I_rest psi) / I_overall: the rest's log HR and its SE
+    psi = (math.log(o.value) / var_o - pooled / var_phi) / info_rest
+    se = 1 / math.sqrt(info_rest)
+    implied = (_exp(psi - Z_APPROX * se), _exp(psi + Z_APPROX * se))
+    text = (
+        f"the {marker} subgroups leave {left} of the patients out; their HR "
+        f"is not reported and may differ (treatment x {marker} interaction): with pooled HR "
+        f"{math.exp(pooled):.3g} and overall {o.value:g} ({how}), they would have HR "
+        f"{math.exp(psi):.3g} ({_rng(implied)}, {Z_APPROX:g} SE; information "
+        f"{info_rest:.3g} = 1/var(overall) - 1/var(pooled))"
+    )
+    if notes:
+        text += "; " + "; ".join(notes)
+    return _row(
+        "subgroup_pooling", inputs, f"HR {o.value:g}", f"rest HR {_rng(implied)}", True, text,
+        o.interval("value"), None, precision=prec,
+    )  # fmt: skip
+
+
 def _check_subgroup_pooling(s: ReportedSummary) -> list[CheckResult]:
     """Overall HR vs the inverse-variance pooled subgroup HRs, by the variance of their gap.
 
-    If the subgroups and the rest of the trial (patients in no reported group) are independent
-    parts of the overall fit, the overall log HR is the information-weighted mean of the pooled
-    subgroups' phi and the rest's psi, and var(overall - phi) = var(phi) - var(overall)
-    (information I_rest = I_overall - I_phi). The overall HR must lie within Z_APPROX standard
-    errors of that gap, over the rounding of every printed figure (the variances taken at the
-    widest gap the printed CIs allow). Without the overall CI, var(overall) ~
+    When the subgroups cover the whole trial (their printed shares add up to 1 within
+    rounding), they are independent parts of the overall fit: the overall log HR is the
+    information-weighted mean of their pooled phi (up to non-collapsibility), and
+    var(overall - phi) = var(phi) - var(overall). The overall HR must lie within Z_APPROX
+    standard errors of that gap, over the rounding of every printed figure (the variances
+    taken at the widest gap the printed CIs allow). Without the overall CI, var(overall) ~
     1 / (deaths p (1 - p)), p the treatment share of the two arms.
+
+    When they leave patients out (shares below 1, or not given), those patients' HR is not
+    reported and may differ from the rest (that is what an interaction means), so the overall
+    HR does not pin the pooled one: the row gives the HR the rest must have, psi =
+    (I_overall log HR - I_phi phi) / I_rest with I_rest = I_overall - I_phi, and fails only
+    when I_rest <= 0 (subgroups more precise than the whole trial).
     """
     rows, deaths = [], _total_deaths(s)
     overall = [h for h in _overall_hrs(s) if not h.model.get("adjusted")]
@@ -338,6 +379,14 @@ def _check_subgroup_pooling(s: ReportedSummary) -> list[CheckResult]:
                 float(np.dot(w, [x[1] for x in logs]) / w.sum()),
             )
             var_phi = 1 / float(np.sum(1 / np.array(var_hi)))  # widest the printed CIs allow
+            var_phi_lo = 1 / float(np.sum(weights))  # at the printed CIs
+            shares = [h.population.share for h in hrs]
+            if None in shares:
+                coverage = None
+            else:
+                ivs = [h.interval("population.share") for h in hrs]
+                coverage = (sum(i[0] for i in ivs), sum(i[1] for i in ivs))
+            complete = coverage is not None and coverage[1] >= 1.0
             for o in overall:
                 if o.ci is not None:
                     var_o = _var_range(o)[0]
@@ -348,20 +397,27 @@ def _check_subgroup_pooling(s: ReportedSummary) -> list[CheckResult]:
                 else:
                     var_o = 0.0
                     how = "var(overall) unknown: the pooled variance is used"
+                obs = o.interval("value")
+                prec = "; ".join(_precision(h, "value", "ci[0]", "ci[1]") for h in [*hrs, o])
+                inputs = [*(h.id for h in hrs), o.id]
+                if not complete:
+                    rows.append(
+                        _remainder_row(o, pooled, var_phi_lo, var_o, how, coverage, marker,
+                                       notes, inputs, prec)
+                    )  # fmt: skip
+                    continue
                 sd = math.sqrt(max(var_phi - var_o, 0.0))
                 exp = (_exp(pooled_r[0] - Z_APPROX * sd), _exp(pooled_r[1] + Z_APPROX * sd))
-                obs = o.interval("value")
                 ok = _overlap(obs, exp)
                 text = (
                     f"pooled {marker} subgroups HR {math.exp(pooled):.3g}; the overall HR may "
                     f"differ by {Z_APPROX:g} SE of the gap, sqrt(var(pooled) - var(overall)) = "
                     f"{sd:.3g} ({how}): {_rng(exp)}; " + "; ".join([*notes, f"overall {o.value:g}"])
                 )
-                prec = "; ".join(_precision(h, "value", "ci[0]", "ci[1]") for h in [*hrs, o])
                 rows.append(
                     _row(
                         "subgroup_pooling",
-                        [*(h.id for h in hrs), o.id],
+                        inputs,
                         f"HR {o.value:g}",
                         f"HR {_rng(exp)}",
                         ok,
