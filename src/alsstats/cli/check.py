@@ -18,15 +18,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=(
             "Load a reported-summary YAML file (see docs/summary-format.md), validate it, and "
             "check every pair of figures that constrain each other: deaths per arm vs the "
-            "hazard ratio, CI vs p-value, subgroup shares and pooled subgroup HRs vs the "
-            "overall HR, survival vs death counts, event shares vs event counts. Rounding of "
-            "the printed figures is allowed for. Exit status: 0 when every check passes, 1 "
-            "when a check fails, 2 when the file does not load or validate."
+            "hazard ratio, CI vs p-value (read with the test that made the p), subgroup "
+            "shares and pooled subgroup HRs vs the overall HR, events implied by a CI's "
+            "width, medians and Kaplan-Meier landmarks vs the HR and the deaths, survival vs "
+            "death counts, event shares vs event counts. Each figure is read at its printed "
+            'precision (format version 2: "0.60", "<0.001", "58%"); each row says the '
+            "test and the precision it assumed (also in --json). Exit status: 0 when every "
+            "check passes, 1 when a check fails, 2 when the file does not load or validate."
         ),
     )
     parser.add_argument("file", help="reported-summary YAML file, e.g. data/mirocals/reported.yaml")
     parser.add_argument(
-        "--json", action="store_true", help="print the rows as JSON instead of a table"
+        "--json",
+        action="store_true",
+        help="print the rows as JSON instead of a table (with each row's test and precision)",
     )
     parser.set_defaults(func=run)
 
