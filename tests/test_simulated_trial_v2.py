@@ -136,7 +136,7 @@ def simulated_trial(n_per_arm: int = 220, seed: int = 12) -> tuple[dict, dict, p
                 "reason": "truth",
             },
             {"id": "limit_of_quantification", "value": {"value": 1}, "reason": "none in truth"},
-        ],  # fmt: skip
+        ],
     }
     return doc, fits, df
 
@@ -147,7 +147,7 @@ def trial():
 
 
 def test_simulated_trial_loads_and_passes_every_check(trial) -> None:
-    doc, fits, _ = trial
+    doc, _, _ = trial
     s = summary_from_dict(doc, "simulated.yaml")
     assert {h.level for h in s.hazard_ratios} == {LEVEL}
     assert any(h.printed_form("p").text == "<0.001" for h in s.hazard_ratios)  # a bound printed
