@@ -1,4 +1,4 @@
-"""`alsstats reproduce`: the MIROCALS reanalysis from shipped data, written as a report folder."""
+"""`alsstats reproduce`: a trial's reanalysis from its reported summary, as a report folder."""
 
 from __future__ import annotations
 
@@ -11,15 +11,19 @@ DEFAULT_OUT = "mirocals-report"
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "reproduce",
-        help="the MIROCALS reanalysis from shipped data (the main job)",
+        help="a trial's reanalysis from its reported summary (default MIROCALS, the main job)",
         description=(
-            "Check the reported MIROCALS figures against each other, rebuild the 220-patient "
-            "cohort, fit the treatment x CSF-pNFH Cox model and write a report folder "
-            "(index.html, PNG figures, CSV tables, the cohort). Prints a summary table. "
-            "Refuses to replace an existing report unless --force."
+            "Check a trial's reported figures against each other, rebuild a patient-level "
+            "cohort that reproduces them, fit the treatment x biomarker Cox model the summary "
+            "implies (biomarker, cut-offs and units from the summary) and write a report folder "
+            "(index.html, PNG figures, CSV tables, the cohort). Prints a summary table. Without "
+            "--summary: MIROCALS from shipped data. Refuses to replace an existing report "
+            "unless --force."
         ),
     )
-    parser.add_argument("--out", default=DEFAULT_OUT, help=f"report folder (default {DEFAULT_OUT})")
+    parser.add_argument(
+        "--out", default=None, help=f"report folder (default {DEFAULT_OUT}, or NAME-report)"
+    )
     parser.add_argument("--force", action="store_true", help="replace an existing report folder")
     parser.add_argument(
         "--summary", default=None, help="a reported-summary file (default MIROCALS)"
@@ -29,14 +33,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import sys
+
     from ..io import refuse_overwrite
     from ..report import MIROCALS_SEED, reanalyse, write_report
 
-    out = refuse_overwrite(Path(args.out), args.force, folder=True)  # before the work
+    if args.out is not None:
+        out_name = args.out
+    elif args.summary is None:
+        out_name = DEFAULT_OUT
+    else:
+        out_name = f"{Path(args.summary).stem}-report"
+    out = refuse_overwrite(Path(out_name), args.force, folder=True)  # before the work
     seed = MIROCALS_SEED if args.seed is None else args.seed
     print("alsstats reproduce: checking figures, rebuilding the cohort, fitting models ...")
-    result = reanalyse(args.summary, seed=seed, progress=True)
+    result = reanalyse(args.summary, seed=seed, progress=sys.stderr.isatty())
     write_report(result, out, force=args.force)
+    print(f"{result.summary.name}:")
     print(result.headline().to_string(index=False))
     for message in result.guard_messages:
         print(f"\nNOTE: {message}")

@@ -1,18 +1,19 @@
-"""The MIROCALS reanalysis end to end, and the report folder that `alsstats reproduce` writes.
+"""A trial's reanalysis end to end, and the report folder that `alsstats reproduce` writes.
 
 :func:`reanalyse` runs the whole chain on a reported-summary file (checks -> rebuilt cohort ->
-interaction model -> HR curve, Johnson-Neyman region, HR = 1 crossing, subgroups);
-:func:`write_report` turns the result into a folder with ``index.html``, PNG figures and CSV
-tables, written atomically.
+interaction model -> HR curve, Johnson-Neyman region, HR = 1 crossing, subgroups). Names,
+cut-offs, units and the modifier come from the summary: the modifier is the biomarker of the
+summary's model-term or biomarker-range hazard ratios, its cut-offs the bounds of those ranges.
+A summary without a biomarker gets the overall analysis only. :func:`write_report` turns the
+result into a folder with ``index.html``, PNG figures and CSV tables, written atomically.
 """
 
 from __future__ import annotations
 
-import html
 import warnings
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,86 +21,264 @@ import pandas as pd
 from ..checks import CheckReport, check_summary
 from ..errors import HazardRatioAtUnobservedValueWarning, ReconstructionError
 from ..interaction import (
-    EvenGrid,
     FiellerInterval,
     JohnsonNeymanRegion,
     SubgroupAnalysis,
     TreatmentInteraction,
 )
-from ..io import atomic_write_dir
 from ..paths import data_path
 from ..reconstruct import Reconstruction, rebuild_cohort
 from ..summary import ReportedSummary, load_reported_summary
-from ..version import __version__
+from ..survival import CoxModel
+from . import _tables as fmt
 
-__all__ = ["Reanalysis", "reanalyse", "write_report"]
+__all__ = ["MIROCALS_SEED", "Modifier", "Reanalysis", "reanalyse"]
 
 #: Seed of the shipped MIROCALS cohort (data/mirocals/cohort.csv).
 MIROCALS_SEED = 2025
-#: pNFH values (pg/mL) at which the report evaluates the treatment HR, besides the LOQ and the
-#: observed median: 0 (where the "main effect" applies), the cut-offs, and the high group.
-REPORT_VALUES = (0.0, 750.0, 2000.0, 3700.0, 6000.0)
-CUTOFFS = (750.0, 3700.0)
+#: Percentiles of the rebuilt cohort's modifier at which the report gives the treatment HR,
+#: besides the reported model terms' reference values, the LOQ and the cut-offs.
+REPORT_PERCENTILES = (10, 50, 90)
+#: Cohort columns that are never the modifier (the rebuild's bookkeeping and outcome).
+_NOT_MODIFIER = {"id", "arm", "treatment", "time", "death", "event", "status"}
+
+
+@dataclass(frozen=True)
+class Modifier:
+    """The biomarker that modifies the treatment effect, as the summary names it.
+
+    ``id`` and ``label``/``unit`` come from the summary's ``biomarkers``; ``cutoffs`` are the
+    finite bounds of its reported ranges (groups are ``lower < value <= upper``); ``reported_at``
+    the values at which model terms were reported (e.g. 0 for "the treatment HR at biomarker =
+    0"); ``column`` is the rebuilt cohort's column holding it.
+    """
+
+    id: str
+    label: str
+    unit: str
+    cutoffs: tuple[float, ...]
+    reported_at: tuple[float, ...]
+    column: str
+
+    @property
+    def short(self) -> str:
+        """A name short enough for a table row: the label when brief, else the id."""
+        return self.label if len(self.label) <= 24 else self.id
+
+    @property
+    def axis_label(self) -> str:
+        return f"{self.label} ({self.unit})" if self.unit else self.label
 
 
 @dataclass
 class Reanalysis:
-    """Everything the report shows, as Python objects (fields documented in :func:`reanalyse`)."""
+    """Everything the report shows, as Python objects.
+
+    ``modifier`` is None when the summary names no biomarker; then ``analysis``, ``hr_table``,
+    ``johnson_neyman``, ``crossing``, ``subgroups`` and ``interaction_tests`` are None too, and
+    the report says the sections do not apply. ``subgroups`` is None when there is no cut-off.
+    ``overall`` is the rebuilt cohort's Cox fit of treatment alone (hr, lower, upper, p).
+    """
 
     summary: ReportedSummary
     checks: CheckReport
     reconstruction: Reconstruction
-    analysis: TreatmentInteraction
-    hr_table: pd.DataFrame
-    johnson_neyman: JohnsonNeymanRegion
-    crossing: FiellerInterval
-    subgroups: SubgroupAnalysis
-    interaction_tests: pd.DataFrame
-    limit_of_quantification: float
+    data: pd.DataFrame
+    overall: pd.Series
+    modifier: Modifier | None = None
+    analysis: TreatmentInteraction | None = None
+    hr_table: pd.DataFrame | None = None
+    johnson_neyman: JohnsonNeymanRegion | None = None
+    crossing: FiellerInterval | None = None
+    subgroups: SubgroupAnalysis | None = None
+    interaction_tests: pd.DataFrame | None = None
+    limit_of_quantification: float | None = None
     guard_messages: list[str] = field(default_factory=list)
     shipped_cohort_identical: bool | None = None
 
+    # ------------------------------------------------------------------ what the text names
+    @property
+    def time_unit(self) -> str:
+        return str((self.summary.trial.get("endpoint") or {}).get("time_unit", "days"))
+
+    @property
+    def treated_label(self) -> str:
+        return self.summary.treatment_arm.label or self.summary.treatment_arm.id
+
+    @property
+    def control_label(self) -> str:
+        return self.summary.control_arm.label or self.summary.control_arm.id
+
+    def regions_named(self) -> list[tuple[float, float]]:
+        """Every modifier range the report's text names: where the CI excludes 1 (within the
+        observed range) and the finite parts of the HR = 1 confidence set, with its estimate."""
+        if self.johnson_neyman is None or self.crossing is None:
+            return []
+        out = [(float(a), float(b)) for a, b in self.johnson_neyman.within_observed]
+        for a, b in self.crossing.intervals:
+            lo = a if np.isfinite(a) else b
+            hi = b if np.isfinite(b) else a
+            if np.isfinite(lo) and np.isfinite(hi):
+                out.append((float(lo), float(hi)))
+        if np.isfinite(self.crossing.estimate):
+            out.append((float(self.crossing.estimate),) * 2)
+        return out
+
+    def value_notes(self) -> dict[float, str]:
+        """Why each modifier value of ``hr_table`` is there."""
+        m = self.modifier
+        if m is None or self.hr_table is None:
+            return {}
+        notes: dict[float, list[str]] = {}
+        x = self.data[m.id].to_numpy(float)
+        for q in REPORT_PERCENTILES:
+            name = "median" if q == 50 else f"{q}th percentile"
+            notes.setdefault(float(np.percentile(x, q)), []).append(f"cohort {name}")
+        for c in m.cutoffs:
+            notes.setdefault(c, []).append("reported cut-off")
+        if self.limit_of_quantification is not None:
+            notes.setdefault(self.limit_of_quantification, []).append("assumed LOQ")
+        lo = float(self.analysis.observed_range_[0]) if self.analysis is not None else -np.inf
+        for a in m.reported_at:
+            words = "reference value of the reported treatment term"
+            if self.limit_of_quantification is not None and a < self.limit_of_quantification:
+                words += ", below the assumed LOQ"
+            elif a < lo:
+                words += ", below every observed value"
+            notes.setdefault(a, []).append(words)
+        return {k: "; ".join(v) for k, v in notes.items()}
+
     def headline(self) -> pd.DataFrame:
-        """The summary table printed by ``alsstats reproduce``."""
+        """The summary table printed by ``alsstats reproduce`` (columns quantity, value, note)."""
         mt = self.reconstruction.match_table()
-        hr = self.hr_table.set_index("value")
         checks = self.checks.to_frame()
         failed = checks[checks["verdict"] == "fail"]
         # the figures every failed check involves: the culprit when there is one
         inputs = [set(str(i).split(", ")) for i in failed["inputs"]]
         common = set.intersection(*inputs) if inputs else set()
         culprit = f"all involve {', '.join(sorted(common))}" if common else ""
-        at_zero = hr.loc[0.0]
-        zero_note = "below the assumed LOQ" if self.limit_of_quantification > 0 else ""
+        o = self.overall
         rows = [
             ("reported figures checked", f"{len(checks)}", ""),
             ("checks failed", f"{len(failed)}", culprit),
             ("reconstructed rows agreeing", f"{int(mt['agrees'].sum())} of {len(mt)}", ""),
-            ("HR at pNFH = 0 (exp of b_treatment)", _hr_text(at_zero), zero_note),
+            (
+                "overall HR, treatment alone (rebuilt cohort)",
+                fmt.ratio_ci(o["hr"], o["lower"], o["upper"]),
+                f"p = {fmt.p_value(o['p'])}",
+            ),
         ]
-        median = round(float(np.median(self.reconstruction.cohort["pnfh"])), 1)
-        notes = {self.limit_of_quantification: "assumed LOQ", median: "cohort median"}
-        for x in self.hr_table["value"]:
-            if x > 0:
-                label = f"HR at pNFH = {x:,.0f} pg/mL"
-                rows.append((label, _hr_text(hr.loc[x]), notes.get(x, "")))
-        rows.append(("HR = 1 at (Fieller 95% set)", _crossing_text(self.crossing), ""))
-        rows.append(("95% CI excludes 1 where", _region_text(self.johnson_neyman), ""))
+        m = self.modifier
+        if m is None or self.hr_table is None:
+            rows.append(("treatment x biomarker", "not applicable", "the summary names none"))
+            return pd.DataFrame(rows, columns=["quantity", "value", "note"])
+        notes = self.value_notes()
+        unit = f" {m.unit}" if m.unit else ""
+        for _, row in self.hr_table.iterrows():
+            x = float(row["value"])
+            label = f"HR at {m.short} = {fmt.quantity(x)}{unit}"
+            if x in m.reported_at:
+                label += " (exp of the treatment coefficient)"
+            rows.append((label, fmt.ratio_ci(row["hr"], row["lower"], row["upper"]), notes[x]))
+        rows.append(("HR = 1 at (Fieller 95% set)", crossing_text(self.crossing, m.unit), ""))
+        rows.append(("95% CI excludes 1 where", region_text(self.johnson_neyman, m.unit), ""))
         return pd.DataFrame(rows, columns=["quantity", "value", "note"])
 
 
-def _hr_text(row: pd.Series) -> str:
-    return f"{row['hr']:.2f} ({row['lower']:.2f}-{row['upper']:.2f})"
+def crossing_text(c: FiellerInterval | None, unit: str = "") -> str:
+    """``4,155 pg/mL (2,465 to 8,956)``: the HR = 1 estimate and its Fieller set."""
+    if c is None:
+        return fmt.DASH
+    u = f" {unit}" if unit else ""
+    parts = ", ".join(fmt.span(a, b) for a, b in c.intervals) or "empty"
+    est = fmt.quantity(c.estimate) + u if np.isfinite(c.estimate) else "nowhere"
+    return f"{est} ({parts})"
 
 
-def _crossing_text(c: FiellerInterval) -> str:
-    parts = ", ".join(f"{a:,.0f} to {b:,.0f}" for a, b in c.intervals)
-    return f"{c.estimate:,.0f} pg/mL [{parts}]"
-
-
-def _region_text(r: JohnsonNeymanRegion) -> str:
+def region_text(r: JohnsonNeymanRegion | None, unit: str = "") -> str:
+    """Where the CI excludes 1, within the observed range."""
+    if r is None:
+        return fmt.DASH
     inside = r.within_observed
-    return ", ".join(f"{a:,.0f} to {b:,.0f} pg/mL" for a, b in inside) if inside else "nowhere"
+    return ", ".join(fmt.span(a, b, unit) for a, b in inside) if inside else "nowhere"
+
+
+# ------------------------------------------------------------------------------ the modifier
+
+
+def _in_use(items):
+    return [i for i in items if getattr(i, "status", "reported") != "superseded"]
+
+
+def modifier_of(summary: ReportedSummary) -> tuple[str, tuple[float, ...], tuple[float, ...]]:
+    """The modifier's biomarker id, its cut-offs and its reported reference values.
+
+    The biomarker of the model-term hazard ratios if any, else the one most biomarker-range
+    hazard ratios are defined on; ``("", (), ())`` when the summary names none.
+    """
+    hrs = _in_use(summary.hazard_ratios)
+    terms = [h.population for h in hrs if h.population.kind == "model_term"]
+    ranges = [h.population for h in hrs if h.population.kind == "biomarker_range"]
+    named = [p.modifier for p in terms if p.modifier] or [p.biomarker for p in ranges]
+    if not named:
+        return "", (), ()
+    ident = Counter(named).most_common(1)[0][0]
+    cuts = sorted(
+        {
+            float(b)
+            for p in ranges
+            if p.biomarker == ident
+            for b in (p.lower, p.upper)
+            if b is not None and np.isfinite(b)
+        }
+    )
+    at = sorted({float(p.at) for p in terms if p.modifier == ident and p.at is not None})
+    return ident, tuple(cuts), tuple(at)
+
+
+def _modifier_column(cohort: pd.DataFrame, ident: str, summary: ReportedSummary) -> str:
+    """The cohort column holding the biomarker: its id, else the one numeric column that no
+    covariate of the summary and no bookkeeping column explains."""
+    if ident in cohort.columns:
+        return ident
+    known = _NOT_MODIFIER | {c.name for c in summary.covariates}
+    candidates = [
+        c for c in cohort.columns if c not in known and pd.api.types.is_numeric_dtype(cohort[c])
+    ]
+    if len(candidates) != 1:
+        raise ReconstructionError(
+            f"{summary.path}: the rebuilt cohort has no column for biomarker {ident!r} "
+            f"(columns: {', '.join(cohort.columns)})"
+        )
+    return candidates[0]
+
+
+def _loq(summary: ReportedSummary) -> float | None:
+    for a in summary.assumptions:
+        if a.id == "limit_of_quantification":
+            value = a.value.get("value") if isinstance(a.value, dict) else a.value
+            return None if value is None else float(value)
+    return None
+
+
+def _ties(summary: ReportedSummary) -> str:
+    for a in summary.assumptions:
+        if a.id == "ties" and isinstance(a.value, str):
+            return a.value
+    return "efron"
+
+
+def analysis_frame(r: Reconstruction, summary: ReportedSummary) -> tuple[pd.DataFrame, str]:
+    """The rebuilt cohort with columns time, event, treatment (1 = treated), arm, and the
+    modifier under the summary's biomarker id; returns (frame, event column name)."""
+    df = r.cohort.copy()
+    event = "death" if "death" in df.columns else "event"
+    if "treatment" not in df.columns:
+        df["treatment"] = (df["arm"] == summary.treatment_arm.id).astype(int)
+    return df, event
+
+
+# ------------------------------------------------------------------------------ the chain
 
 
 def reanalyse(
@@ -118,10 +297,16 @@ def reanalyse(
         Seed of the reconstruction (the shipped cohort uses 2025).
     progress
         Show a progress bar during the reconstruction search.
+
+    Returns
+    -------
+    Reanalysis
+        The checks, the rebuilt cohort and, when the summary names a biomarker modifier, the
+        treatment x biomarker Cox model with its HR table, Johnson-Neyman region, HR = 1
+        crossing and cut-off subgroups.
     """
-    path = (
-        Path(summary_path) if summary_path is not None else data_path("mirocals", "reported.yaml")
-    )
+    shipped_path = data_path("mirocals", "reported.yaml")
+    path = Path(summary_path) if summary_path is not None else shipped_path
     summary = load_reported_summary(path)
     checks = check_summary(summary)
     reconstruction = rebuild_cohort(summary, seed=seed, progress=progress)
@@ -130,14 +315,51 @@ def reanalyse(
         raise ReconstructionError(
             f"{path}: reported figures that cannot be met jointly: {conflicts}"
         )
-    data = reconstruction.cohort
-    loq = float(summary.assumption("limit_of_quantification").value["value"])
+    data, event = analysis_frame(reconstruction, summary)
+    ties = _ties(summary)
+    model = CoxModel("treatment", ties=ties).fit(data, "time", event, source=str(path))
+    s = model.summary.iloc[0]
+    overall = pd.Series(
+        {
+            "hr": s["exp(coef)"],
+            "lower": s["exp(coef) lower 95%"],
+            "upper": s["exp(coef) upper 95%"],
+            "p": s["p"],
+        }
+    )
+    shipped = None
+    if path.resolve() == shipped_path.resolve() and seed == MIROCALS_SEED:
+        shipped_csv = data_path("mirocals", "cohort.csv").read_bytes()
+        shipped = shipped_csv == reconstruction.to_csv().encode("utf-8")
+    result = Reanalysis(
+        summary=summary,
+        checks=checks,
+        reconstruction=reconstruction,
+        data=data,
+        overall=overall,
+        shipped_cohort_identical=shipped,
+    )
+    ident, cuts, at = modifier_of(summary)
+    if not ident:
+        return result
+    column = _modifier_column(data, ident, summary)
+    # the model and its tables speak the summary's name for the biomarker
+    name = ident if ident.isidentifier() else "biomarker"
+    if column != name:
+        data = data.drop(columns=[name], errors="ignore").rename(columns={column: name})
+    result.data = data
+    spec = next((b for b in summary.biomarkers if b.id == ident), None)
+    label = (spec.label if spec is not None and spec.label else ident).strip()
+    unit = spec.unit if spec is not None and spec.unit else ""
+    result.modifier = Modifier(name, label, unit, cuts, at, column)
+    loq = _loq(summary)
+    result.limit_of_quantification = loq
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", HazardRatioAtUnobservedValueWarning)
         analysis = TreatmentInteraction(
-            "treatment * pnfh", "treatment", "pnfh", limit_of_quantification=loq
-        ).fit(data, "time", "death", source=str(path))
-    guard = [
+            f"treatment * {name}", "treatment", name, limit_of_quantification=loq, ties=ties
+        ).fit(data, "time", event, source=str(path))
+    result.guard_messages = [
         str(w.message)
         for w in caught
         if issubclass(w.category, HazardRatioAtUnobservedValueWarning)
@@ -145,181 +367,15 @@ def reanalyse(
     for w in caught:  # anything else is not ours to swallow
         if not issubclass(w.category, HazardRatioAtUnobservedValueWarning):
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    median = float(np.median(data["pnfh"]))
-    values = sorted({*REPORT_VALUES, loq, round(median, 1)})
-    shipped = None
-    if summary_path is None:
-        shipped_csv = data_path("mirocals", "cohort.csv").read_bytes()
-        shipped = shipped_csv == reconstruction.to_csv().encode("utf-8")
-    return Reanalysis(
-        summary=summary,
-        checks=checks,
-        reconstruction=reconstruction,
-        analysis=analysis,
-        hr_table=analysis.hazard_ratio_at(values),
-        johnson_neyman=analysis.johnson_neyman(),
-        crossing=analysis.hr_equals_one(),
-        subgroups=analysis.subgroups(CUTOFFS),
-        interaction_tests=analysis.interaction_tests(),
-        limit_of_quantification=loq,
-        guard_messages=guard,
-        shipped_cohort_identical=shipped,
-    )
-
-
-# ------------------------------------------------------------------------------ writing
-
-
-def _figures(r: Reanalysis, folder: Path) -> list[tuple[str, str]]:
-    from matplotlib.figure import Figure  # no pyplot: the caller's backend is left alone
-
-    from ._plots import plot_forest, plot_hr_curve, plot_km
-
-    out: list[tuple[str, str]] = []
-    cohort = r.reconstruction.cohort
-
-    def save(fig: Any, name: str, caption: str) -> None:
-        fig.savefig(folder / name, dpi=120, bbox_inches="tight", metadata={"Software": None})
-        out.append((name, caption))
-
-    fig = Figure(figsize=(8, 5))
-    ax = fig.subplots()
-    # Draw where the data are: up to the 99th percentile of pNFH, so that the extrapolated tail
-    # (a handful of patients up to 23,000 pg/mL) does not set the scale.
-    top = float(np.quantile(cohort["pnfh"], 0.99))
-    plot_hr_curve(
-        r.analysis,
-        ax=ax,
-        grid=EvenGrid(201, 0.0, top),
-        show_subgroups=r.subgroups,
-        cutoffs=CUTOFFS,
-        limit_of_quantification=r.limit_of_quantification,
-        modifier_label="CSF pNFH (pg/mL)",
-    )
-    ax.set_xlim(-0.02 * top, top)
-    ax.set_ylim(0.1, 10)
-    ax.set_title("Treatment HR across CSF pNFH, rebuilt MIROCALS cohort")
-    save(fig, "hr_curve.png", "Hazard ratio of IL-2LD vs placebo as a function of CSF pNFH.")
-
-    fig = Figure(figsize=(7, 3.5))
-    ax = fig.subplots()
-    plot_forest(r.subgroups, ax=ax)
-    ax.set_title("Subgroups at 750 and 3,700 pg/mL")
-    save(fig, "forest.png", "Treatment HR within pNFH subgroups.")
-
-    fig = Figure(figsize=(12, 4.5))
-    axes = fig.subplots(1, 2, sharey=True)
-    labels = {a.id: a.label for a in r.summary.arms}
-    plot_km(
-        cohort,
-        "time",
-        "death",
-        "arm",
-        ax=axes[0],
-        order=[a.id for a in r.summary.arms],
-        labels=labels,
-    )
-    axes[0].set_title("By arm")
-    groups = pd.cut(
-        cohort["pnfh"],
-        [0, *CUTOFFS, np.inf],
-        right=False,
-        labels=["< 750", "750-3,700", ">= 3,700"],
-    )
-    plot_km(
-        cohort.assign(group=groups.astype(str)),
-        "time",
-        "death",
-        "group",
-        ax=axes[1],
-        order=["< 750", "750-3,700", ">= 3,700"],
-    )
-    axes[1].set_title("By CSF pNFH group (pg/mL)")
-    save(fig, "km.png", "Kaplan-Meier curves of the rebuilt cohort.")
-    return out
-
-
-def _table(df: pd.DataFrame) -> str:
-    return df.to_html(index=False, border=0, float_format=lambda v: f"{v:.4g}", na_rep="")
-
-
-def write_report(r: Reanalysis, out: str | Path, *, force: bool = False) -> Path:
-    """Write the report folder (``index.html``, PNG figures, CSV tables, the cohort).
-
-    Refuses to replace an existing folder unless ``force``; the folder appears in one rename.
-    """
-
-    def fill(folder: Path) -> None:
-        figures = _figures(r, folder)
-        tables = {
-            "headline": r.headline(),
-            "reported_figures": r.summary.figures(),
-            "checks": r.checks.to_frame(),
-            "reported_vs_reconstructed": r.reconstruction.match_table(),
-            "hr_at_pnfh": r.hr_table,
-            "subgroups": r.subgroups.table.reset_index(),
-            "interaction_tests": r.interaction_tests.reset_index(),
-        }
-        for name, df in tables.items():
-            df.to_csv(folder / f"{name}.csv", index=False, lineterminator="\n")
-        (folder / "cohort.csv").write_bytes(r.reconstruction.to_csv().encode("utf-8"))
-        (folder / "index.html").write_text(_html(r, tables, figures), encoding="utf-8")
-
-    return atomic_write_dir(out, fill, force=force)
-
-
-_CSS = (
-    "body{font-family:sans-serif;max-width:70em;margin:auto}"
-    "table{border-collapse:collapse;font-size:90%}"
-    "td,th{padding:2px 8px;border-bottom:1px solid #ddd}img{max-width:100%}"
-    ".guard{color:#D55E00;font-weight:bold}"
-)
-
-
-def _figure_html(name: str, caption: str) -> str:
-    c = html.escape(caption)
-    return f"<figure><img src='{name}' alt='{c}'><figcaption>{c}</figcaption></figure>"
-
-
-def _html(r: Reanalysis, tables: dict[str, pd.DataFrame], figures: list[tuple[str, str]]) -> str:
-    esc = html.escape
-    fig = {name: _figure_html(name, caption) for name, caption in figures}
-    guard = "".join(f"<p class='guard'>{esc(m)}</p>" for m in r.guard_messages)
-    shipped = {
-        True: "The rebuilt cohort is byte-identical to the shipped data/mirocals/cohort.csv.",
-        False: "WARNING: the rebuilt cohort differs from the shipped data/mirocals/cohort.csv.",
-        None: "",
-    }[r.shipped_cohort_identical]
-    region = f"<p>{esc(str(r.johnson_neyman))}</p>"
-    crossing = f"<p>HR = 1 at {esc(_crossing_text(r.crossing))}</p>"
-    assumptions = pd.DataFrame(
-        [{"id": a.id, "value": str(a.value), "reason": a.reason} for a in r.summary.assumptions]
-    )
-    sections = [
-        ("Summary", _table(tables["headline"]) + guard + f"<p>{esc(shipped)}</p>"),
-        (
-            "Treatment hazard ratio across CSF pNFH",
-            fig["hr_curve.png"] + _table(tables["hr_at_pnfh"]) + region + crossing,
-        ),
-        (
-            "Subgroups",
-            fig["forest.png"]
-            + _table(tables["subgroups"])
-            + _table(r.subgroups.heterogeneity.reset_index()),
-        ),
-        ("Interaction tests", _table(tables["interaction_tests"])),
-        ("Reported vs reconstructed", _table(tables["reported_vs_reconstructed"]) + fig["km.png"]),
-        ("Consistency of the reported figures", _table(tables["checks"])),
-        ("Reported figures and their sources", _table(tables["reported_figures"])),
-        ("Assumptions", _table(assumptions)),
-    ]
-    body = "".join(f"<h2>{esc(title)}</h2>{content}" for title, content in sections)
-    stamp = (
-        f"alsstats {esc(__version__)}, summary sha256 {esc(r.summary.sha256[:16])}, "
-        f"seed {r.reconstruction.seed}."
-    )
-    return (
-        "<!doctype html><html><head><meta charset='utf-8'><title>MIROCALS reanalysis</title>"
-        f"<style>{_CSS}</style></head><body><h1>MIROCALS reanalysis</h1><p>{stamp}</p>"
-        f"{body}</body></html>\n"
-    )
+    x = data[name].to_numpy(float)
+    values = {*at, *cuts, *(float(np.percentile(x, q)) for q in REPORT_PERCENTILES)}
+    if loq is not None:
+        values.add(loq)
+    result.analysis = analysis
+    result.hr_table = analysis.hazard_ratio_at(sorted(values))
+    result.johnson_neyman = analysis.johnson_neyman()
+    result.crossing = analysis.hr_equals_one()
+    result.interaction_tests = analysis.interaction_tests()
+    if cuts:
+        result.subgroups = analysis.subgroups(cuts)
+    return result
