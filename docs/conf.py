@@ -68,6 +68,16 @@ html_theme_options = {
     "footer_start": ["copyright"],
     "footer_end": [],
 }
+html_static_path = ["_static"]
+html_css_files = ["alsstats.css"]
+# the section navigation only where there is a section to navigate (the API, the notebooks)
+html_sidebars = {
+    "index": [],
+    "summary-format": [],
+    "_generated/catalogue": [],
+    "_generated/validation": [],
+    "_generated/summary-schema": [],
+}
 html_show_sourcelink = False
 html_last_updated_fmt = None
 nitpicky = False

@@ -200,8 +200,8 @@ def _r_parity_rows() -> list[str]:
             )
             rows.append(
                 f"| {path.stem} | {engine} | {ref['n']} | {ref['nevent']} | {ref['ties']} "
-                f"| {rel(m.params_, ref['coef']):.1e} | {rel(m.standard_errors_, ref['se']):.1e} "
-                f"| {rel([m.log_likelihood_], [ref['loglik']]):.1e} |"
+                f"| {rel(m.params_, ref['coef']):.0e} | {rel(m.standard_errors_, ref['se']):.0e} "
+                f"| {rel([m.log_likelihood_], [ref['loglik']]):.0e} |"
             )
     return rows
 

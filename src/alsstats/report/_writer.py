@@ -290,8 +290,8 @@ def _html(r: Reanalysis, figs: dict[str, tuple[str, str]]) -> str:
         outside = jn.outside_observed if jn is not None else ()
         if outside:
             text += (
-                " Beyond the observed range the linear model also excludes 1 for "
-                + ", ".join(fmt.span(a, b, unit) for a, b in outside)
+                " Beyond the observed range the linear model also excludes 1 for values "
+                + " and ".join(fmt.span(a, b, unit) for a, b in outside)
                 + ": an extrapolation, not drawn."
             )
         sections.append(
