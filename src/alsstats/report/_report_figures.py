@@ -439,7 +439,7 @@ def km_figure(r: Reanalysis) -> tuple[Any, str]:
         ax.set_xlabel(f"Time since randomisation ({unit})")
         ax.set_ylabel("Survival probability")
         ax.set_title(f"{'AB'[j]}. {title}", fontsize=10, loc="left")
-        ax.legend(loc="lower left", fontsize=8.5, frameon=False)
+        ax.legend(loc="best", fontsize=8.5, framealpha=0.9)  # placed where no curve runs
         ax.grid(axis="y", color="0.9", lw=0.6)
         risk.set_ylim(-len(names) + 0.5, 0.5)
         risk.set_yticks(-np.arange(len(names)), names, fontsize=8.5)
