@@ -21,7 +21,7 @@ import alsstats  # noqa: E402
 
 project = "alsstats"
 author = "alsstats developers"
-copyright = "alsstats developers"  # noqa: A001 - Sphinx's name
+copyright = "alsstats developers"
 release = version = alsstats.__version__
 
 extensions = [

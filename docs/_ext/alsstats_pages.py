@@ -245,7 +245,7 @@ def validation_page() -> None:
 # ------------------------------------------------------------------------------ Sphinx
 
 
-def generate(app=None) -> None:  # noqa: ARG001 - Sphinx passes the app
+def generate(app=None) -> None:
     api_pages()
     notebook_pages()
     catalogue_page()
