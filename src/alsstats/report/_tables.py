@@ -141,9 +141,20 @@ def html_table(
     numeric: Iterable[str] = (),
     caption: str | None = None,
     css_class: str = "",
+    breakable: Iterable[str] = (),
 ) -> str:
-    """An HTML table of strings (cells escaped); ``numeric`` columns right-aligned."""
+    """An HTML table of strings (cells escaped); ``numeric`` columns right-aligned;
+    ``breakable`` columns (identifiers such as ``interaction_model_treatment.ci_upper``) may
+    wrap after ``_`` and ``.`` so that a wide table fits its window."""
     right = set(numeric)
+    wrap = set(breakable)
+
+    def cell(c: str, value: Any) -> str:
+        text = html.escape(plain(value))
+        if c in wrap:
+            text = text.replace("_", "_<wbr>").replace(".", ".<wbr>")
+        return text
+
     head = "".join(
         f"<th class='num'>{html.escape(str(c))}</th>"
         if c in right
@@ -153,9 +164,9 @@ def html_table(
     rows = []
     for _, row in df.iterrows():
         cells = "".join(
-            f"<td class='num'>{html.escape(plain(row[c]))}</td>"
+            f"<td class='num'>{cell(c, row[c])}</td>"
             if c in right
-            else f"<td>{html.escape(plain(row[c]))}</td>"
+            else f"<td>{cell(c, row[c])}</td>"
             for c in df.columns
         )
         rows.append(f"<tr>{cells}</tr>")

@@ -30,7 +30,7 @@ h1{font-size:1.6em;margin-bottom:.2em}h2{margin-top:1.8em;border-bottom:1px soli
 table{border-collapse:collapse;font-size:.88em}
 caption{text-align:left;font-weight:600;padding:.3em 0}
 th{text-align:left;border-bottom:2px solid #444;padding:4px 10px;vertical-align:bottom}
-td{padding:3px 10px;border-bottom:1px solid #ddd;vertical-align:top;overflow-wrap:anywhere}
+td{padding:3px 10px;border-bottom:1px solid #ddd;vertical-align:top;overflow-wrap:break-word}
 table.wide{width:100%}
 td.num,th.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
 figure{margin:1em 0}img{max-width:100%;height:auto}
@@ -341,10 +341,13 @@ def _html(r: Reanalysis, figs: dict[str, tuple[str, str]]) -> str:
     sections += [
         ("Survival", fig["km.png"]),
         ("Reported vs rebuilt", fmt.html_table(
-            match_table(r), numeric=["reported", "rebuilt", "rebuilt, rounded as reported"])),
-        ("Consistency of the reported figures", fmt.html_table(checks_table(r), css_class="wide")),
+            match_table(r), numeric=["reported", "rebuilt", "rebuilt, rounded as reported"],
+            breakable=["figure"])),
+        ("Consistency of the reported figures",
+         fmt.html_table(checks_table(r), css_class="wide", breakable=["figures"])),
         ("Reported figures and their sources",
-         fmt.html_table(figures_table(r), numeric=["value", "95% CI", "p"], css_class="wide")
+         fmt.html_table(figures_table(r), numeric=["value", "95% CI", "p"], css_class="wide",
+                        breakable=["figure", "quantity"])
          + sources_html(r)),
         ("Assumptions (choices the papers leave open)",
          fmt.html_table(assumptions_table(r), css_class="wide")),
