@@ -176,6 +176,19 @@ def test_names_cutoffs_and_units_come_from_the_summary(sim: Reanalysis) -> None:
     assert rows["reported"].isna().tolist() == [False, True, False, False]
 
 
+def test_the_modifier_is_read_from_any_summary() -> None:
+    """No rebuild needed: the biomarker, its cut-offs and reference values from the summary."""
+    from alsstats import data_path
+    from alsstats.report._reanalysis import modifier_of
+    from alsstats.summary import load_reported_summary
+
+    generic = load_reported_summary(SIM.with_name("generic_two_arm.yaml"))
+    assert modifier_of(generic) == ("crp", (5.0,), ())  # one cut-off, no model term
+    mirocals = load_reported_summary(data_path("mirocals", "reported.yaml"))
+    # the superseded topline range (no bounds) is left out; the model term is at 0
+    assert modifier_of(mirocals) == ("csf_pnfh", (750.0, 3700.0), (0.0,))
+
+
 def test_sections_that_do_not_apply_say_so(sim: Reanalysis, tmp_path: Path) -> None:
     """A trial without a biomarker: the rebuilt cohort's overall analysis, and each section
     about the biomarker says it does not apply (rendered from a real rebuilt cohort)."""

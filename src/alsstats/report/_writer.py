@@ -287,6 +287,11 @@ def _html(r: Reanalysis, figs: dict[str, tuple[str, str]]) -> str:
             f"{region_text(jn, unit)} (Johnson-Neyman); the HR equals 1 at "
             f"{crossing_text(r.crossing, unit)} (estimate and Fieller 95% confidence set)."
         )
+        if not m.reported_at:
+            text += (
+                " The summary reports no interaction model: this curve is the rebuilt cohort's "
+                "own, constrained only by the reported group figures."
+            )
         outside = jn.outside_observed if jn is not None else ()
         if outside:
             text += (
