@@ -120,8 +120,10 @@ class Reanalysis:
             hi = b if np.isfinite(b) else a
             if np.isfinite(lo) and np.isfinite(hi):
                 out.append((float(lo), float(hi)))
-        if np.isfinite(self.crossing.estimate):
-            out.append((float(self.crossing.estimate),) * 2)
+        est = float(self.crossing.estimate)
+        lo, hi = self.johnson_neyman.observed_range
+        if np.isfinite(est) and lo <= est <= hi:  # beyond the data the text says "not drawn"
+            out.append((est, est))
         return out
 
     def value_notes(self) -> dict[float, str]:
@@ -180,18 +182,30 @@ class Reanalysis:
             if x in m.reported_at:
                 label += " (exp of the treatment coefficient)"
             rows.append((label, fmt.ratio_ci(row["hr"], row["lower"], row["upper"]), notes[x]))
-        rows.append(("HR = 1 at (Fieller 95% set)", crossing_text(self.crossing, m.unit), ""))
+        rows.append(
+            (
+                "HR = 1 at (Fieller 95% set)",
+                crossing_text(self.crossing, m.unit, self.johnson_neyman.observed_range),
+                "",
+            )
+        )
         rows.append(("95% CI excludes 1 where", region_text(self.johnson_neyman, m.unit), ""))
         return pd.DataFrame(rows, columns=["quantity", "value", "note"])
 
 
-def crossing_text(c: FiellerInterval | None, unit: str = "") -> str:
-    """``4,155 pg/mL (2,465 to 8,956)``: the HR = 1 estimate and its Fieller set."""
+def crossing_text(
+    c: FiellerInterval | None, unit: str = "", observed: tuple[float, float] | None = None
+) -> str:
+    """``4,155 pg/mL (2,465 to 8,956)``: the HR = 1 estimate and its Fieller set; an estimate
+    outside the ``observed`` range says so."""
     if c is None:
         return fmt.DASH
     u = f" {unit}" if unit else ""
     parts = ", ".join(fmt.span(a, b) for a, b in c.intervals) or "empty"
     est = fmt.quantity(c.estimate) + u if np.isfinite(c.estimate) else "nowhere"
+    if observed is not None and np.isfinite(c.estimate):
+        if not observed[0] <= c.estimate <= observed[1]:
+            est += ", outside the observed range and not drawn"
     return f"{est} ({parts})"
 
 

@@ -130,13 +130,16 @@ def hr_curve_figure(r: Reanalysis) -> tuple[Any, str]:
             ax.axvline(loq, color="0.2", ls=":", lw=1.5,
                        label=once(f"assumed LOQ ({fmt.quantity(loq)}{unit})"))  # fmt: skip
         est = r.crossing.estimate
-        if np.isfinite(est) and lo <= est <= hi:
+        if np.isfinite(est) and lo <= est <= hi and obs_lo <= est <= obs_hi:
             finite = [(p, q) for p, q in r.crossing.intervals if p <= est <= q]
             p, q = finite[0] if finite else (est, est)
             p, q = max(p, lo), min(q, hi)
             ax.errorbar([est], [1.0], xerr=[[est - p], [q - est]], fmt="o", mfc="white",
                         mec=REBUILT, ecolor=REBUILT, capsize=4, lw=1.2, zorder=5,
                         label=once(f"HR = 1 at {crossing_label(r)}"))  # fmt: skip
+        elif i == len(curves) - 1 and f"HR = 1 at {crossing_label(r)}" not in labelled:
+            # not drawn (no crossing among the data): the legend still says where it is
+            ax.plot([], [], " ", label=once(f"HR = 1 at {crossing_label(r)}"))
         inside = x_obs[(x_obs >= lo) & (x_obs <= hi)]
         ax.plot(inside, np.full(inside.shape, 0.015), "|", color=REBUILT, alpha=0.45, ms=7,
                 transform=ax.get_xaxis_transform(),
@@ -156,8 +159,8 @@ def hr_curve_figure(r: Reanalysis) -> tuple[Any, str]:
             f"A. {fmt.quantity(lo)} to {fmt.quantity(hi)}{unit}, linear axis: "
             f"{100 * share:.0f}% of patients"
             if i == 0
-            else f"B. {fmt.quantity(lo)} to {fmt.quantity(hi)}{unit}, log axis: every patient "
-            "and every region the text names"
+            else f"B. {fmt.quantity(lo)} to {fmt.quantity(hi)}{unit}, {scale} axis: every "
+            "patient and every region the text names"
         )
         ax.set_title(where, fontsize=10, loc="left")
     axes[0].set_ylabel("Treatment hazard ratio (log scale)")
@@ -184,7 +187,8 @@ def crossing_label(r: Reanalysis) -> str:
     from ._reanalysis import crossing_text
 
     unit = r.modifier.unit if r.modifier else ""
-    return crossing_text(r.crossing, unit).replace("(", "(Fieller 95% set ", 1)
+    observed = r.johnson_neyman.observed_range if r.johnson_neyman else None
+    return crossing_text(r.crossing, unit, observed).replace("(", "(Fieller 95% set ", 1)
 
 
 def region_label(r: Reanalysis) -> str:

@@ -285,7 +285,8 @@ def _html(r: Reanalysis, figs: dict[str, tuple[str, str]]) -> str:
             f"{r.analysis.ties}), fitted on the rebuilt cohort. The observed range is "
             f"{fmt.span(lo, hi, unit)}. The 95% CI of the treatment HR excludes 1 for "
             f"{region_text(jn, unit)} (Johnson-Neyman); the HR equals 1 at "
-            f"{crossing_text(r.crossing, unit)} (estimate and Fieller 95% confidence set)."
+            f"{crossing_text(r.crossing, unit, (lo, hi))} (estimate and Fieller 95% confidence "
+            "set)."
         )
         if not m.reported_at:
             text += (
