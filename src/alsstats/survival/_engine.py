@@ -24,8 +24,8 @@ chunks in parallel.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from concurrent.futures import Executor
+import os
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,6 +36,7 @@ from ._kernels import (
     _MONOTONE,
     _NO_EVENTS,
     _NO_ROWS,
+    _NONFINITE,
     _NOT_CONVERGED,
     _OK,
     _SINGULAR,
@@ -45,8 +46,18 @@ from ._kernels import (
 __all__ = ["CoxBatchResult", "fit_cox", "fit_cox_batch"]
 
 _SOURCE = "fit_cox_batch"
-# Working memory per chunk (float64 elements of the chunk's inputs) when chunk_size is None.
-_CHUNK_ELEMENTS = 2**23
+# Rows (replicates x n) per chunk when chunk_size is None: the chunk's sort order and the
+# kernel's work arrays stay in cache, and threads get several chunks each.
+_CHUNK_ROWS = 2**16
+_MIN_CHUNK_ROWS = 2**13
+
+
+def _default_threads() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 class _Mask(np.ndarray):
@@ -113,7 +124,7 @@ class CoxBatchResult:
 
 
 # ----------------------------------------------------------------------------------------------
-# Python layer: validation, chunking, results
+# Python layer: validation (once per batch), sorting, chunking, results
 
 
 def _as_array(value: object, name: str, dtype: type | None = None) -> np.ndarray:
@@ -123,11 +134,13 @@ def _as_array(value: object, name: str, dtype: type | None = None) -> np.ndarray
         raise InputError(_SOURCE, name, f"cannot be read as an array of numbers ({exc})") from None
 
 
-def _check_finite(a: np.ndarray, name: str, present: np.ndarray, columns: bool = False) -> None:
-    bad = ~np.isfinite(a)
+def _check_finite(a: np.ndarray, name: str, present: np.ndarray | None, columns: bool = False):
+    ok = np.isfinite(a)
+    if ok.all():  # the common case: one pass, no masking
+        return
     if columns:  # X: a row is bad if any of its columns is
-        bad = bad.any(axis=-1)
-    if np.any(bad & present):
+        ok = ok.all(axis=-1)
+    if present is None or np.any(~ok & present):
         raise InputError(_SOURCE, name, "contains NaN or infinite values (in rows not masked out)")
 
 
@@ -160,7 +173,35 @@ def _batch_shape(arrays: dict[str, tuple[np.ndarray, int]]) -> tuple[int, int]:
     return (1 if R is None else R), int(n)
 
 
-def _validate(time, event, X, strata, mask, ties, init, max_iter, tol):
+def _kernel_array(a: np.ndarray, batched_ndim: int, dtype: type) -> np.ndarray:
+    """The array as the kernel takes it: a leading replicate axis (length 1 when shared),
+    C-contiguous, writable, of the given dtype -- one compiled signature whatever the caller
+    passed (numba types read-only and non-contiguous arrays separately)."""
+    if a.ndim < batched_ndim:
+        a = a[None]
+    elif a.shape[0] > 1 and a.strides[0] == 0:  # np.broadcast_to over replicates: shared
+        a = a[:1]
+    a = np.ascontiguousarray(a, dtype=dtype)
+    return a if a.flags.writeable else a.copy()
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    """Validated inputs, each (R or 1, n, ...) as the kernel takes them."""
+
+    time: np.ndarray
+    event: np.ndarray
+    X: np.ndarray
+    strata: np.ndarray
+    present: np.ndarray
+    init: np.ndarray
+    R: int
+    n: int
+    p: int
+    several_strata: bool
+
+
+def _validate(time, event, X, strata, mask, ties, init, max_iter, tol) -> _Inputs:
     time = _as_array(time, "time", float)
     event_raw = _as_array(event, "event")
     X = _as_array(X, "X", float)
@@ -185,30 +226,36 @@ def _validate(time, event, X, strata, mask, ties, init, max_iter, tol):
         arrays["mask"] = (mask, 0)
     R, n = _batch_shape(arrays)
     p = X.shape[-1]
-    present = np.ones((1, n), bool) if mask is None else np.atleast_2d(mask)
-    _check_finite(time, "time", present)
-    if np.any((time < 0) & present):
+    _check_finite(time, "time", mask)
+    with np.errstate(invalid="ignore"):  # NaN (only in masked rows by now) compares False
+        negative = time < 0
+    if np.any(negative if mask is None else negative & mask):
         raise InputError(_SOURCE, "time", "has negative values")
     if event_raw.dtype == np.bool_:
-        event = event_raw.astype(np.int8)
+        event = event_raw.view(np.int8)
     else:
-        ev = _as_array(event_raw, "event", float)
-        _check_finite(ev, "event", present)
-        if np.any(((ev != 0) & (ev != 1)) & present):
+        ev = event_raw if event_raw.dtype.kind in "iu" else _as_array(event_raw, "event", float)
+        if ev.dtype.kind == "f":
+            _check_finite(ev, "event", mask)
+        bad = (ev != 0) & (ev != 1)  # NaN included (only in masked rows by now)
+        if np.any(bad if mask is None else bad & mask):
             raise InputError(_SOURCE, "event", "must be 0/1 (or boolean)")
-        event = np.where(np.isfinite(ev), ev, 0).astype(np.int8)  # NaN only in masked rows
-    _check_finite(X, "X", present, columns=True)
+        event = (np.where(bad, 0, ev) if bad.any() else ev).astype(np.int8)
+    _check_finite(X, "X", mask, columns=True)
+    several = False
     if strata is None:
         strata = np.zeros(n, np.int64)
-    elif strata.dtype.kind in "iub":
-        strata = strata.astype(np.int64)
     else:
-        if strata.dtype.kind == "f" and np.isnan(strata).any():
-            raise InputError(_SOURCE, "strata", "contains NaN")
-        try:  # labels of any sortable kind become integer codes
-            strata = np.unique(strata, return_inverse=True)[1].reshape(strata.shape)
-        except TypeError as exc:
-            raise InputError(_SOURCE, "strata", f"labels cannot be sorted ({exc})") from None
+        if strata.dtype.kind in "iub":
+            strata = strata.astype(np.int64)
+        else:
+            if strata.dtype.kind == "f" and np.isnan(strata).any():
+                raise InputError(_SOURCE, "strata", "contains NaN")
+            try:  # labels of any sortable kind become integer codes
+                strata = np.unique(strata, return_inverse=True)[1].reshape(strata.shape)
+            except TypeError as exc:
+                raise InputError(_SOURCE, "strata", f"labels cannot be sorted ({exc})") from None
+        several = bool(np.any(strata != strata[..., :1]))
     if init is None:
         init = np.zeros(p)
     else:
@@ -217,61 +264,99 @@ def _validate(time, event, X, strata, mask, ties, init, max_iter, tol):
             raise InputError(_SOURCE, "init", f"shape {init.shape}, expected ({p},) or ({R}, {p})")
         if not np.isfinite(init).all():
             raise InputError(_SOURCE, "init", "contains NaN or infinite values")
-    return time, event, X, strata, mask, init, R, n, p
+    return _Inputs(
+        time=_kernel_array(time, 2, np.float64),
+        event=_kernel_array(event, 2, np.int8),
+        X=_kernel_array(X, 3, np.float64),
+        strata=_kernel_array(strata, 2, np.int64),
+        present=_kernel_array(np.ones(n, bool) if mask is None else mask, 2, np.bool_),
+        init=_kernel_array(init, 2, np.float64),
+        R=R,
+        n=n,
+        p=p,
+        several_strata=several,
+    )
 
 
-def _take(a: np.ndarray, start: int, stop: int, batched_ndim: int, dtype) -> np.ndarray:
-    """Replicates start:stop of an input as a C-contiguous array (broadcasting shared inputs)."""
-    if a.ndim == batched_ndim:
-        part = a[start:stop]
-    else:
-        part = np.broadcast_to(a, (stop - start, *a.shape))
-    return np.ascontiguousarray(part, dtype=dtype)
+def _risk_set_order(t: np.ndarray, st: np.ndarray, several_strata: bool) -> np.ndarray:
+    """Per replicate, the rows sorted by stratum, then time ascending, then row index.
 
-
-def _risk_set_order(t: np.ndarray, st: np.ndarray, present: np.ndarray) -> np.ndarray:
-    """Per replicate, the rows present sorted by stratum then time descending, absent rows last.
-
-    numpy's quicksort is several times faster than a stable sort here; the order of rows tied
-    on (stratum, time) does not change the likelihood (only the last bits of its sums).
+    The kernel walks this order backwards and skips absent rows, so the mask does not enter.
+    Ties are broken by row index so that the order of a replicate's rows present -- and so the
+    bits of its sums -- depends on those rows alone (a ragged replicate padded with masked rows
+    gives the bytes of the unpadded one). numpy's quicksort (vectorised) of keys that are then
+    unique is several times faster than a stable sort: integer times (days) make the key
+    time * n + index directly; other times are replaced by their rank first.
     """
-    order = np.argsort(np.where(present, -t, np.inf), axis=1)
-    if np.any(st != st[:, :1]):  # several strata: stable sort of the stratum labels on top
-        key = np.where(present, st, st.max() + 1)
-        by_stratum = np.argsort(np.take_along_axis(key, order, axis=1), axis=1, kind="stable")
-        order = np.take_along_axis(order, by_stratum, axis=1)
+    n = t.shape[1]
+    tf = np.where(np.isfinite(t), t, 0.0)  # non-finite times are in masked rows: anywhere
+    if np.all(tf == np.floor(tf)) and np.abs(tf).max(initial=0.0) < 2.0**62 / max(n, 1):
+        order = np.argsort(tf.astype(np.int64) * n + np.arange(n), axis=1)
+    else:
+        by_time = np.argsort(tf, axis=1)
+        sorted_t = np.take_along_axis(tf, by_time, axis=1)
+        new_time = np.zeros(t.shape, np.int64)
+        new_time[:, 1:] = sorted_t[:, 1:] != sorted_t[:, :-1]
+        rank = np.empty(t.shape, np.int64)
+        np.put_along_axis(rank, by_time, np.cumsum(new_time, axis=1), axis=1)
+        order = np.argsort(rank * n + np.arange(n), axis=1)
+    if several_strata:  # stable sort of the stratum labels on top
+        R = max(t.shape[0], st.shape[0])
+        order = np.broadcast_to(order, (R, n))
+        key = np.take_along_axis(np.broadcast_to(st, (R, n)), order, axis=1)
+        order = np.take_along_axis(order, np.argsort(key, axis=1, kind="stable"), axis=1)
     return order
 
 
-def _fit_chunk(args: tuple) -> tuple[np.ndarray, ...]:
+def _part(a: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """Replicates start:stop of a kernel input (a view; shared inputs whole)."""
+    return a if a.shape[0] == 1 else a[start:stop]
+
+
+def _run_chunk(task: tuple, out: tuple[np.ndarray, ...]) -> None:
+    """Sort (unless the order is shared) and fit one chunk into the output arrays ``out``."""
+    _, t, ev, X, st, present, order, init, several, efron, max_iter, tol = task
+    if order is None:
+        order = _risk_set_order(t, st, several)
+    _fit_chunk_kernel(t, ev, X, st, present, order, init, efron, max_iter, tol, *out)
+
+
+def _new_outputs(R: int, p: int) -> tuple[np.ndarray, ...]:
+    """coef, cov, (loglik, loglik_null, score_chi2), (n_iter, code, argument, n, n_events)."""
+    return np.empty((R, p)), np.empty((R, p, p)), np.empty((R, 3)), np.empty((R, 5), np.int64)
+
+
+def _fit_chunk(task: tuple) -> tuple[np.ndarray, ...]:
     """Fit one chunk of replicates (module level so that process pools can pickle it)."""
-    t, ev, X, st, present, init, efron, max_iter, tol = args
-    R, _, p = X.shape
-    order = _risk_set_order(t, st, present)
-    m = present.sum(axis=1, dtype=np.int64)
-    out = (np.empty((R, p)), np.empty((R, p, p)), np.empty((R, 3)), np.zeros((R, 5), np.int64))
-    _fit_chunk_kernel(t, ev, X, st, order, m, init, efron, max_iter, tol, *out)
+    out = _new_outputs(task[0], task[3].shape[2])
+    _run_chunk(task, out)
     return out
+
+
+_MESSAGES = {
+    _OK: "ok",
+    _NO_ROWS: "no rows",
+    _NO_EVENTS: "no events",
+    _NONFINITE: "non-finite values",
+}
 
 
 def _status_strings(code: np.ndarray, arg: np.ndarray, max_iter: int) -> np.ndarray:
     def one(c: int, a: int) -> str:
-        if c == _OK:
-            return "ok"
-        if c == _NO_ROWS:
-            return "no rows"
-        if c == _NO_EVENTS:
-            return "no events"
+        if c in _MESSAGES:
+            return _MESSAGES[c]
         if c == _SINGULAR:
             return f"singular information (column {a} of X is constant or collinear)"
         if c == _MONOTONE:
             k, sign = (a, "+") if a >= 0 else (-1 - a, "-")
             return f"monotone likelihood (coefficient {k} -> {sign}inf)"
-        if c == _NOT_CONVERGED:
-            return f"did not converge in {max_iter} iterations"
-        return "non-finite values"
+        assert c == _NOT_CONVERGED, c
+        return f"did not converge in {max_iter} iterations"
 
-    return np.array([one(int(c), int(a)) for c, a in zip(code, arg, strict=True)], dtype=str)
+    # Few distinct (code, argument) pairs: build each string once.
+    pairs, inverse = np.unique(np.stack([code, arg], axis=1), axis=0, return_inverse=True)
+    labels = np.array([one(int(c), int(a)) for c, a in pairs], dtype=str)
+    return labels[inverse.reshape(-1)]
 
 
 def fit_cox_batch(
@@ -287,6 +372,7 @@ def fit_cox_batch(
     tol: float = 1e-10,
     chunk_size: int | None = None,
     executor: Executor | None = None,
+    threads: int | None = None,
     progress: bool = False,
 ) -> CoxBatchResult:
     """Fit Cox models to R data sets at once.
@@ -311,11 +397,16 @@ def fit_cox_batch(
         Likelihood evaluations before convergence at most, and the relative change of the
         log-likelihood that stops them (see the module docstring).
     chunk_size
-        Replicates per chunk (default: a few tens of MB of inputs per chunk).
+        Replicates per chunk (default: about 65,000 rows per chunk, and several chunks per
+        thread or worker).
     executor
         A :class:`concurrent.futures.Executor` whose ``map`` fits the chunks (a process pool, a
         thread pool -- the kernel releases the GIL --, a Dask client's executor). The result
         is identical to the serial one.
+    threads
+        Without an executor, threads that fit the chunks in this process (default: every core
+        this process may use; 1 fits serially). Each fit runs whole on one thread, so the
+        result is identical for any number of threads and any ``chunk_size``.
     progress
         Show a tqdm bar over chunks.
 
@@ -339,46 +430,66 @@ def fit_cox_batch(
     >>> res.coef.shape, bool(res.ok.all())
     ((3, 1), True)
     """
-    time, event, X, strata, mask, init, R, n, p = _validate(
-        time, event, X, strata, mask, ties, init, max_iter, tol
-    )
-    present = np.ones(n, bool) if mask is None else mask
+    data = _validate(time, event, X, strata, mask, ties, init, max_iter, tol)
+    R, n, p = data.R, data.n, data.p
+    if threads is None:
+        threads = _default_threads()
+    elif not (isinstance(threads, int | np.integer) and threads >= 1):
+        raise InputError(_SOURCE, "threads", f"must be a positive integer, got {threads!r}")
     if chunk_size is None:
-        chunk_size = max(1, _CHUNK_ELEMENTS // (n * (p + 4)))
-        if executor is not None:  # several chunks per worker
-            chunk_size = min(chunk_size, max(1, -(-R // 8)))
+        chunk_size = max(1, _CHUNK_ROWS // max(n, 1))
+        workers = threads if executor is None else 8
+        if workers > 1:  # several chunks per worker, so that a busy core does not hold the rest
+            least = -(-_MIN_CHUNK_ROWS // max(n, 1))  # but enough work to be worth a task
+            chunk_size = min(chunk_size, max(least, -(-R // (4 * workers))))
     elif not (isinstance(chunk_size, int | np.integer) and chunk_size >= 1):
         raise InputError(_SOURCE, "chunk_size", f"must be a positive integer, got {chunk_size!r}")
     bounds = [(a, min(a + chunk_size, R)) for a in range(0, R, chunk_size)]
+    # Rows sorted once for the whole batch when time and strata are shared by every replicate.
+    order = None
+    if data.time.shape[0] == 1 and data.strata.shape[0] == 1:
+        order = _risk_set_order(data.time, data.strata, data.several_strata)
 
-    def chunks() -> Iterator[tuple]:
-        for a, b in bounds:
-            yield (
-                _take(time, a, b, 2, np.float64),
-                _take(event, a, b, 2, np.int8),
-                _take(X, a, b, 3, np.float64),
-                _take(strata, a, b, 2, np.int64),
-                _take(present, a, b, 2, np.bool_),
-                _take(init, a, b, 2, np.float64),
-                ties == "efron",
-                int(max_iter),
-                float(tol),
-            )
-
-    # Serially, chunks are cut lazily (memory); an executor gets a list, since some (Dask's)
-    # refuse to map over a generator and the pools submit every task up front anyway.
-    mapper = map if executor is None else executor.map
-    tasks = chunks() if executor is None else list(chunks())
-    parts = list(
-        tqdm(
-            mapper(_fit_chunk, tasks),
-            total=len(bounds),
-            disable=not progress,
-            desc="Cox fits",
-            unit="chunk",
+    def task(a: int, b: int) -> tuple:
+        inputs = (data.time, data.event, data.X, data.strata, data.present)
+        return (
+            b - a,
+            *(_part(x, a, b) for x in inputs),
+            None if order is None else order,
+            _part(data.init, a, b),
+            data.several_strata,
+            ties == "efron",
+            int(max_iter),
+            float(tol),
         )
-    )
-    coef, cov, out_ll, out_int = (np.concatenate(col) for col in zip(*parts, strict=True))
+
+    out = _new_outputs(R, p)
+    bar = tqdm(total=len(bounds), disable=not progress, desc="Cox fits", unit="chunk")
+    if executor is None:
+        # In this process: each chunk writes into its slice of the outputs; with threads > 1 a
+        # thread pool runs the chunks (the sort and the kernel release the GIL).
+        def run(bound: tuple[int, int]) -> None:
+            a, b = bound
+            _run_chunk(task(a, b), tuple(x[a:b] for x in out))
+
+        if threads == 1 or len(bounds) == 1:
+            for bound in bounds:
+                run(bound)
+                bar.update()
+        else:
+            with ThreadPoolExecutor(max_workers=min(threads, len(bounds))) as pool:
+                for _ in pool.map(run, bounds):
+                    bar.update()
+    else:
+        # An executor gets a list, since some (Dask's) refuse to map over a generator and the
+        # pools submit every task up front anyway.
+        tasks = [task(a, b) for a, b in bounds]
+        for (a, b), part in zip(bounds, executor.map(_fit_chunk, tasks), strict=True):
+            for x, y in zip(out, part, strict=True):
+                x[a:b] = y
+            bar.update()
+    bar.close()
+    coef, cov, out_ll, out_int = out
     return CoxBatchResult(
         coef=coef,
         cov=cov,

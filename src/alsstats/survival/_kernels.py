@@ -1,10 +1,31 @@
 """The compiled kernel of the batched Cox engine (numba): one Newton-Raphson fit per data set.
 
-:func:`_fit_chunk_kernel` fits every replicate of a chunk: rows standardised and grouped by tied
-times within strata (:func:`_prepare`), the partial log-likelihood with its score and
-information in one pass (:func:`_derivatives`, Efron or Breslow ties), a Cholesky solve per
-Newton step with step-halving, and the status code of each fit (``_OK`` ... ``_NONFINITE``).
-:mod:`alsstats.survival` validates the inputs, cuts the chunks and turns the codes into text.
+:func:`_fit_chunk_kernel` fits every replicate of a chunk. Per replicate, :func:`_prepare`
+gathers the rows present in risk-set order (stratum, then time descending), standardises the
+columns and finds the tie groups; :func:`_evaluate` gives the partial log-likelihood, its score
+and information (Efron or Breslow ties); :func:`_fit_one` runs Newton-Raphson with
+step-halving and sets the status code of the fit (``_OK`` ... ``_NONFINITE``).
+:mod:`alsstats.survival._engine` validates the inputs, sorts the rows, cuts the chunks and turns the
+codes into text.
+
+Why it is laid out this way (the cost of a fit at n = 220 is a few microseconds, so every pass
+over the rows counts):
+
+- One compiled signature. Every input reaches the kernel C-contiguous, writable and of one
+  dtype, with a leading replicate axis of length R or 1 (1 = shared by every replicate), so the
+  numba cache holds a single entry and a new machine compiles once.
+- No allocation per fit. The work arrays are allocated once per chunk (:func:`_workspace`)
+  and reused by every replicate.
+- An evaluation is three passes over the sorted rows: w = exp(z'b) (a polynomial
+  :func:`_exp_rows` that the compiler vectorises; libm's exp is a scalar call per row), one
+  sequential pass for the risk-set sums S0, S1 and the terms of the tied deaths, and one
+  vectorisable pass for the second moments. The latter uses sum over death terms of S2/s0 =
+  sum over rows of c_i z_i z_i', where c_i = w_i times the sum of 1/s0 over the death terms whose
+  risk set holds row i (less its own Efron share when row i is one of the tied deaths), so S2 is
+  never accumulated row by row.
+- Reductions that the compiler may vectorise (``fastmath`` reassociation) are confined to
+  :func:`_wdot`; their order depends on n and the machine only, so the same input gives the
+  same bytes whatever the chunking or the number of threads.
 
 Like the engine, this module imports nothing of ours (the kernel compiles alone); numba caches
 the compiled code next to it (``cache=True``).
@@ -19,7 +40,7 @@ import numpy as np
 
 __all__: list[str] = []  # private: alsstats.survival is the interface
 
-# Status codes of the kernel; the strings are built in _status_strings.
+# Status codes of the kernel; the strings are built in alsstats.survival._engine.
 _OK, _NO_ROWS, _NO_EVENTS, _SINGULAR, _MONOTONE, _NOT_CONVERGED, _NONFINITE = range(7)
 # Cholesky pivot tolerance relative to the largest diagonal: R's toler.chol = eps^0.75.
 _TOL_CHOL = 1e-9**0.75
@@ -27,69 +48,227 @@ _TOL_CHOL = 1e-9**0.75
 # declared monotone (a finite optimum needs one more step at most).
 _MONOTONE_REPEATS = 3
 
+# exp(x) = 2^k exp(r), k = round(x / ln 2), |r| <= ln(2) / 2: ln 2 split in a part exact in
+# k * _LN2_HI (Cody-Waite) and the rest, and the Taylor series of exp(r) to degree 13 (the
+# remainder is below 4e-18 relative). Within 2 ulp of libm's exp on [-708, 709].
+_LOG2E = 1.4426950408889634
+_LN2_HI = 0.6931471803691238
+_LN2_LO = 1.9082149292705877e-10
+_EXP_LO, _EXP_HI = -708.0, 709.78  # beyond: 0 and +inf (exp overflows past 709.78)
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
-def _derivatives(beta, Z, F, dead, gstart, greset, efron, U, info, S, D, M):
+_jit = numba.njit(cache=True, nogil=True, error_model="numpy")
+
+
+@_jit
+def _exp_rows(eta, w, bits, m):
+    """w[:m] = exp(eta[:m]); bits is int64 work space of the same length.
+
+    Branch-free, so that the loop vectorises (numba has no vector exp without Intel's SVML).
+    """
+    for i in range(m):
+        x = min(max(eta[i], _EXP_LO), _EXP_HI)
+        k = math.floor(x * _LOG2E + 0.5)
+        r = (x - k * _LN2_HI) - k * _LN2_LO
+        q = 1.0 / 6227020800.0
+        q = q * r + 1.0 / 479001600.0
+        q = q * r + 1.0 / 39916800.0
+        q = q * r + 1.0 / 3628800.0
+        q = q * r + 1.0 / 362880.0
+        q = q * r + 1.0 / 40320.0
+        q = q * r + 1.0 / 5040.0
+        q = q * r + 1.0 / 720.0
+        q = q * r + 1.0 / 120.0
+        q = q * r + 1.0 / 24.0
+        q = q * r + 1.0 / 6.0
+        q = q * r + 0.5
+        q = q * r + 1.0
+        w[i] = q * r + 1.0
+        bits[i] = (np.int64(k) + 1023) << 52  # 2^k as the bits of a double (k = 1024: inf)
+    scale = bits.view(np.float64)
+    for i in range(m):
+        w[i] *= scale[i]
+        if eta[i] != eta[i]:  # NaN stays NaN (the clamp would hide it)
+            w[i] = eta[i]
+        elif eta[i] < _EXP_LO:
+            w[i] = 0.0
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"reassoc", "contract"})
+def _wdot(c, x, y, m):
+    """sum_i c_i x_i y_i over the first m entries (vectorised: reassociation allowed)."""
+    s = 0.0
+    for i in range(m):
+        s += c[i] * x[i] * y[i]
+    return s
+
+
+@_jit
+def _workspace(n, p):
+    """Work arrays for fits of up to n rows and p columns, reused by every replicate of a chunk.
+
+    fw: eta, w, c, dead (0/1) per row, then A, B per group; iw: exp bits per row, then group
+    start, deaths per group, row index; greset: group opens a stratum; Z: standardised columns;
+    pw: vectors of p + 1; pm: p x p matrices.
+    """
+    fw = np.empty((6, n))
+    iw = np.empty((4, n + 1), np.int64)
+    greset = np.empty(n, np.bool_)
+    Z = np.empty((p, n))
+    pw = np.empty((9, p + 1))
+    pm = np.empty((4, p, p))
+    return fw, iw, greset, Z, pw, pm
+
+
+@_jit
+def _prepare(t, ev, X, st, present, order, Z, dead, rows, gstart, gdead, greset, zd, scale):
+    """Gather the rows present in risk-set order; standardise; find the tie groups.
+
+    ``order`` sorts the rows by stratum, then time ascending; walking it backwards gives each
+    stratum's rows by time descending (absent rows are skipped wherever they sorted). Fills
+    Z (p, m) with the standardised columns, dead (0/1), the groups of rows tied on (stratum,
+    time) -- group g is rows gstart[g] to gstart[g + 1] - 1, with gdead[g] deaths, greset[g]
+    when it opens a stratum --, zd = the sum of z over the deaths, and the scale of each
+    column. Returns (m, number of groups, number of deaths).
+    """
+    p = X.shape[1]
+    m = 0
+    for q in range(order.shape[0] - 1, -1, -1):
+        i = order[q]
+        if present[i]:
+            rows[m] = i
+            m += 1
+    for j in range(p):
+        centre = 0.0
+        for k in range(m):
+            centre += X[rows[k], j]
+        centre /= max(m, 1)
+        ss = 0.0
+        for k in range(m):
+            d = X[rows[k], j] - centre
+            Z[j, k] = d
+            ss += d * d
+        sd = math.sqrt(ss / max(m, 1))
+        scale[j] = sd if sd > 0.0 and math.isfinite(sd) else 1.0
+        inv = 1.0 / scale[j]
+        zsum = 0.0
+        for k in range(m):
+            Z[j, k] *= inv
+            if ev[rows[k]] != 0:
+                zsum += Z[j, k]
+        zd[j] = zsum
+    ng = 0
+    nev = 0
+    for k in range(m):
+        i = rows[k]
+        died = ev[i] != 0
+        dead[k] = 1.0 if died else 0.0
+        new_stratum = k == 0 or st[i] != st[rows[k - 1]]
+        if new_stratum or t[i] != t[rows[k - 1]]:
+            gstart[ng] = k
+            gdead[ng] = 0
+            greset[ng] = new_stratum
+            ng += 1
+        if died:
+            gdead[ng - 1] += 1
+            nev += 1
+    gstart[ng] = m
+    return m, ng, nev
+
+
+@_jit
+def _evaluate(beta, data, U, info):
     """Partial log-likelihood at beta; fills its score U and information info.
 
-    Rows of Z are sorted by stratum then time descending; tie group g is rows gstart[g] to
-    gstart[g + 1] - 1 and greset[g] marks the first group of a stratum (risk sums restart).
-    F holds each row's (1, z, lower triangle of z z'), so that one loop accumulates the risk-set
-    sums S0, S1, S2 (in S) and the tied deaths' sums (in D); M is work space.
+    data is the prepared data set and its work space (see _fit_one): fw holds eta, w, c (rows)
+    and the per-group sums A, B; S and D are (p + 1) work space for the risk-set sums and the
+    tied deaths' sums.
     """
-    p = Z.shape[1]
-    K = F.shape[1]
+    Z, dead, zd, m, gstart, gdead, greset, ng, efron, fw, bits, S, D = data
+    p = Z.shape[0]
+    eta, w, c, gA, gB = fw[0], fw[1], fw[2], fw[4], fw[5]
+    for i in range(m):
+        eta[i] = 0.0
+    for j in range(p):  # column by column: the loop over rows vectorises
+        b = beta[j]
+        for i in range(m):
+            eta[i] += b * Z[j, i]
+    _exp_rows(eta, w, bits, m)
     loglik = 0.0
-    U[:] = 0.0
-    info[:, :] = 0.0
-    D[:] = 0.0
-    for g in range(gstart.shape[0] - 1):
+    for j in range(p):
+        loglik += beta[j] * zd[j]  # sum of z'beta over the deaths
+        U[j] = zd[j]
+        for k in range(p):
+            info[j, k] = 0.0
+    # Risk-set sums S = (S0, S1) over the groups so far (time descending); at each group with
+    # deaths, the death terms. Efron: the r-th of nd tied deaths sees the risk set less r/nd of
+    # the deaths' weight (D). A group's terms give each row of its risk set the weight
+    # gA = sum of 1/s0, and each of its deaths -gB = -sum of (r/nd)/s0 more.
+    for g in range(ng):
         if greset[g]:
-            S[:] = 0.0
-        nd = 0
-        for i in range(gstart[g], gstart[g + 1]):
-            eta = 0.0
+            for j in range(p + 1):
+                S[j] = 0.0
+        i0 = gstart[g]
+        i1 = gstart[g + 1]
+        for i in range(i0, i1):
+            wi = w[i]
+            S[0] += wi
             for j in range(p):
-                eta += Z[i, j] * beta[j]
-            w = math.exp(eta)
-            for k in range(K):
-                S[k] += w * F[i, k]
-            if dead[i]:
-                nd += 1
-                loglik += eta
-                for j in range(p):
-                    U[j] += Z[i, j]
-                if efron:
-                    for k in range(K):
-                        D[k] += w * F[i, k]
+                S[1 + j] += wi * Z[j, i]
+        nd = gdead[g]
+        gA[g] = 0.0
+        gB[g] = 0.0
         if nd == 0:
             continue
-        # Efron: the r-th of nd tied deaths sees the risk set less r/nd of the deaths' weight.
-        tied = efron and nd > 1
-        nterm = nd if tied else 1
-        mult = 1.0 if tied else float(nd)
-        for r in range(nterm):
-            f = r / nd if tied else 0.0
-            s0 = S[0] - f * D[0]
-            loglik -= mult * math.log(s0)
-            inv = 1.0 / s0
-            for k in range(1, K):  # risk-set means of z and of z z'
-                M[k] = (S[k] - f * D[k]) * inv
-            c = 1 + p
+        if efron and nd > 1:
+            for j in range(p + 1):
+                D[j] = 0.0
+            for i in range(i0, i1):
+                if dead[i] != 0.0:
+                    wi = w[i]
+                    D[0] += wi
+                    for j in range(p):
+                        D[1 + j] += wi * Z[j, i]
+            for r in range(nd):
+                f = r / nd
+                s0 = S[0] - f * D[0]
+                inv = 1.0 / s0
+                loglik -= math.log(s0)
+                gA[g] += inv
+                gB[g] += f * inv
+                for j in range(p):
+                    muj = (S[1 + j] - f * D[1 + j]) * inv
+                    U[j] -= muj
+                    for k in range(j + 1):
+                        info[j, k] -= muj * (S[1 + k] - f * D[1 + k]) * inv
+        else:  # one death, or Breslow: nd copies of one term
+            inv = 1.0 / S[0]
+            loglik -= nd * math.log(S[0])
+            gA[g] = nd * inv
             for j in range(p):
-                U[j] -= mult * M[1 + j]
+                muj = S[1 + j] * inv
+                U[j] -= nd * muj
                 for k in range(j + 1):
-                    info[j, k] += mult * (M[c] - M[1 + j] * M[1 + k])
-                    c += 1
-        if efron:
-            D[:] = 0.0
+                    info[j, k] -= nd * muj * S[1 + k] * inv
+    # c_i = w_i (sum of gA over the groups whose risk set holds row i - own gB if dead): the
+    # groups from row i's to the end of its stratum, accumulated backwards.
+    acc = 0.0
+    for g in range(ng - 1, -1, -1):
+        acc += gA[g]
+        bg = gB[g]
+        for i in range(gstart[g], gstart[g + 1]):
+            c[i] = w[i] * (acc - dead[i] * bg)
+        if greset[g]:
+            acc = 0.0
+    for j in range(p):
+        for k in range(j + 1):
+            info[j, k] += _wdot(c, Z[j], Z[k], m)
     for j in range(p):
         for k in range(j):
             info[k, j] = info[j, k]
     return loglik
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
+@_jit
 def _cholesky(A, L):
     """Cholesky factor of A into L; returns -1, or the index of the first failed pivot."""
     p = A.shape[0]
@@ -114,7 +293,7 @@ def _cholesky(A, L):
     return -1
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
+@_jit
 def _chol_solve(L, b, x):
     p = L.shape[0]
     for i in range(p):
@@ -129,7 +308,7 @@ def _chol_solve(L, b, x):
         x[i] = t / L[i, i]
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
+@_jit
 def _all_finite(L, U, info):
     if not math.isfinite(L):
         return False
@@ -142,113 +321,70 @@ def _all_finite(L, U, info):
     return True
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
-def _prepare(t, ev, X, st, order, m):
-    """The m rows present, given in ``order`` (stratum, then time descending), standardised.
-
-    Returns Z, F (each row's 1, z and lower triangle of z z'), dead, the tie-group starts, the
-    stratum-start flags, and the centre and scale of each column.
-    """
+@_jit
+def _fit_one(t, ev, X, st, present, order, init, efron, max_iter, tol, ws, coef, cov, ll, oi):
+    """Fit one data set. Writes coef (p,), cov (p, p), ll = (loglik, loglik_null, score_chi2)
+    and oi = (n_iter, status code, status argument, n, n_events)."""
+    fw, iw, greset, Z, pw, pm = ws
+    dead = fw[3]
+    bits, gstart, gdead, rows = iw[0], iw[1], iw[2], iw[3]
     p = X.shape[1]
-    order = order[:m]
-    rows = order
-    centre = np.zeros(p)
-    scale = np.ones(p)
-    for j in range(p):
-        for i in rows:
-            centre[j] += X[i, j]
-        centre[j] /= max(m, 1)
-        ss = 0.0
-        for i in rows:
-            ss += (X[i, j] - centre[j]) ** 2
-        sd = math.sqrt(ss / max(m, 1))
-        if sd > 0.0 and math.isfinite(sd):
-            scale[j] = sd
-    Z = np.empty((m, p))
-    F = np.empty((m, 1 + p + p * (p + 1) // 2))
-    dead = np.empty(m, np.bool_)
-    gstart = np.empty(m + 1, np.int64)
-    greset = np.empty(m, np.bool_)
-    ng = 0
-    for i in range(m):
-        o = order[i]
-        dead[i] = ev[o] != 0
-        F[i, 0] = 1.0
-        for j in range(p):
-            Z[i, j] = (X[o, j] - centre[j]) / scale[j]
-            F[i, 1 + j] = Z[i, j]
-        c = 1 + p
-        for j in range(p):
-            for k in range(j + 1):
-                F[i, c] = Z[i, j] * Z[i, k]
-                c += 1
-        new_stratum = i == 0 or st[o] != st[order[i - 1]]
-        if new_stratum or t[o] != t[order[i - 1]]:
-            gstart[ng] = i
-            greset[ng] = new_stratum
-            ng += 1
-    gstart[ng] = m
-    return Z, F, dead, gstart[: ng + 1], greset[:ng], centre, scale
-
-
-@numba.njit(cache=True, nogil=True, error_model="numpy")
-def _fit_one(t, ev, X, st, order, m, init, efron, max_iter, tol, coef, cov, out_ll, out_int):
-    """Fit one data set. Writes coef (p,), cov (p, p), out_ll = (loglik, loglik_null,
-    score_chi2) and out_int = (n_iter, status code, status argument, n, n_events)."""
-    p = X.shape[1]
-    Z, F, dead, gstart, greset, _, scale = _prepare(t, ev, X, st, order, m)
-    m = Z.shape[0]
-    nev = 0
-    for i in range(m):
-        nev += dead[i]
-    out_int[3] = m
-    out_int[4] = nev
+    S, D, zd, scale = pw[0], pw[1], pw[2][:p], pw[3][:p]
+    U, Un, beta, newbeta, step = pw[4][:p], pw[5][:p], pw[6][:p], pw[7][:p], pw[8][:p]
+    info, info_new, Lc = pm[0], pm[1], pm[2]
+    m, ng, nev = _prepare(
+        t, ev, X, st, present, order, Z, dead, rows, gstart, gdead, greset, zd, scale
+    )
+    oi[0] = 0
+    oi[1] = _OK
+    oi[2] = 0
+    oi[3] = m
+    oi[4] = nev
     coef[:] = np.nan
     cov[:, :] = np.nan
-    out_ll[:] = np.nan
+    ll[:] = np.nan
     if m == 0:
-        out_int[1] = _NO_ROWS
+        oi[1] = _NO_ROWS
         return
     if nev == 0:
-        out_int[1] = _NO_EVENTS
+        oi[1] = _NO_EVENTS
         return
-    K = F.shape[1]
-    S, D, M = np.empty(K), np.empty(K), np.empty(K)
-    U, info, Un, info_new = np.empty(p), np.empty((p, p)), np.empty(p), np.empty((p, p))
-    Lc = np.empty((p, p))
-    step = np.zeros(p)
-    beta = np.zeros(p)
+
+    data = (Z, dead, zd, m, gstart, gdead, greset, ng, efron, fw, bits, S, D)
     # Null model: log-likelihood, score test, and singularity of the design.
-    L = _derivatives(beta, Z, F, dead, gstart, greset, efron, U, info, S, D, M)
+    beta[:] = 0.0
+    L = _evaluate(beta, data, U, info)
     if not _all_finite(L, U, info):
-        out_int[1] = _NONFINITE
+        oi[1] = _NONFINITE
         return
-    out_ll[1] = L
+    ll[1] = L
     bad = _cholesky(info, Lc)
     if bad >= 0:
-        out_int[1] = _SINGULAR
-        out_int[2] = bad
+        oi[1] = _SINGULAR
+        oi[2] = bad
         return
     _chol_solve(Lc, U, step)
-    out_ll[2] = np.dot(U, step)
+    ll[2] = np.dot(U, step)
     step[:] = 0.0
+    warm = False
     for j in range(p):
         beta[j] = init[j] * scale[j]
-    if np.any(beta != 0.0):
-        L = _derivatives(beta, Z, F, dead, gstart, greset, efron, U, info, S, D, M)
+        warm = warm or beta[j] != 0.0
+    if warm:
+        L = _evaluate(beta, data, U, info)
         if not _all_finite(L, U, info):
-            out_int[1] = _NONFINITE
+            oi[1] = _NONFINITE
             return
 
     # Newton-Raphson with step-halving, as coxph.fit. R stops when the step just taken changed
     # the log-likelihood by <= tol (relative); here the step about to be taken is tested (its
     # predicted change U' info^-1 U / 2) and then taken, which saves an evaluation and ends one
-    # Newton step closer to the optimum. A step that stays large while the log-likelihood no
+    # Newton step closer to the optimum. Each evaluation serves both the acceptance of the step
+    # that led to it and the next step. A step that stays large while the log-likelihood no
     # longer moves is a coefficient running off to infinity.
     code = _NOT_CONVERGED
     it = 0
     flat = 0
-    newbeta = beta.copy()
     while True:
         if _cholesky(info, Lc) >= 0:  # information lost rank away from 0: a diverging coefficient
             code = _MONOTONE if it > 0 else _SINGULAR
@@ -267,26 +403,28 @@ def _fit_one(t, ev, X, st, order, m, init, efron, max_iter, tol, coef, cov, out_
             break
         for j in range(p):
             newbeta[j] = beta[j] + step[j]
+        accepted = False
         while it < max_iter:
             it += 1
-            Ln = _derivatives(newbeta, Z, F, dead, gstart, greset, efron, Un, info_new, S, D, M)
+            Ln = _evaluate(newbeta, data, Un, info_new)
             if _all_finite(Ln, Un, info_new) and Ln >= L:
-                beta[:] = newbeta
-                L = Ln
-                U[:] = Un
-                info[:, :] = info_new
+                accepted = True
                 break
             for j in range(p):  # step-halving
                 newbeta[j] = 0.5 * (newbeta[j] + beta[j])
-        else:
+        if not accepted:
             break
+        beta[:] = newbeta
+        L = Ln
+        U[:] = Un
+        info[:, :] = info_new
     arg = max_iter
     if code == _OK:
         # Take the last (negligible) step and the information there.
         for j in range(p):
             newbeta[j] = beta[j] + step[j]
         it += 1
-        Ln = _derivatives(newbeta, Z, F, dead, gstart, greset, efron, Un, info_new, S, D, M)
+        Ln = _evaluate(newbeta, data, Un, info_new)
         if _all_finite(Ln, Un, info_new) and _cholesky(info_new, Lc) < 0 and Ln >= L - tol * abs(L):
             beta[:] = newbeta
             L = Ln
@@ -299,15 +437,14 @@ def _fit_one(t, ev, X, st, order, m, init, efron, max_iter, tol, coef, cov, out_
             step[:] = beta
         arg = np.argmax(np.abs(step))
         arg = arg if step[arg] > 0 else -1 - arg  # the sign travels in the encoding
-    out_int[0] = it
-    out_int[1] = code
-    out_int[2] = arg
-    out_ll[0] = L
+    oi[0] = it
+    oi[1] = code
+    oi[2] = arg
+    ll[0] = L
     for j in range(p):
         coef[j] = beta[j] / scale[j]
     if (code == _OK or code == _NOT_CONVERGED) and _cholesky(info, Lc) < 0:
-        col = np.zeros(p)
-        e = np.zeros(p)
+        e, col = pm[3][0], step  # scratch vectors (pm[3] is free; step is no longer needed)
         for k in range(p):
             e[:] = 0.0
             e[k] = 1.0
@@ -316,22 +453,31 @@ def _fit_one(t, ev, X, st, order, m, init, efron, max_iter, tol, coef, cov, out_
                 cov[j, k] = col[j] / (scale[j] * scale[k])
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
+@_jit
 def _fit_chunk_kernel(
-    t, ev, X, st, order, m, init, efron, max_iter, tol, coef, cov, out_ll, out_int
+    t, ev, X, st, present, order, init, efron, max_iter, tol, coef, cov, out_ll, out_int
 ):
-    for r in range(t.shape[0]):
+    """Fit the R replicates of a chunk (R = coef.shape[0]).
+
+    Each input has a leading replicate axis of length R, or 1 when it is shared by every
+    replicate: t, st, present, order (R or 1, n); ev int8 (R or 1, n); X (R or 1, n, p); init
+    (R or 1, p). order sorts each replicate's rows by stratum then time ascending.
+    """
+    R = coef.shape[0]
+    ws = _workspace(X.shape[1], X.shape[2])
+    for r in range(R):
         _fit_one(
-            t[r],
-            ev[r],
-            X[r],
-            st[r],
-            order[r],
-            m[r],
-            init[r],
+            t[r if t.shape[0] > 1 else 0],
+            ev[r if ev.shape[0] > 1 else 0],
+            X[r if X.shape[0] > 1 else 0],
+            st[r if st.shape[0] > 1 else 0],
+            present[r if present.shape[0] > 1 else 0],
+            order[r if order.shape[0] > 1 else 0],
+            init[r if init.shape[0] > 1 else 0],
             efron,
             max_iter,
             tol,
+            ws,
             coef[r],
             cov[r],
             out_ll[r],
