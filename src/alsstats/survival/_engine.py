@@ -281,31 +281,38 @@ def _validate(time, event, X, strata, mask, ties, init, max_iter, tol) -> _Input
 def _risk_set_order(t: np.ndarray, st: np.ndarray, several_strata: bool) -> np.ndarray:
     """Per replicate, the rows sorted by stratum, then time ascending, then row index.
 
-    The kernel walks this order backwards and skips absent rows, so the mask does not enter.
-    Ties are broken by row index so that the order of a replicate's rows present -- and so the
-    bits of its sums -- depends on those rows alone (a ragged replicate padded with masked rows
-    gives the bytes of the unpadded one). numpy's quicksort (vectorised) of keys that are then
-    unique is several times faster than a stable sort: integer times (days) make the key
-    time * n + index directly; other times are replaced by their rank first.
+    Returned as int64 keys whose low bits (as many as n - 1 needs) are the row; the kernel
+    walks them backwards and skips absent rows, so the mask does not enter. Ties are broken by
+    row index so that the order of a replicate's rows present -- and so the bits of its sums --
+    depends on those rows alone (a ragged replicate padded with masked rows gives the bytes of
+    the unpadded one, whatever the chunk). The keys are unique, so numpy's vectorised sort of
+    the keys themselves (several times faster than an argsort, or a stable one) gives that
+    order: integer times (days) are the high bits of the key directly; other times are
+    replaced by their rank first.
     """
     n = t.shape[1]
+    shift = max(n - 1, 0).bit_length()
     tf = np.where(np.isfinite(t), t, 0.0)  # non-finite times are in masked rows: anywhere
-    if np.all(tf == np.floor(tf)) and np.abs(tf).max(initial=0.0) < 2.0**62 / max(n, 1):
-        order = np.argsort(tf.astype(np.int64) * n + np.arange(n), axis=1)
+    if np.all(tf == np.floor(tf)) and np.abs(tf).max(initial=0.0) < 2.0 ** (62 - shift):
+        keys = tf.astype(np.int64)
     else:
         by_time = np.argsort(tf, axis=1)
         sorted_t = np.take_along_axis(tf, by_time, axis=1)
         new_time = np.zeros(t.shape, np.int64)
         new_time[:, 1:] = sorted_t[:, 1:] != sorted_t[:, :-1]
-        rank = np.empty(t.shape, np.int64)
-        np.put_along_axis(rank, by_time, np.cumsum(new_time, axis=1), axis=1)
-        order = np.argsort(rank * n + np.arange(n), axis=1)
-    if several_strata:  # stable sort of the stratum labels on top
+        keys = np.empty(t.shape, np.int64)
+        np.put_along_axis(keys, by_time, np.cumsum(new_time, axis=1), axis=1)
+    keys <<= shift
+    keys |= np.arange(n)
+    keys.sort(axis=1)
+    if several_strata:  # stable sort of the stratum labels on top (rows as keys: row = key)
         R = max(t.shape[0], st.shape[0])
-        order = np.broadcast_to(order, (R, n))
-        key = np.take_along_axis(np.broadcast_to(st, (R, n)), order, axis=1)
-        order = np.take_along_axis(order, np.argsort(key, axis=1, kind="stable"), axis=1)
-    return order
+        rows = np.broadcast_to(keys & ((1 << shift) - 1), (R, n))
+        by = np.argsort(
+            np.take_along_axis(np.broadcast_to(st, (R, n)), rows, axis=1), axis=1, kind="stable"
+        )
+        keys = np.take_along_axis(rows, by, axis=1)
+    return keys
 
 
 def _part(a: np.ndarray, start: int, stop: int) -> np.ndarray:
@@ -318,7 +325,7 @@ def _run_chunk(task: tuple, out: tuple[np.ndarray, ...]) -> None:
     _, t, ev, X, st, present, order, init, several, efron, max_iter, tol = task
     if order is None:
         order = _risk_set_order(t, st, several)
-    _fit_chunk_kernel(t, ev, X, st, present, order, init, efron, max_iter, tol, *out)
+    _fit_chunk_kernel(t, ev, X, present, st, order, init, efron, max_iter, tol, *out)
 
 
 def _new_outputs(R: int, p: int) -> tuple[np.ndarray, ...]:

@@ -102,155 +102,282 @@ def _wdot(c, x, y, m):
     return s
 
 
+@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"reassoc", "contract"})
+def _wsum(c, x, m):
+    """sum_i c_i x_i over the first m entries (vectorised: reassociation allowed)."""
+    s = 0.0
+    for i in range(m):
+        s += c[i] * x[i]
+    return s
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"reassoc", "contract"})
+def _sum(x, m):
+    s = 0.0
+    for i in range(m):
+        s += x[i]
+    return s
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"reassoc", "contract"})
+def _sumsq(x, m):
+    s = 0.0
+    for i in range(m):
+        s += x[i] * x[i]
+    return s
+
+
+_BLOCK = 4  # risk-set sums are accumulated 4 columns at a time, in registers
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"reassoc", "contract"})
+def _risk_set_sums(w, Y, gstart, greset, ng, G):
+    """G[g] = sum of w_i Y[:, i] over the rows of the groups up to g in its stratum.
+
+    The only pass that chains from row to row; 4 columns of Y at a time in registers, and the
+    rows of a group summed as a reduction (reassociated, vectorised: the rows censored at the
+    end of follow-up are one large group), so it runs at the latency of one addition per group
+    rather than per row.
+    """
+    for b0 in range(0, Y.shape[0], _BLOCK):
+        y0, y1, y2, y3 = Y[b0], Y[b0 + 1], Y[b0 + 2], Y[b0 + 3]
+        a0 = a1 = a2 = a3 = 0.0
+        for g in range(ng):
+            if greset[g]:
+                a0 = a1 = a2 = a3 = 0.0
+            s0 = s1 = s2 = s3 = 0.0
+            for i in range(gstart[g], gstart[g + 1]):
+                wi = w[i]
+                s0 += wi * y0[i]
+                s1 += wi * y1[i]
+                s2 += wi * y2[i]
+                s3 += wi * y3[i]
+            a0 += s0
+            a1 += s1
+            a2 += s2
+            a3 += s3
+            G[g, b0] = a0
+            G[g, b0 + 1] = a1
+            G[g, b0 + 2] = a2
+            G[g, b0 + 3] = a3
+
+
+@_jit
+def _sum_log(x, mult, m):
+    """sum_i mult_i log(x_i) with one log per 8 terms of multiplicity 1: the log of their
+    product (exact to 8 ulp, so the sum moves by ~1e-15 relative at most) when every factor
+    lies in [1e-36, 1e36], so that no partial product leaves the range of doubles; term by term
+    otherwise. log is a scalar call (no vector log without SVML) and there is a term per death.
+    """
+    total = 0.0
+    for a in range(0, m, 8):
+        b = min(a + 8, m)
+        prod = 1.0
+        safe = True
+        for i in range(a, b):
+            if mult[i] == 1.0:
+                prod *= x[i]
+                safe = safe and 1e-36 <= x[i] <= 1e36
+            else:
+                total += mult[i] * math.log(x[i])
+        if safe:
+            total += math.log(prod)
+        else:
+            for i in range(a, b):
+                if mult[i] == 1.0:
+                    total += math.log(x[i])
+    return total
+
+
 @_jit
 def _workspace(n, p):
     """Work arrays for fits of up to n rows and p columns, reused by every replicate of a chunk.
 
-    fw: eta, w, c, dead (0/1) per row, then A, B per group; iw: exp bits per row, then group
-    start, deaths per group, row index; greset: group opens a stratum; Z: standardised columns;
-    pw: vectors of p + 1; pm: p x p matrices.
+    rw (rows): eta, w, c, dead (0/1); gw (groups): A, B; tw (death terms): s0, 1/s0, fraction,
+    multiplicity; iw: exp bits and row index per row, group start, deaths per group, group of
+    each term, tied groups, row of DG of each term; greset: group opens a stratum; Y (1 + p
+    padded to a multiple of 4, n): a row of ones, the standardised columns z, rows of zeros;
+    G (n, width of Y): risk-set sums per group; DG (n + 1, width of Y): tied deaths' sums, row
+    q + 1 for the q-th tied group (row 0 stays 0, for the terms without); M (p, n): risk-set
+    means per term; pw: vectors; pm: p x p matrices.
     """
-    fw = np.empty((6, n))
-    iw = np.empty((4, n + 1), np.int64)
+    width = -(-(p + 1) // _BLOCK) * _BLOCK
+    rw = np.empty((4, n))
+    gw = np.empty((2, n))
+    tw = np.empty((4, n))
+    iw = np.empty((7, n + 1), np.int64)
     greset = np.empty(n, np.bool_)
-    Z = np.empty((p, n))
-    pw = np.empty((9, p + 1))
+    Y = np.zeros((width, n))  # the padding rows stay 0
+    Y[0] = 1.0
+    G = np.empty((n, width))
+    DG = np.zeros((n + 1, width))
+    M = np.empty((p, n))
+    pw = np.empty((10, p))
     pm = np.empty((4, p, p))
-    return fw, iw, greset, Z, pw, pm
+    return rw, gw, tw, iw, greset, Y, G, DG, M, pw, pm
 
 
 @_jit
-def _prepare(t, ev, X, st, present, order, Z, dead, rows, gstart, gdead, greset, zd, scale):
-    """Gather the rows present in risk-set order; standardise; find the tie groups.
+def _prepare(t, ev, X, present, st, order, efron, ws):
+    """Gather the rows present in risk-set order; standardise; find the tie groups and terms.
 
-    ``order`` sorts the rows by stratum, then time ascending; walking it backwards gives each
-    stratum's rows by time descending (absent rows are skipped wherever they sorted). Fills
-    Z (p, m) with the standardised columns, dead (0/1), the groups of rows tied on (stratum,
-    time) -- group g is rows gstart[g] to gstart[g + 1] - 1, with gdead[g] deaths, greset[g]
-    when it opens a stratum --, zd = the sum of z over the deaths, and the scale of each
-    column. Returns (m, number of groups, number of deaths).
+    ``order`` holds the rows sorted by stratum, then time ascending, as keys whose low bits are
+    the row (see alsstats.engine._risk_set_order); walking it backwards gives each stratum's rows
+    by time descending (absent rows are skipped wherever they sorted). Fills Y with the
+    standardised columns, dead (0/1), the groups of rows tied on (stratum, time) -- group g is
+    rows gstart[g] to gstart[g + 1] - 1, with gdead[g] deaths, greset[g] when it opens a
+    stratum --, the death terms of the likelihood (one per group with deaths, or one per death
+    of a tied group under Efron), zd = the sum of z over the deaths, and the scale of each
+    column. Returns (m, number of groups, number of terms, number of tied groups, deaths).
     """
-    p = X.shape[1]
+    rw, _, tw, iw, greset, Y = ws[:6]
+    pw = ws[9]
+    Z = Y[1 : 1 + X.shape[1]]
+    ts, dead, tfrac, tmult = rw[0], rw[3], tw[2], tw[3]
+    rows, gstart, gdead, tgroup, tied, tslot = iw[1], iw[2], iw[3], iw[4], iw[5], iw[6]
+    sts = iw[0]  # the exp bits' row, free until the first evaluation
+    zd, scale = pw[0], pw[2]
+    n, p = X.shape
+    low = 1
+    while low < n:
+        low <<= 1
+    low -= 1  # the row bits of a key
     m = 0
-    for q in range(order.shape[0] - 1, -1, -1):
-        i = order[q]
-        if present[i]:
-            rows[m] = i
-            m += 1
-    for j in range(p):
-        centre = 0.0
-        for k in range(m):
-            centre += X[rows[k], j]
-        centre /= max(m, 1)
-        ss = 0.0
-        for k in range(m):
-            d = X[rows[k], j] - centre
-            Z[j, k] = d
-            ss += d * d
-        sd = math.sqrt(ss / max(m, 1))
-        scale[j] = sd if sd > 0.0 and math.isfinite(sd) else 1.0
-        inv = 1.0 / scale[j]
-        zsum = 0.0
-        for k in range(m):
-            Z[j, k] *= inv
-            if ev[rows[k]] != 0:
-                zsum += Z[j, k]
-        zd[j] = zsum
-    ng = 0
-    nev = 0
+    for q in range(n - 1, -1, -1):  # branch-free compaction of the rows present
+        i = order[q] & low
+        rows[m] = i
+        m += present[i]
+    # Gather in that order (time, stratum, death, raw columns), then per column: centre,
+    # scale, standardise -- loops over contiguous rows that vectorise.
     for k in range(m):
         i = rows[k]
-        died = ev[i] != 0
-        dead[k] = 1.0 if died else 0.0
-        new_stratum = k == 0 or st[i] != st[rows[k - 1]]
-        if new_stratum or t[i] != t[rows[k - 1]]:
+        ts[k] = t[i]
+        sts[k] = st[i]
+        dead[k] = 1.0 if ev[i] != 0 else 0.0
+    for j in range(p):
+        Zj = Z[j]
+        for k in range(m):
+            Zj[k] = X[rows[k], j]
+    nev = 0
+    for k in range(m):
+        nev += dead[k] != 0.0
+    for j in range(p):
+        Zj = Z[j]
+        centre = _sum(Zj, m) / max(m, 1)
+        for k in range(m):
+            Zj[k] -= centre
+        sd = math.sqrt(_sumsq(Zj, m) / max(m, 1))
+        scale[j] = sd if sd > 0.0 and math.isfinite(sd) else 1.0
+        inv = 1.0 / scale[j]
+        for k in range(m):
+            Zj[k] *= inv
+        zd[j] = _wsum(dead, Zj, m)
+    # Groups of rows tied on (stratum, time).
+    ng = 0
+    for k in range(m):
+        new_stratum = k == 0 or sts[k] != sts[k - 1]
+        if new_stratum or ts[k] != ts[k - 1]:
             gstart[ng] = k
             gdead[ng] = 0
             greset[ng] = new_stratum
             ng += 1
-        if died:
-            gdead[ng - 1] += 1
-            nev += 1
+        gdead[ng - 1] += dead[k] != 0.0
     gstart[ng] = m
-    return m, ng, nev
-
-
-@_jit
-def _evaluate(beta, data, U, info):
-    """Partial log-likelihood at beta; fills its score U and information info.
-
-    data is the prepared data set and its work space (see _fit_one): fw holds eta, w, c (rows)
-    and the per-group sums A, B; S and D are (p + 1) work space for the risk-set sums and the
-    tied deaths' sums.
-    """
-    Z, dead, zd, m, gstart, gdead, greset, ng, efron, fw, bits, S, D = data
-    p = Z.shape[0]
-    eta, w, c, gA, gB = fw[0], fw[1], fw[2], fw[4], fw[5]
-    for i in range(m):
-        eta[i] = 0.0
-    for j in range(p):  # column by column: the loop over rows vectorises
-        b = beta[j]
-        for i in range(m):
-            eta[i] += b * Z[j, i]
-    _exp_rows(eta, w, bits, m)
-    loglik = 0.0
-    for j in range(p):
-        loglik += beta[j] * zd[j]  # sum of z'beta over the deaths
-        U[j] = zd[j]
-        for k in range(p):
-            info[j, k] = 0.0
-    # Risk-set sums S = (S0, S1) over the groups so far (time descending); at each group with
-    # deaths, the death terms. Efron: the r-th of nd tied deaths sees the risk set less r/nd of
-    # the deaths' weight (D). A group's terms give each row of its risk set the weight
-    # gA = sum of 1/s0, and each of its deaths -gB = -sum of (r/nd)/s0 more.
+    nt = 0
+    ntied = 0
+    # Death terms. Efron: the r-th of nd tied deaths sees the risk set less r/nd of the deaths'
+    # weight; Breslow (or a single death): nd copies of one term.
     for g in range(ng):
-        if greset[g]:
-            for j in range(p + 1):
-                S[j] = 0.0
-        i0 = gstart[g]
-        i1 = gstart[g + 1]
-        for i in range(i0, i1):
-            wi = w[i]
-            S[0] += wi
-            for j in range(p):
-                S[1 + j] += wi * Z[j, i]
         nd = gdead[g]
-        gA[g] = 0.0
-        gB[g] = 0.0
         if nd == 0:
             continue
         if efron and nd > 1:
-            for j in range(p + 1):
-                D[j] = 0.0
-            for i in range(i0, i1):
-                if dead[i] != 0.0:
-                    wi = w[i]
-                    D[0] += wi
-                    for j in range(p):
-                        D[1 + j] += wi * Z[j, i]
+            tied[ntied] = g
+            ntied += 1
             for r in range(nd):
-                f = r / nd
-                s0 = S[0] - f * D[0]
-                inv = 1.0 / s0
-                loglik -= math.log(s0)
-                gA[g] += inv
-                gB[g] += f * inv
-                for j in range(p):
-                    muj = (S[1 + j] - f * D[1 + j]) * inv
-                    U[j] -= muj
-                    for k in range(j + 1):
-                        info[j, k] -= muj * (S[1 + k] - f * D[1 + k]) * inv
-        else:  # one death, or Breslow: nd copies of one term
-            inv = 1.0 / S[0]
-            loglik -= nd * math.log(S[0])
-            gA[g] = nd * inv
-            for j in range(p):
-                muj = S[1 + j] * inv
-                U[j] -= nd * muj
-                for k in range(j + 1):
-                    info[j, k] -= nd * muj * S[1 + k] * inv
-    # c_i = w_i (sum of gA over the groups whose risk set holds row i - own gB if dead): the
-    # groups from row i's to the end of its stratum, accumulated backwards.
+                tgroup[nt] = g
+                tslot[nt] = ntied
+                tfrac[nt] = r / nd
+                tmult[nt] = 1.0
+                nt += 1
+        else:
+            tgroup[nt] = g
+            tslot[nt] = 0
+            tfrac[nt] = 0.0
+            tmult[nt] = nd
+            nt += 1
+    return m, ng, nt, ntied, nev
+
+
+@_jit
+def _evaluate(beta, ws, sizes, U, info):
+    """Partial log-likelihood at beta; fills its score U and information info.
+
+    Passes: eta and w = exp(eta) per row; the risk-set sums (S0, S1) at the end of each group
+    (the only sequential pass); per death term s0, 1/s0 and the mean M = S1/s0; reductions over
+    the terms for the log-likelihood, the score and the sum of M M'; the weight c of each row;
+    the weighted Gram matrix of the rows for the sum of S2/s0.
+    """
+    rw, gw, tw, iw, greset, Y, G, DG, M, pw, _ = ws
+    p = U.shape[0]
+    Z = Y[1 : 1 + p]
+    eta, w, c, dead = rw[0], rw[1], rw[2], rw[3]
+    gA, gB = gw[0], gw[1]
+    s0, inv, tfrac, tmult = tw[0], tw[1], tw[2], tw[3]
+    bits, gstart, tgroup, tied, tslot = iw[0], iw[2], iw[4], iw[5], iw[6]
+    zd = pw[0]
+    m, ng, nt, ntied = sizes
+    width = Y.shape[0]
+    zero = True
+    for j in range(p):
+        zero = zero and beta[j] == 0.0
+    if zero:  # beta = 0 (the null model): every weight is 1
+        for i in range(m):
+            w[i] = 1.0
+    else:
+        for i in range(m):
+            eta[i] = 0.0
+        for j in range(p):  # column by column: the loop over rows vectorises
+            b = beta[j]
+            for i in range(m):
+                eta[i] += b * Z[j, i]
+        _exp_rows(eta, w, bits, m)
+    _risk_set_sums(w, Y, gstart, greset, ng, G)
+    for q in range(ntied):  # Efron: the sums over the tied deaths
+        g = tied[q]
+        d = DG[q + 1]
+        for b in range(width):
+            d[b] = 0.0
+        for i in range(gstart[g], gstart[g + 1]):
+            if dead[i] != 0.0:
+                for b in range(width):
+                    d[b] += w[i] * Y[b, i]
+    # Per term: s0, 1/s0 and the risk-set mean of z (loops over terms: vectorise).
+    for r in range(nt):
+        s0[r] = G[tgroup[r], 0] - tfrac[r] * DG[tslot[r], 0]
+        inv[r] = 1.0 / s0[r]
+    for j in range(p):
+        Mj = M[j]
+        for r in range(nt):
+            Mj[r] = (G[tgroup[r], 1 + j] - tfrac[r] * DG[tslot[r], 1 + j]) * inv[r]
+    loglik = 0.0
+    for j in range(p):
+        loglik += beta[j] * zd[j]  # sum of z'beta over the deaths
+    loglik -= _sum_log(s0, tmult, nt)
+    for j in range(p):
+        U[j] = zd[j] - _wsum(tmult, M[j], nt)
+        for k in range(j + 1):
+            info[j, k] = -_wdot(tmult, M[j], M[k], nt)
+    # Sum over terms of S2/s0 = sum over rows of c_i z_i z_i': a term's 1/s0 goes to every row
+    # of its risk set (gA, the groups from the row's own to the end of its stratum), less the
+    # Efron share r/nd of the term's own tied deaths (gB).
+    for g in range(ng):
+        gA[g] = 0.0
+        gB[g] = 0.0
+    for r in range(nt):
+        g = tgroup[r]
+        gA[g] += tmult[r] * inv[r]
+        gB[g] += tmult[r] * tfrac[r] * inv[r]
     acc = 0.0
     for g in range(ng - 1, -1, -1):
         acc += gA[g]
@@ -322,19 +449,15 @@ def _all_finite(L, U, info):
 
 
 @_jit
-def _fit_one(t, ev, X, st, present, order, init, efron, max_iter, tol, ws, coef, cov, ll, oi):
+def _fit_one(t, ev, X, present, st, order, init, efron, max_iter, tol, ws, coef, cov, ll, oi):
     """Fit one data set. Writes coef (p,), cov (p, p), ll = (loglik, loglik_null, score_chi2)
     and oi = (n_iter, status code, status argument, n, n_events)."""
-    fw, iw, greset, Z, pw, pm = ws
-    dead = fw[3]
-    bits, gstart, gdead, rows = iw[0], iw[1], iw[2], iw[3]
+    pw, pm = ws[-2], ws[-1]
     p = X.shape[1]
-    S, D, zd, scale = pw[0], pw[1], pw[2][:p], pw[3][:p]
-    U, Un, beta, newbeta, step = pw[4][:p], pw[5][:p], pw[6][:p], pw[7][:p], pw[8][:p]
+    scale, U, Un, beta, newbeta, step, e = pw[2], pw[3], pw[4], pw[5], pw[6], pw[7], pw[8]
     info, info_new, Lc = pm[0], pm[1], pm[2]
-    m, ng, nev = _prepare(
-        t, ev, X, st, present, order, Z, dead, rows, gstart, gdead, greset, zd, scale
-    )
+    m, ng, nt, ntied, nev = _prepare(t, ev, X, present, st, order, efron, ws)
+    sizes = (m, ng, nt, ntied)
     oi[0] = 0
     oi[1] = _OK
     oi[2] = 0
@@ -350,10 +473,9 @@ def _fit_one(t, ev, X, st, present, order, init, efron, max_iter, tol, ws, coef,
         oi[1] = _NO_EVENTS
         return
 
-    data = (Z, dead, zd, m, gstart, gdead, greset, ng, efron, fw, bits, S, D)
     # Null model: log-likelihood, score test, and singularity of the design.
     beta[:] = 0.0
-    L = _evaluate(beta, data, U, info)
+    L = _evaluate(beta, ws, sizes, U, info)
     if not _all_finite(L, U, info):
         oi[1] = _NONFINITE
         return
@@ -371,7 +493,7 @@ def _fit_one(t, ev, X, st, present, order, init, efron, max_iter, tol, ws, coef,
         beta[j] = init[j] * scale[j]
         warm = warm or beta[j] != 0.0
     if warm:
-        L = _evaluate(beta, data, U, info)
+        L = _evaluate(beta, ws, sizes, U, info)
         if not _all_finite(L, U, info):
             oi[1] = _NONFINITE
             return
@@ -406,7 +528,7 @@ def _fit_one(t, ev, X, st, present, order, init, efron, max_iter, tol, ws, coef,
         accepted = False
         while it < max_iter:
             it += 1
-            Ln = _evaluate(newbeta, data, Un, info_new)
+            Ln = _evaluate(newbeta, ws, sizes, Un, info_new)
             if _all_finite(Ln, Un, info_new) and Ln >= L:
                 accepted = True
                 break
@@ -424,7 +546,7 @@ def _fit_one(t, ev, X, st, present, order, init, efron, max_iter, tol, ws, coef,
         for j in range(p):
             newbeta[j] = beta[j] + step[j]
         it += 1
-        Ln = _evaluate(newbeta, data, Un, info_new)
+        Ln = _evaluate(newbeta, ws, sizes, Un, info_new)
         if _all_finite(Ln, Un, info_new) and _cholesky(info_new, Lc) < 0 and Ln >= L - tol * abs(L):
             beta[:] = newbeta
             L = Ln
@@ -444,7 +566,7 @@ def _fit_one(t, ev, X, st, present, order, init, efron, max_iter, tol, ws, coef,
     for j in range(p):
         coef[j] = beta[j] / scale[j]
     if (code == _OK or code == _NOT_CONVERGED) and _cholesky(info, Lc) < 0:
-        e, col = pm[3][0], step  # scratch vectors (pm[3] is free; step is no longer needed)
+        col = step  # step is no longer needed
         for k in range(p):
             e[:] = 0.0
             e[k] = 1.0
@@ -455,7 +577,7 @@ def _fit_one(t, ev, X, st, present, order, init, efron, max_iter, tol, ws, coef,
 
 @_jit
 def _fit_chunk_kernel(
-    t, ev, X, st, present, order, init, efron, max_iter, tol, coef, cov, out_ll, out_int
+    t, ev, X, present, st, order, init, efron, max_iter, tol, coef, cov, out_ll, out_int
 ):
     """Fit the R replicates of a chunk (R = coef.shape[0]).
 
@@ -470,8 +592,8 @@ def _fit_chunk_kernel(
             t[r if t.shape[0] > 1 else 0],
             ev[r if ev.shape[0] > 1 else 0],
             X[r if X.shape[0] > 1 else 0],
-            st[r if st.shape[0] > 1 else 0],
             present[r if present.shape[0] > 1 else 0],
+            st[r if st.shape[0] > 1 else 0],
             order[r if order.shape[0] > 1 else 0],
             init[r if init.shape[0] > 1 else 0],
             efron,
