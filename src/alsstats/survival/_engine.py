@@ -27,7 +27,9 @@ from __future__ import annotations
 import os
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
+from time import perf_counter
 
+import numba
 import numpy as np
 from tqdm.auto import tqdm
 
@@ -43,7 +45,7 @@ from ._kernels import (
     _fit_chunk_kernel,
 )
 
-__all__ = ["CoxBatchResult", "fit_cox", "fit_cox_batch"]
+__all__ = ["CoxBatchResult", "fit_cox", "fit_cox_batch", "kernel_compiled", "warm_up"]
 
 _SOURCE = "fit_cox_batch"
 # Rows (replicates x n) per chunk when chunk_size is None: the chunk's sort order and the
@@ -537,3 +539,66 @@ def fit_cox(
     return fit_cox_batch(
         time, event, X, strata=strata, ties=ties, init=init, max_iter=max_iter, tol=tol
     )
+
+
+# ----------------------------------------------------------------------------------------------
+# The compiled kernel: is it ready, and getting it ready
+
+
+def _example_kernel_args() -> tuple:
+    """The kernel's arguments for a tiny data set, prepared as fit_cox_batch prepares them."""
+    data = _validate(
+        [3.0, 1.0, 2.0, 4.0],
+        [1, 1, 0, 1],
+        [0.0, 1.0, 1.0, 0.0],
+        None,
+        None,
+        "efron",
+        None,
+        50,
+        1e-10,
+    )
+    order = _risk_set_order(data.time, data.strata, data.several_strata)
+    inputs = (data.time, data.event, data.X, data.present, data.strata, order, data.init)
+    return (*inputs, True, 50, 1e-10, *_new_outputs(1, 1))
+
+
+def kernel_compiled() -> bool:
+    """Whether the first Cox fit in this process will start at once (no compilation).
+
+    The engine's kernel is compiled by numba the first time it runs on a machine (about 10 to
+    15 s; once per machine, and again after an upgrade of numba or of alsstats), then cached on
+    disk next to the module (or in ``NUMBA_CACHE_DIR``) and loaded by later processes in well
+    under a second. This tells, without compiling, whether the kernel is loaded in this process
+    or present in that cache for this machine, so that a command-line tool can announce the
+    wait before the first fit::
+
+        from alsstats import engine
+
+        if not engine.kernel_compiled():
+            print("compiling the Cox engine (once per machine) ...", file=sys.stderr)
+        engine.warm_up()
+
+    False when the cache cannot be read (an unwritable install, a numba that lays out its cache
+    differently): the message is then shown when it may not be needed, never the reverse.
+    """
+    if _fit_chunk_kernel.signatures:
+        return True
+    try:  # numba's cache index, keyed by signature, machine and source: private API, guarded
+        sig = tuple(numba.typeof(a) for a in _example_kernel_args())
+        cache = _fit_chunk_kernel._cache
+        key = cache._index_key(sig, _fit_chunk_kernel.targetctx.codegen())
+        return key in cache._cache_file._load_index()
+    except Exception:
+        return False
+
+
+def warm_up() -> float:
+    """Compile (first run on a machine) or load (later) the kernel now; returns the seconds taken.
+
+    Any fit does this on first use; calling it first lets a tool show its own message around
+    the wait (see :func:`kernel_compiled`). Calling it again costs microseconds.
+    """
+    start = perf_counter()
+    _fit_chunk_kernel(*_example_kernel_args())
+    return perf_counter() - start

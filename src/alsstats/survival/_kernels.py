@@ -47,6 +47,8 @@ _TOL_CHOL = 1e-9**0.75
 # Times the log-likelihood may stop moving while the Newton step stays large before the fit is
 # declared monotone (a finite optimum needs one more step at most).
 _MONOTONE_REPEATS = 3
+# Phases of a fit (see _fit_one).
+_NULL, _WARM, _STEP, _FINAL = range(4)
 
 # exp(x) = 2^k exp(r), k = round(x / ln 2), |r| <= ln(2) / 2: ln 2 split in a part exact in
 # k * _LN2_HI (Cody-Waite) and the rest, and the Taylor series of exp(r) to degree 13 (the
@@ -436,6 +438,25 @@ def _chol_solve(L, b, x):
 
 
 @_jit
+def _dot(x, y):
+    """x'y (plain loops here and below: numpy's versions cost seconds of compilation)."""
+    s = 0.0
+    for j in range(x.shape[0]):
+        s += x[j] * y[j]
+    return s
+
+
+@_jit
+def _argmax_abs(x):
+    """The first index of the largest |x_j|."""
+    k = 0
+    for j in range(1, x.shape[0]):
+        if abs(x[j]) > abs(x[k]):
+            k = j
+    return k
+
+
+@_jit
 def _all_finite(L, U, info):
     if not math.isfinite(L):
         return False
@@ -454,7 +475,7 @@ def _fit_one(t, ev, X, present, st, order, init, efron, max_iter, tol, ws, coef,
     and oi = (n_iter, status code, status argument, n, n_events)."""
     pw, pm = ws[-2], ws[-1]
     p = X.shape[1]
-    scale, U, Un, beta, newbeta, step, e = pw[2], pw[3], pw[4], pw[5], pw[6], pw[7], pw[8]
+    scale, U, Un, beta, newbeta, step = pw[2], pw[3], pw[4], pw[5], pw[6], pw[7]
     info, info_new, Lc = pm[0], pm[1], pm[2]
     m, ng, nt, ntied, nev = _prepare(t, ev, X, present, st, order, efron, ws)
     sizes = (m, ng, nt, ntied)
@@ -473,47 +494,69 @@ def _fit_one(t, ev, X, present, st, order, init, efron, max_iter, tol, ws, coef,
         oi[1] = _NO_EVENTS
         return
 
-    # Null model: log-likelihood, score test, and singularity of the design.
-    beta[:] = 0.0
-    L = _evaluate(beta, ws, sizes, U, info)
-    if not _all_finite(L, U, info):
-        oi[1] = _NONFINITE
-        return
-    ll[1] = L
-    bad = _cholesky(info, Lc)
-    if bad >= 0:
-        oi[1] = _SINGULAR
-        oi[2] = bad
-        return
-    _chol_solve(Lc, U, step)
-    ll[2] = np.dot(U, step)
-    step[:] = 0.0
-    warm = False
-    for j in range(p):
-        beta[j] = init[j] * scale[j]
-        warm = warm or beta[j] != 0.0
-    if warm:
-        L = _evaluate(beta, ws, sizes, U, info)
-        if not _all_finite(L, U, info):
-            oi[1] = _NONFINITE
-            return
-
     # Newton-Raphson with step-halving, as coxph.fit. R stops when the step just taken changed
     # the log-likelihood by <= tol (relative); here the step about to be taken is tested (its
     # predicted change U' info^-1 U / 2) and then taken, which saves an evaluation and ends one
     # Newton step closer to the optimum. Each evaluation serves both the acceptance of the step
     # that led to it and the next step. A step that stays large while the log-likelihood no
     # longer moves is a coefficient running off to infinity.
+    # One loop around a single call of _evaluate (the compiler inlines each call site; one
+    # site keeps the compilation short), in phases: the null model (beta = 0: log-likelihood,
+    # score test, singularity of the design), the warm start (beta = init), a Newton step
+    # (halved while the log-likelihood decreases), the final negligible step.
     code = _NOT_CONVERGED
     it = 0
     flat = 0
+    L = 0.0
+    phase = _NULL
+    newbeta[:] = 0.0
     while True:
+        Ln = _evaluate(newbeta, ws, sizes, Un, info_new)
+        finite = _all_finite(Ln, Un, info_new)
+        if phase == _STEP and not (finite and Ln >= L):
+            if it >= max_iter:
+                break
+            for j in range(p):  # step-halving
+                newbeta[j] = 0.5 * (newbeta[j] + beta[j])
+            it += 1
+            continue
+        if phase == _FINAL:
+            if finite and _cholesky(info_new, Lc) < 0 and Ln >= L - tol * abs(L):
+                beta[:] = newbeta
+                L = Ln
+                info[:, :] = info_new
+            break
+        if not finite:  # null model or warm start
+            oi[1] = _NONFINITE
+            return
+        beta[:] = newbeta
+        L = Ln
+        U[:] = Un
+        info[:, :] = info_new
+        if phase == _NULL:
+            ll[1] = L
+            bad = _cholesky(info, Lc)
+            if bad >= 0:
+                oi[1] = _SINGULAR
+                oi[2] = bad
+                return
+            _chol_solve(Lc, U, step)
+            ll[2] = _dot(U, step)
+            step[:] = 0.0
+            warm = False
+            for j in range(p):
+                newbeta[j] = init[j] * scale[j]
+                warm = warm or newbeta[j] != 0.0
+            if warm:
+                phase = _WARM
+                continue
+        # A Newton step from beta.
         if _cholesky(info, Lc) >= 0:  # information lost rank away from 0: a diverging coefficient
             code = _MONOTONE if it > 0 else _SINGULAR
             break
         _chol_solve(Lc, U, step)
-        if 0.5 * np.dot(U, step) <= tol * max(abs(L), 1.0):
-            if np.abs(step).max() <= math.sqrt(tol):
+        if 0.5 * _dot(U, step) <= tol * max(abs(L), 1.0):
+            if abs(step[_argmax_abs(step)]) <= math.sqrt(tol):
                 code = _OK
             else:
                 flat += 1
@@ -521,43 +564,23 @@ def _fit_one(t, ev, X, present, st, order, init, efron, max_iter, tol, ws, coef,
                     code = _MONOTONE
         else:
             flat = 0
-        if code != _NOT_CONVERGED or it >= max_iter:
+        if code == _OK:  # take the last (negligible) step and the information there
+            phase = _FINAL
+        elif code != _NOT_CONVERGED or it >= max_iter:
             break
-        for j in range(p):
-            newbeta[j] = beta[j] + step[j]
-        accepted = False
-        while it < max_iter:
-            it += 1
-            Ln = _evaluate(newbeta, ws, sizes, Un, info_new)
-            if _all_finite(Ln, Un, info_new) and Ln >= L:
-                accepted = True
-                break
-            for j in range(p):  # step-halving
-                newbeta[j] = 0.5 * (newbeta[j] + beta[j])
-        if not accepted:
-            break
-        beta[:] = newbeta
-        L = Ln
-        U[:] = Un
-        info[:, :] = info_new
-    arg = max_iter
-    if code == _OK:
-        # Take the last (negligible) step and the information there.
+        else:
+            phase = _STEP
         for j in range(p):
             newbeta[j] = beta[j] + step[j]
         it += 1
-        Ln = _evaluate(newbeta, ws, sizes, Un, info_new)
-        if _all_finite(Ln, Un, info_new) and _cholesky(info_new, Lc) < 0 and Ln >= L - tol * abs(L):
-            beta[:] = newbeta
-            L = Ln
-            info[:, :] = info_new
-    elif code == _SINGULAR:
+    arg = max_iter
+    if code == _SINGULAR:
         arg = _cholesky(info, Lc)
     elif code == _MONOTONE:
         # The diverging coefficient is the one the Newton steps keep moving.
-        if np.all(step == 0.0):
+        if step[_argmax_abs(step)] == 0.0:
             step[:] = beta
-        arg = np.argmax(np.abs(step))
+        arg = _argmax_abs(step)
         arg = arg if step[arg] > 0 else -1 - arg  # the sign travels in the encoding
     oi[0] = it
     oi[1] = code
@@ -566,7 +589,7 @@ def _fit_one(t, ev, X, present, st, order, init, efron, max_iter, tol, ws, coef,
     for j in range(p):
         coef[j] = beta[j] / scale[j]
     if (code == _OK or code == _NOT_CONVERGED) and _cholesky(info, Lc) < 0:
-        col = step  # step is no longer needed
+        e, col = pm[3][0], step  # scratch vectors (step is no longer needed)
         for k in range(p):
             e[:] = 0.0
             e[k] = 1.0
