@@ -280,17 +280,19 @@ def _validate(time, event, X, strata, mask, ties, init, max_iter, tol) -> _Input
     )
 
 
-def _risk_set_order(t: np.ndarray, st: np.ndarray, several_strata: bool) -> np.ndarray:
+def _risk_set_order(t: np.ndarray, st: np.ndarray, several_strata: bool) -> tuple[np.ndarray, int]:
     """Per replicate, the rows sorted by stratum, then time ascending, then row index.
 
-    Returned as int64 keys whose low bits (as many as n - 1 needs) are the row; the kernel
-    walks them backwards and skips absent rows, so the mask does not enter. Ties are broken by
-    row index so that the order of a replicate's rows present -- and so the bits of its sums --
-    depends on those rows alone (a ragged replicate padded with masked rows gives the bytes of
-    the unpadded one, whatever the chunk). The keys are unique, so numpy's vectorised sort of
-    the keys themselves (several times faster than an argsort, or a stable one) gives that
-    order: integer times (days) are the high bits of the key directly; other times are
-    replaced by their rank first.
+    Returns (order, shift). Without strata, order holds int64 keys: the row in the low
+    ``shift`` bits (as many as n - 1 needs), the time above -- integer times (days) as they
+    are, other times replaced by their rank --, so that the kernel tells tied times from the
+    keys alone. Ties are broken by row index so that the order of a replicate's rows present
+    -- and so the bits of its sums -- depends on those rows alone (a ragged replicate padded
+    with masked rows gives the bytes of the unpadded one, whatever the chunk). The keys are
+    unique, so numpy's vectorised sort of the keys themselves (several times faster than an
+    argsort, or a stable one) gives that order. With several strata, a stable sort of the
+    stratum labels goes on top and order holds the rows (shift = -1). The kernel walks the
+    order backwards and skips absent rows, so the mask does not enter.
     """
     n = t.shape[1]
     shift = max(n - 1, 0).bit_length()
@@ -307,14 +309,12 @@ def _risk_set_order(t: np.ndarray, st: np.ndarray, several_strata: bool) -> np.n
     keys <<= shift
     keys |= np.arange(n)
     keys.sort(axis=1)
-    if several_strata:  # stable sort of the stratum labels on top (rows as keys: row = key)
-        R = max(t.shape[0], st.shape[0])
-        rows = np.broadcast_to(keys & ((1 << shift) - 1), (R, n))
-        by = np.argsort(
-            np.take_along_axis(np.broadcast_to(st, (R, n)), rows, axis=1), axis=1, kind="stable"
-        )
-        keys = np.take_along_axis(rows, by, axis=1)
-    return keys
+    if not several_strata:
+        return keys, shift
+    R = max(t.shape[0], st.shape[0])
+    rows = np.broadcast_to(keys & ((1 << shift) - 1), (R, n))
+    labels = np.take_along_axis(np.broadcast_to(st, (R, n)), rows, axis=1)
+    return np.take_along_axis(rows, np.argsort(labels, axis=1, kind="stable"), axis=1), -1
 
 
 def _part(a: np.ndarray, start: int, stop: int) -> np.ndarray:
@@ -325,9 +325,8 @@ def _part(a: np.ndarray, start: int, stop: int) -> np.ndarray:
 def _run_chunk(task: tuple, out: tuple[np.ndarray, ...]) -> None:
     """Sort (unless the order is shared) and fit one chunk into the output arrays ``out``."""
     _, t, ev, X, st, present, order, init, several, efron, max_iter, tol = task
-    if order is None:
-        order = _risk_set_order(t, st, several)
-    _fit_chunk_kernel(t, ev, X, present, st, order, init, efron, max_iter, tol, *out)
+    order, shift = _risk_set_order(t, st, several) if order is None else order
+    _fit_chunk_kernel(t, ev, X, present, st, order, shift, init, efron, max_iter, tol, *out)
 
 
 def _new_outputs(R: int, p: int) -> tuple[np.ndarray, ...]:
@@ -464,7 +463,7 @@ def fit_cox_batch(
         return (
             b - a,
             *(_part(x, a, b) for x in inputs),
-            None if order is None else order,
+            order,
             _part(data.init, a, b),
             data.several_strata,
             ties == "efron",
@@ -558,8 +557,8 @@ def _example_kernel_args() -> tuple:
         50,
         1e-10,
     )
-    order = _risk_set_order(data.time, data.strata, data.several_strata)
-    inputs = (data.time, data.event, data.X, data.present, data.strata, order, data.init)
+    order, shift = _risk_set_order(data.time, data.strata, data.several_strata)
+    inputs = (data.time, data.event, data.X, data.present, data.strata, order, shift, data.init)
     return (*inputs, True, 50, 1e-10, *_new_outputs(1, 1))
 
 

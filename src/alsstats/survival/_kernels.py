@@ -2,30 +2,34 @@
 
 :func:`_fit_chunk_kernel` fits every replicate of a chunk. Per replicate, :func:`_prepare`
 gathers the rows present in risk-set order (stratum, then time descending), standardises the
-columns and finds the tie groups; :func:`_evaluate` gives the partial log-likelihood, its score
-and information (Efron or Breslow ties); :func:`_fit_one` runs Newton-Raphson with
-step-halving and sets the status code of the fit (``_OK`` ... ``_NONFINITE``).
-:mod:`alsstats.survival._engine` validates the inputs, sorts the rows, cuts the chunks and turns the
-codes into text.
+columns and finds the tie groups and the death terms; :func:`_evaluate` gives the partial
+log-likelihood, its score and information (Efron or Breslow ties); :func:`_fit_one` runs
+Newton-Raphson with step-halving and sets the status code of the fit (``_OK`` ...
+``_NONFINITE``). :mod:`alsstats.survival._engine` validates the inputs, sorts the rows, cuts the chunks
+and turns the codes into text.
 
-Why it is laid out this way (the cost of a fit at n = 220 is a few microseconds, so every pass
-over the rows counts):
+Why it is laid out this way (a fit at n = 220 costs a few microseconds, so every pass over the
+rows counts, and at n = 200,000 every pass over memory does):
 
 - One compiled signature. Every input reaches the kernel C-contiguous, writable and of one
   dtype, with a leading replicate axis of length R or 1 (1 = shared by every replicate), so the
   numba cache holds a single entry and a new machine compiles once.
 - No allocation per fit. The work arrays are allocated once per chunk (:func:`_workspace`)
   and reused by every replicate.
-- An evaluation is three passes over the sorted rows: w = exp(z'b) (a polynomial
-  :func:`_exp_rows` that the compiler vectorises; libm's exp is a scalar call per row), one
-  sequential pass for the risk-set sums S0, S1 and the terms of the tied deaths, and one
-  vectorisable pass for the second moments. The latter uses sum over death terms of S2/s0 =
-  sum over rows of c_i z_i z_i', where c_i = w_i times the sum of 1/s0 over the death terms whose
-  risk set holds row i (less its own Efron share when row i is one of the tied deaths), so S2 is
-  never accumulated row by row.
-- Reductions that the compiler may vectorise (``fastmath`` reassociation) are confined to
-  :func:`_wdot`; their order depends on n and the machine only, so the same input gives the
-  same bytes whatever the chunking or the number of threads.
+- An evaluation is two sweeps over the sorted rows, block by block (``_ROWS`` rows, so that a
+  block stays in cache between the passes over it) and a pass over the death terms:
+  forward, w = exp(z'b) (a polynomial, :func:`_exp_rows`, that the compiler vectorises; libm's
+  exp is a scalar call) and the risk-set sums (S0, S1) at the end of each tie group, the only
+  computation that chains from row to row (:func:`_add_rows`); per death term s0, 1/s0, the
+  risk-set mean M = S1/s0 and its contributions; backward, the weight c of each row and the
+  weighted Gram matrix of the rows. The sum over death terms of S2/s0 equals the sum over rows
+  of c_i z_i z_i', where c_i = w_i times the sum of 1/s0 over the terms whose risk set holds
+  row i (less its own Efron share when row i is one of the tied deaths), so S2 is never
+  accumulated.
+- Reductions that the compiler may vectorise (``fastmath`` reassociation) are confined to the
+  small helpers marked so; their order depends on the replicate's rows only (block boundaries
+  are counted from its first row), so the same input gives the same bytes whatever the
+  chunking or the number of threads.
 
 Like the engine, this module imports nothing of ours (the kernel compiles alone); numba caches
 the compiled code next to it (``cache=True``).
@@ -49,6 +53,11 @@ _TOL_CHOL = 1e-9**0.75
 _MONOTONE_REPEATS = 3
 # Phases of a fit (see _fit_one).
 _NULL, _WARM, _STEP, _FINAL = range(4)
+# Rows per block of an evaluation's sweeps, death terms per block of its term pass (a block's
+# arrays stay in the L1/L2 caches).
+_ROWS = 1024
+_TERMS = 1024
+_COLS = 4  # risk-set sums are accumulated 4 columns at a time, in registers
 
 # exp(x) = 2^k exp(r), k = round(x / ln 2), |r| <= ln(2) / 2: ln 2 split in a part exact in
 # k * _LN2_HI (Cody-Waite) and the rest, and the Taylor series of exp(r) to degree 13 (the
@@ -59,16 +68,28 @@ _LN2_LO = 1.9082149292705877e-10
 _EXP_LO, _EXP_HI = -708.0, 709.78  # beyond: 0 and +inf (exp overflows past 709.78)
 
 _jit = numba.njit(cache=True, nogil=True, error_model="numpy")
+# Loops that do not start at 0 run over unsigned indices: with a signed index numba must allow
+# for negative ones (counted from the end), which keeps the compiler from vectorising the loop
+# (4x slower here). Unsigned values serve only as indices (mixed with signed ones they would
+# become floats).
+_u = np.uint64
+# Reassociation lets the compiler vectorise a reduction (its order then depends on the length
+# only); nothing else of fastmath (NaN and inf keep their meaning).
+_jit_reduce = numba.njit(
+    cache=True, nogil=True, error_model="numpy", fastmath={"reassoc", "contract"}
+)
 
 
 @_jit
-def _exp_rows(eta, w, bits, m):
-    """w[:m] = exp(eta[:m]); bits is int64 work space of the same length.
+def _exp_rows(eta, w, bits, lo, hi):
+    """w[lo:hi] = exp(eta[:hi - lo]), overwriting eta; bits is int64 work space as long as eta.
 
-    Branch-free, so that the loop vectorises (numba has no vector exp without Intel's SVML).
+    Branch-free (selects, no branches), so that the loop vectorises: numba has no vector exp
+    without Intel's SVML, and libm's is a scalar call per row.
     """
-    for i in range(m):
-        x = min(max(eta[i], _EXP_LO), _EXP_HI)
+    for i in range(hi - lo):
+        x0 = eta[i]
+        x = min(max(x0, _EXP_LO), _EXP_HI)
         k = math.floor(x * _LOG2E + 0.5)
         r = (x - k * _LN2_HI) - k * _LN2_LO
         q = 1.0 / 6227020800.0
@@ -84,110 +105,152 @@ def _exp_rows(eta, w, bits, m):
         q = q * r + 1.0 / 6.0
         q = q * r + 0.5
         q = q * r + 1.0
-        w[i] = q * r + 1.0
-        bits[i] = (np.int64(k) + 1023) << 52  # 2^k as the bits of a double (k = 1024: inf)
+        q = q * r + 1.0
+        eta[i] = q if x0 == x0 else x0  # exp(r), or NaN (which the clamp would hide)
+        # 2^k as the bits of a double (k = 1024: inf); 0 below the range.
+        bits[i] = (np.int64(k) + 1023) << 52 if x0 >= _EXP_LO else 0
     scale = bits.view(np.float64)
-    for i in range(m):
-        w[i] *= scale[i]
-        if eta[i] != eta[i]:  # NaN stays NaN (the clamp would hide it)
-            w[i] = eta[i]
-        elif eta[i] < _EXP_LO:
-            w[i] = 0.0
+    ulo = _u(lo)
+    for i in range(ulo, _u(hi)):
+        w[i] = eta[i - ulo] * scale[i - ulo]
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"reassoc", "contract"})
-def _wdot(c, x, y, m):
-    """sum_i c_i x_i y_i over the first m entries (vectorised: reassociation allowed)."""
-    s = 0.0
-    for i in range(m):
-        s += c[i] * x[i] * y[i]
-    return s
-
-
-@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"reassoc", "contract"})
-def _wsum(c, x, m):
-    """sum_i c_i x_i over the first m entries (vectorised: reassociation allowed)."""
-    s = 0.0
-    for i in range(m):
-        s += c[i] * x[i]
-    return s
-
-
-@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"reassoc", "contract"})
-def _sum(x, m):
+@_jit_reduce
+def _total(x, m):
+    """sum of x_i over i < m."""
     s = 0.0
     for i in range(m):
         s += x[i]
     return s
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"reassoc", "contract"})
-def _sumsq(x, m):
+@_jit_reduce
+def _wsum(c, x, m):
+    """sum of c_i x_i over i < m."""
     s = 0.0
     for i in range(m):
-        s += x[i] * x[i]
+        s += c[i] * x[i]
     return s
 
 
-_BLOCK = 4  # risk-set sums are accumulated 4 columns at a time, in registers
+@_jit_reduce
+def _gram(c, Z, j, k, lo, hi):
+    """sum of c[i - lo] Z[j, i] Z[k, i] over i in [lo, hi) (c holds a block)."""
+    s = 0.0
+    ulo = _u(lo)
+    for i in range(ulo, _u(hi)):
+        s += c[i - ulo] * Z[j, i] * Z[k, i]
+    return s
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"reassoc", "contract"})
-def _risk_set_sums(w, Y, gstart, greset, ng, G):
-    """G[g] = sum of w_i Y[:, i] over the rows of the groups up to g in its stratum.
+@_jit_reduce
+def _term_sum(mult, M, j, k, lo, hi):
+    """sum of mult[r] M[j, r - lo] (M[k, r - lo] if k >= 0) over r in [lo, hi) (M holds a
+    block of terms)."""
+    s = 0.0
+    ulo = _u(lo)
+    if k < 0:
+        for r in range(ulo, _u(hi)):
+            s += mult[r] * M[j, r - ulo]
+    else:
+        for r in range(ulo, _u(hi)):
+            s += mult[r] * M[j, r - ulo] * M[k, r - ulo]
+    return s
 
-    The only pass that chains from row to row; 4 columns of Y at a time in registers, and the
-    rows of a group summed as a reduction (reassociated, vectorised: the rows censored at the
-    end of follow-up are one large group), so it runs at the latency of one addition per group
-    rather than per row.
+
+@_jit_reduce
+def _group_sums(w, dead, Y, gstart, greset, gslot, g, lo, hi, acc, G, DG):
+    """Add rows [lo, hi) (a block, from group g on) to their tie groups; returns the group
+    that the next block starts in.
+
+    acc holds the running sums S of the stratum, and the current group's and its deaths'
+    partial sums. At the end of group g, S (rows by time descending) goes to G[g], and the
+    sums over its deaths to DG when it has tied deaths (Efron). 4 columns at a time in
+    registers (column 0, of ones, is not read: its sum is that of w); the rows of a group as a
+    reduction (the rows censored at the end of follow-up
+    are one large group), so that only the groups chain.
     """
-    for b0 in range(0, Y.shape[0], _BLOCK):
-        y0, y1, y2, y3 = Y[b0], Y[b0 + 1], Y[b0 + 2], Y[b0 + 3]
-        a0 = a1 = a2 = a3 = 0.0
-        for g in range(ng):
-            if greset[g]:
-                a0 = a1 = a2 = a3 = 0.0
+    width = Y.shape[0]
+    S, part, dpart = acc[0], acc[1], acc[2]
+    i = lo
+    while i < hi:
+        end = gstart[g + 1]
+        stop = min(end, hi)
+        slot = int(gslot[g])
+        for b in range(0, width, _COLS):
             s0 = s1 = s2 = s3 = 0.0
-            for i in range(gstart[g], gstart[g + 1]):
-                wi = w[i]
-                s0 += wi * y0[i]
-                s1 += wi * y1[i]
-                s2 += wi * y2[i]
-                s3 += wi * y3[i]
-            a0 += s0
-            a1 += s1
-            a2 += s2
-            a3 += s3
-            G[g, b0] = a0
-            G[g, b0 + 1] = a1
-            G[g, b0 + 2] = a2
-            G[g, b0 + 3] = a3
+            if b == 0:  # column 0 is 1: the sum of w
+                for k in range(_u(i), _u(stop)):
+                    wk = w[k]
+                    s0 += wk
+                    s1 += wk * Y[1, k]
+                    s2 += wk * Y[2, k]
+                    s3 += wk * Y[3, k]
+            else:
+                for k in range(_u(i), _u(stop)):
+                    wk = w[k]
+                    s0 += wk * Y[b, k]
+                    s1 += wk * Y[b + 1, k]
+                    s2 += wk * Y[b + 2, k]
+                    s3 += wk * Y[b + 3, k]
+            part[b] += s0
+            part[b + 1] += s1
+            part[b + 2] += s2
+            part[b + 3] += s3
+            if slot > 0:
+                s0 = s1 = s2 = s3 = 0.0
+                for k in range(_u(i), _u(stop)):
+                    wk = w[k] * dead[k]
+                    s0 += wk if b == 0 else wk * Y[b, k]
+                    s1 += wk * Y[b + 1, k]
+                    s2 += wk * Y[b + 2, k]
+                    s3 += wk * Y[b + 3, k]
+                dpart[b] += s0
+                dpart[b + 1] += s1
+                dpart[b + 2] += s2
+                dpart[b + 3] += s3
+        i = stop
+        if stop == end:  # group g complete
+            if greset[g]:
+                for j in range(width):
+                    S[j] = 0.0
+            for j in range(width):
+                S[j] += part[j]
+                G[g, j] = S[j]
+                part[j] = 0.0
+            if slot > 0:
+                for j in range(width):
+                    DG[slot, j] = dpart[j]
+                    dpart[j] = 0.0
+            g += 1
+    return g
 
 
 @_jit
-def _sum_log(x, mult, m):
-    """sum_i mult_i log(x_i) with one log per 8 terms of multiplicity 1: the log of their
-    product (exact to 8 ulp, so the sum moves by ~1e-15 relative at most) when every factor
-    lies in [1e-36, 1e36], so that no partial product leaves the range of doubles; term by term
-    otherwise. log is a scalar call (no vector log without SVML) and there is a term per death.
-    """
+def _sum_log(x, mult, lo, hi):
+    """sum of mult[r] log(x[r - lo]) over r in [lo, hi) (x holds a block), with one log per 8
+    terms of multiplicity 1: the log of their product (exact to 8 ulp, so the sum moves by
+    ~1e-15 relative at most) when every factor lies in [1e-36, 1e36], so that no partial
+    product leaves the range of doubles; term by term otherwise. log is a scalar call, and
+    there is a term per death."""
     total = 0.0
-    for a in range(0, m, 8):
-        b = min(a + 8, m)
+    ulo = _u(lo)
+    for a in range(lo, hi, 8):
+        b = min(a + 8, hi)
         prod = 1.0
         safe = True
-        for i in range(a, b):
-            if mult[i] == 1.0:
-                prod *= x[i]
-                safe = safe and 1e-36 <= x[i] <= 1e36
+        for r in range(_u(a), _u(b)):
+            if mult[r] == 1.0:
+                prod *= x[r - ulo]
+                safe = safe and 1e-36 <= x[r - ulo] <= 1e36
             else:
-                total += mult[i] * math.log(x[i])
+                total += mult[r] * math.log(x[r - ulo])
         if safe:
             total += math.log(prod)
         else:
-            for i in range(a, b):
-                if mult[i] == 1.0:
-                    total += math.log(x[i])
+            for r in range(_u(a), _u(b)):
+                if mult[r] == 1.0:
+                    total += math.log(x[r - ulo])
     return total
 
 
@@ -195,80 +258,94 @@ def _sum_log(x, mult, m):
 def _workspace(n, p):
     """Work arrays for fits of up to n rows and p columns, reused by every replicate of a chunk.
 
-    rw (rows): eta, w, c, dead (0/1); gw (groups): A, B; tw (death terms): s0, 1/s0, fraction,
-    multiplicity; iw: exp bits and row index per row, group start, deaths per group, group of
-    each term, tied groups, row of DG of each term; greset: group opens a stratum; Y (1 + p
-    padded to a multiple of 4, n): a row of ones, the standardised columns z, rows of zeros;
-    G (n, width of Y): risk-set sums per group; DG (n + 1, width of Y): tied deaths' sums, row
-    q + 1 for the q-th tied group (row 0 stays 0, for the terms without); M (p, n): risk-set
-    means per term; pw: vectors; pm: p x p matrices.
+    rw (rows): w, dead (0/1); iw (rows): row index, group start, deaths per group, group of
+    each term, DG row of each term, scratch; gw (groups): A, B, DG row (0: no tied deaths);
+    tw (terms): fraction, multiplicity; greset: group opens a stratum; Y (1 + p padded to a
+    multiple of 4, n): row 0 unused (the constant 1), the standardised columns z, rows of
+    zeros; G (groups, width of Y): risk-set sums at the end of each group; DG (1 + tied
+    groups, width): tied deaths' sums (row 0 stays 0); blk (a block of terms): s0, 1/s0, M (p
+    rows); rb (a block of rows): eta, c; bits: exp's scratch; acc: the running sums S, the
+    current group's and its deaths' partial sums; pw: vectors; pm: p x p matrices.
     """
-    width = -(-(p + 1) // _BLOCK) * _BLOCK
-    rw = np.empty((4, n))
-    gw = np.empty((2, n))
-    tw = np.empty((4, n))
-    iw = np.empty((7, n + 1), np.int64)
+    width = -(-(p + 1) // _COLS) * _COLS
+    rw = np.empty((2, n))
+    iw = np.empty((6, n + 1), np.int64)
+    gw = np.empty((3, n))
+    tw = np.empty((2, n))
     greset = np.empty(n, np.bool_)
-    Y = np.zeros((width, n))  # the padding rows stay 0
-    Y[0] = 1.0
+    # Nothing is zeroed or filled beyond what is read (at n = 200,000 touching fresh memory
+    # costs milliseconds): Y's rows of zeros are filled by _prepare up to the rows present.
+    Y = np.empty((width, n))
     G = np.empty((n, width))
-    DG = np.zeros((n + 1, width))
-    M = np.empty((p, n))
+    DG = np.empty((n + 1, width))
+    DG[0] = 0.0
+    blk = np.empty((2 + p, _TERMS))
+    rb = np.empty((2, _ROWS))
+    bits = np.empty(_ROWS, np.int64)
+    acc = np.empty((3, width))
     pw = np.empty((10, p))
     pm = np.empty((4, p, p))
-    return rw, gw, tw, iw, greset, Y, G, DG, M, pw, pm
+    return rw, iw, gw, tw, greset, Y, G, DG, blk, rb, bits, acc, pw, pm
 
 
 @_jit
-def _prepare(t, ev, X, present, st, order, efron, ws):
+def _prepare(t, ev, X, present, st, order, shift, efron, ws):
     """Gather the rows present in risk-set order; standardise; find the tie groups and terms.
 
-    ``order`` holds the rows sorted by stratum, then time ascending, as keys whose low bits are
-    the row (see alsstats.engine._risk_set_order); walking it backwards gives each stratum's rows
-    by time descending (absent rows are skipped wherever they sorted). Fills Y with the
-    standardised columns, dead (0/1), the groups of rows tied on (stratum, time) -- group g is
-    rows gstart[g] to gstart[g + 1] - 1, with gdead[g] deaths, greset[g] when it opens a
-    stratum --, the death terms of the likelihood (one per group with deaths, or one per death
-    of a tied group under Efron), zd = the sum of z over the deaths, and the scale of each
-    column. Returns (m, number of groups, number of terms, number of tied groups, deaths).
+    ``order`` lists the rows by stratum, then time ascending, and is walked backwards (each
+    stratum's rows by time descending; absent rows are skipped wherever they sorted). With
+    shift >= 0 its entries are keys: the row in the low ``shift`` bits, the time (or its rank)
+    above, which tells the tie groups without reading the times; with shift = -1 (several
+    strata) they are rows, and times and strata are read.
+
+    Fills Y with the standardised columns, dead (0/1), the groups of rows tied on (stratum,
+    time) -- group g is rows gstart[g] to gstart[g + 1] - 1, with gdead[g] deaths, greset[g]
+    when it opens a stratum --, the death terms of the likelihood (one per group with deaths,
+    or one per death of a tied group under Efron), zd = the sum of z over the deaths, and the
+    scale of each column. Returns (m, number of groups, number of terms, number of tied
+    groups, deaths).
     """
-    rw, _, tw, iw, greset, Y = ws[:6]
-    pw = ws[9]
-    Z = Y[1 : 1 + X.shape[1]]
-    ts, dead, tfrac, tmult = rw[0], rw[3], tw[2], tw[3]
-    rows, gstart, gdead, tgroup, tied, tslot = iw[1], iw[2], iw[3], iw[4], iw[5], iw[6]
-    sts = iw[0]  # the exp bits' row, free until the first evaluation
+    rw, iw, gw, tw, greset, Y = ws[:6]
+    pw = ws[-2]
+    p = X.shape[1]
+    Z = Y[1 : 1 + p]
+    ts, dead = rw[0], rw[1]  # ts: w's row, free until the first evaluation
+    rows, gstart, gdead, tgroup, tslot, tk = iw[0], iw[1], iw[2], iw[3], iw[4], iw[5]
+    gslot = gw[2]
+    tfrac, tmult = tw[0], tw[1]
     zd, scale = pw[0], pw[2]
-    n, p = X.shape
-    low = 1
-    while low < n:
-        low <<= 1
-    low -= 1  # the row bits of a key
+    n = X.shape[0]
+    low = (1 << shift) - 1 if shift >= 0 else -1
     m = 0
     for q in range(n - 1, -1, -1):  # branch-free compaction of the rows present
-        i = order[q] & low
+        key = order[q]
+        i = key & low
         rows[m] = i
+        tk[m] = key >> shift if shift >= 0 else 0
         m += present[i]
-    # Gather in that order (time, stratum, death, raw columns), then per column: centre,
-    # scale, standardise -- loops over contiguous rows that vectorise.
-    for k in range(m):
-        i = rows[k]
-        ts[k] = t[i]
-        sts[k] = st[i]
-        dead[k] = 1.0 if ev[i] != 0 else 0.0
-    for j in range(p):
-        Zj = Z[j]
-        for k in range(m):
-            Zj[k] = X[rows[k], j]
+    # Gather in that order (one cache line of X per row), then per column: centre, scale,
+    # standardise -- loops over contiguous rows that vectorise.
     nev = 0
     for k in range(m):
-        nev += dead[k] != 0.0
+        i = rows[k]
+        died = ev[i] != 0
+        dead[k] = 1.0 if died else 0.0
+        nev += died
+        for j in range(p):
+            Z[j, k] = X[i, j]
+    if shift < 0:
+        for k in range(m):
+            ts[k] = t[rows[k]]
+            tk[k] = st[rows[k]]
+    for j in range(1 + p, Y.shape[0]):  # padding to a multiple of 4 columns
+        for k in range(m):
+            Y[j, k] = 0.0
     for j in range(p):
         Zj = Z[j]
-        centre = _sum(Zj, m) / max(m, 1)
+        centre = _total(Zj, m) / max(m, 1)
         for k in range(m):
             Zj[k] -= centre
-        sd = math.sqrt(_sumsq(Zj, m) / max(m, 1))
+        sd = math.sqrt(_wsum(Zj, Zj, m) / max(m, 1))
         scale[j] = sd if sd > 0.0 and math.isfinite(sd) else 1.0
         inv = 1.0 / scale[j]
         for k in range(m):
@@ -277,25 +354,31 @@ def _prepare(t, ev, X, present, st, order, efron, ws):
     # Groups of rows tied on (stratum, time).
     ng = 0
     for k in range(m):
-        new_stratum = k == 0 or sts[k] != sts[k - 1]
-        if new_stratum or ts[k] != ts[k - 1]:
+        if shift >= 0:
+            new_stratum = k == 0
+            new_group = new_stratum or tk[k] != tk[k - 1]
+        else:
+            new_stratum = k == 0 or tk[k] != tk[k - 1]
+            new_group = new_stratum or ts[k] != ts[k - 1]
+        if new_group:
             gstart[ng] = k
             gdead[ng] = 0
             greset[ng] = new_stratum
             ng += 1
         gdead[ng - 1] += dead[k] != 0.0
     gstart[ng] = m
-    nt = 0
-    ntied = 0
     # Death terms. Efron: the r-th of nd tied deaths sees the risk set less r/nd of the deaths'
     # weight; Breslow (or a single death): nd copies of one term.
+    nt = 0
+    ntied = 0
     for g in range(ng):
         nd = gdead[g]
+        gslot[g] = 0.0
         if nd == 0:
             continue
         if efron and nd > 1:
-            tied[ntied] = g
             ntied += 1
+            gslot[g] = ntied
             for r in range(nd):
                 tgroup[nt] = g
                 tslot[nt] = ntied
@@ -315,82 +398,104 @@ def _prepare(t, ev, X, present, st, order, efron, ws):
 def _evaluate(beta, ws, sizes, U, info):
     """Partial log-likelihood at beta; fills its score U and information info.
 
-    Passes: eta and w = exp(eta) per row; the risk-set sums (S0, S1) at the end of each group
-    (the only sequential pass); per death term s0, 1/s0 and the mean M = S1/s0; reductions over
-    the terms for the log-likelihood, the score and the sum of M M'; the weight c of each row;
-    the weighted Gram matrix of the rows for the sum of S2/s0.
+    No array views are made inside the loops over blocks and groups (each costs reference
+    counting, which shows at n = 220); blocks are addressed by offsets instead.
     """
-    rw, gw, tw, iw, greset, Y, G, DG, M, pw, _ = ws
+    rw, iw, gw, tw, greset, Y, G, DG, blk, rb, bits, acc, pw, _ = ws
     p = U.shape[0]
-    Z = Y[1 : 1 + p]
-    eta, w, c, dead = rw[0], rw[1], rw[2], rw[3]
+    w, dead = rw[0], rw[1]
+    eta, c = rb[0], rb[1]
+    gstart, tgroup, tslot = iw[1], iw[3], iw[4]
     gA, gB = gw[0], gw[1]
-    s0, inv, tfrac, tmult = tw[0], tw[1], tw[2], tw[3]
-    bits, gstart, tgroup, tied, tslot = iw[0], iw[2], iw[4], iw[5], iw[6]
+    tfrac, tmult = tw[0], tw[1]
+    s0, inv = blk[0], blk[1]
     zd = pw[0]
-    m, ng, nt, ntied = sizes
-    width = Y.shape[0]
-    zero = True
+    m, ng, nt, _ = sizes
+    null = True
     for j in range(p):
-        zero = zero and beta[j] == 0.0
-    if zero:  # beta = 0 (the null model): every weight is 1
-        for i in range(m):
-            w[i] = 1.0
-    else:
-        for i in range(m):
-            eta[i] = 0.0
-        for j in range(p):  # column by column: the loop over rows vectorises
-            b = beta[j]
-            for i in range(m):
-                eta[i] += b * Z[j, i]
-        _exp_rows(eta, w, bits, m)
-    _risk_set_sums(w, Y, gstart, greset, ng, G)
-    for q in range(ntied):  # Efron: the sums over the tied deaths
-        g = tied[q]
-        d = DG[q + 1]
-        for b in range(width):
-            d[b] = 0.0
-        for i in range(gstart[g], gstart[g + 1]):
-            if dead[i] != 0.0:
-                for b in range(width):
-                    d[b] += w[i] * Y[b, i]
-    # Per term: s0, 1/s0 and the risk-set mean of z (loops over terms: vectorise).
-    for r in range(nt):
-        s0[r] = G[tgroup[r], 0] - tfrac[r] * DG[tslot[r], 0]
-        inv[r] = 1.0 / s0[r]
-    for j in range(p):
-        Mj = M[j]
-        for r in range(nt):
-            Mj[r] = (G[tgroup[r], 1 + j] - tfrac[r] * DG[tslot[r], 1 + j]) * inv[r]
+        null = null and beta[j] == 0.0
+
+    # Forward sweep, a block of rows at a time: w = exp(z'beta) (1 at beta = 0, the null
+    # model), then the rows' contributions to their tie groups; at the end of a group, the
+    # risk-set sums S of its stratum so far (rows by time descending) go to G[g], the tied
+    # deaths' sums to DG.
+    g = 0
+    acc[:, :] = 0.0
+    for lo in range(0, m, _ROWS):
+        hi = min(lo + _ROWS, m)
+        ulo, uhi = _u(lo), _u(hi)
+        if null:
+            for i in range(ulo, uhi):
+                w[i] = 1.0
+        else:
+            for i in range(hi - lo):
+                eta[i] = 0.0
+            for j in range(p):  # column by column: the loop over rows vectorises
+                b = beta[j]
+                for i in range(ulo, uhi):
+                    eta[i - ulo] += b * Y[1 + j, i]
+            _exp_rows(eta, w, bits, lo, hi)
+        g = _group_sums(w, dead, Y, gstart, greset, gw[2], g, lo, hi, acc, G, DG)
+
+    # Death terms, a block at a time: s0, 1/s0 and the risk-set mean M of z (loops over the
+    # terms of the block: they vectorise), then their sums: the log-likelihood, the score, the
+    # sum of M M', and the weights A (1/s0 for every row of the risk set) and B (the Efron
+    # share r/nd of the term's own tied deaths) of each group.
     loglik = 0.0
     for j in range(p):
         loglik += beta[j] * zd[j]  # sum of z'beta over the deaths
-    loglik -= _sum_log(s0, tmult, nt)
-    for j in range(p):
-        U[j] = zd[j] - _wsum(tmult, M[j], nt)
-        for k in range(j + 1):
-            info[j, k] = -_wdot(tmult, M[j], M[k], nt)
-    # Sum over terms of S2/s0 = sum over rows of c_i z_i z_i': a term's 1/s0 goes to every row
-    # of its risk set (gA, the groups from the row's own to the end of its stratum), less the
-    # Efron share r/nd of the term's own tied deaths (gB).
-    for g in range(ng):
-        gA[g] = 0.0
-        gB[g] = 0.0
-    for r in range(nt):
-        g = tgroup[r]
-        gA[g] += tmult[r] * inv[r]
-        gB[g] += tmult[r] * tfrac[r] * inv[r]
-    acc = 0.0
-    for g in range(ng - 1, -1, -1):
-        acc += gA[g]
-        bg = gB[g]
-        for i in range(gstart[g], gstart[g + 1]):
-            c[i] = w[i] * (acc - dead[i] * bg)
-        if greset[g]:
-            acc = 0.0
-    for j in range(p):
-        for k in range(j + 1):
-            info[j, k] += _wdot(c, Z[j], Z[k], m)
+        U[j] = zd[j]
+        for k in range(p):
+            info[j, k] = 0.0
+    for q in range(ng):
+        gA[q] = 0.0
+        gB[q] = 0.0
+    for lo in range(0, nt, _TERMS):
+        hi = min(lo + _TERMS, nt)
+        ulo, uhi = _u(lo), _u(hi)
+        for r in range(ulo, uhi):
+            s0[r - ulo] = G[tgroup[r], 0] - tfrac[r] * DG[tslot[r], 0]
+            inv[r - ulo] = 1.0 / s0[r - ulo]
+        for j in range(p):
+            for r in range(ulo, uhi):
+                blk[2 + j, r - ulo] = (G[tgroup[r], 1 + j] - tfrac[r] * DG[tslot[r], 1 + j]) * inv[
+                    r - ulo
+                ]
+        loglik -= _sum_log(s0, tmult, lo, hi)
+        for j in range(p):
+            U[j] -= _term_sum(tmult, blk, 2 + j, -1, lo, hi)
+            for k in range(j + 1):
+                info[j, k] -= _term_sum(tmult, blk, 2 + j, 2 + k, lo, hi)
+        for r in range(ulo, uhi):
+            q = tgroup[r]
+            gA[q] += tmult[r] * inv[r - ulo]
+            gB[q] += tmult[r] * tfrac[r] * inv[r - ulo]
+
+    # Backward sweep, in blocks of rows: c_i = w_i (sum of A over the groups from row i's own
+    # to the end of its stratum - B of its own group if row i died), then the weighted Gram
+    # matrix of the block's rows, its share of the sum over terms of S2/s0.
+    a = 0.0
+    for q in range(ng - 1, -1, -1):
+        a += gA[q]
+        gA[q] = a  # now the sum from group q to the end of its stratum
+        if greset[q]:
+            a = 0.0
+    q = 0
+    for lo in range(0, m, _ROWS):
+        hi = min(lo + _ROWS, m)
+        ulo = _u(lo)
+        i = lo
+        while i < hi:
+            end = min(gstart[q + 1], hi)
+            aq, bq = gA[q], gB[q]
+            for k in range(_u(i), _u(end)):
+                c[k - ulo] = w[k] * (aq - dead[k] * bq)
+            if end == gstart[q + 1]:
+                q += 1
+            i = end
+        for j in range(p):
+            for k in range(j + 1):
+                info[j, k] += _gram(c, Y, 1 + j, 1 + k, lo, hi)
     for j in range(p):
         for k in range(j):
             info[k, j] = info[j, k]
@@ -470,14 +575,16 @@ def _all_finite(L, U, info):
 
 
 @_jit
-def _fit_one(t, ev, X, present, st, order, init, efron, max_iter, tol, ws, coef, cov, ll, oi):
+def _fit_one(
+    t, ev, X, present, st, order, shift, init, efron, max_iter, tol, ws, coef, cov, ll, oi
+):
     """Fit one data set. Writes coef (p,), cov (p, p), ll = (loglik, loglik_null, score_chi2)
     and oi = (n_iter, status code, status argument, n, n_events)."""
     pw, pm = ws[-2], ws[-1]
     p = X.shape[1]
     scale, U, Un, beta, newbeta, step = pw[2], pw[3], pw[4], pw[5], pw[6], pw[7]
     info, info_new, Lc = pm[0], pm[1], pm[2]
-    m, ng, nt, ntied, nev = _prepare(t, ev, X, present, st, order, efron, ws)
+    m, ng, nt, ntied, nev = _prepare(t, ev, X, present, st, order, shift, efron, ws)
     sizes = (m, ng, nt, ntied)
     oi[0] = 0
     oi[1] = _OK
@@ -600,13 +707,15 @@ def _fit_one(t, ev, X, present, st, order, init, efron, max_iter, tol, ws, coef,
 
 @_jit
 def _fit_chunk_kernel(
-    t, ev, X, present, st, order, init, efron, max_iter, tol, coef, cov, out_ll, out_int
+    t, ev, X, present, st, order, shift, init, efron, max_iter, tol, coef, cov, out_ll, out_int
 ):
     """Fit the R replicates of a chunk (R = coef.shape[0]).
 
     Each input has a leading replicate axis of length R, or 1 when it is shared by every
-    replicate: t, st, present, order (R or 1, n); ev int8 (R or 1, n); X (R or 1, n, p); init
-    (R or 1, p). order sorts each replicate's rows by stratum then time ascending.
+    replicate: t, present, st, order (R or 1, n); ev int8 (R or 1, n); X (R or 1, n, p); init
+    (R or 1, p). order lists each replicate's rows by stratum, then time ascending: keys with
+    the row in the low ``shift`` bits and the time (or its rank) above, or rows when shift is
+    -1 (see alsstats.survival._engine._risk_set_order).
     """
     R = coef.shape[0]
     ws = _workspace(X.shape[1], X.shape[2])
@@ -618,6 +727,7 @@ def _fit_chunk_kernel(
             present[r if present.shape[0] > 1 else 0],
             st[r if st.shape[0] > 1 else 0],
             order[r if order.shape[0] > 1 else 0],
+            shift,
             init[r if init.shape[0] > 1 else 0],
             efron,
             max_iter,
