@@ -68,6 +68,9 @@ _LN2_LO = 1.9082149292705877e-10
 _EXP_LO, _EXP_HI = -708.0, 709.78  # beyond: 0 and +inf (exp overflows past 709.78)
 
 _jit = numba.njit(cache=True, nogil=True, error_model="numpy")
+# (_prepare, _evaluate and _fit_chunk_kernel declare some counters int64: started at a
+# literal constant, they would otherwise get a second compilation of a helper specialised to
+# the literal.)
 # Loops that do not start at 0 run over unsigned indices: with a signed index numba must allow
 # for negative ones (counted from the end), which keeps the compiler from vectorising the loop
 # (4x slower here). Unsigned values serve only as indices (mixed with signed ones they would
@@ -144,17 +147,22 @@ def _gram(c, Z, j, k, lo, hi):
 
 
 @_jit_reduce
-def _term_sum(mult, M, j, k, lo, hi):
-    """sum of mult[r] M[j, r - lo] (M[k, r - lo] if k >= 0) over r in [lo, hi) (M holds a
-    block of terms)."""
+def _term_sum(mult, M, j, lo, hi):
+    """sum of mult[r] M[j, r - lo] over r in [lo, hi) (M holds a block of terms)."""
     s = 0.0
     ulo = _u(lo)
-    if k < 0:
-        for r in range(ulo, _u(hi)):
-            s += mult[r] * M[j, r - ulo]
-    else:
-        for r in range(ulo, _u(hi)):
-            s += mult[r] * M[j, r - ulo] * M[k, r - ulo]
+    for r in range(ulo, _u(hi)):
+        s += mult[r] * M[j, r - ulo]
+    return s
+
+
+@_jit_reduce
+def _term_dot(mult, M, j, k, lo, hi):
+    """sum of mult[r] M[j, r - lo] M[k, r - lo] over r in [lo, hi)."""
+    s = 0.0
+    ulo = _u(lo)
+    for r in range(ulo, _u(hi)):
+        s += mult[r] * M[j, r - ulo] * M[k, r - ulo]
     return s
 
 
@@ -278,7 +286,8 @@ def _workspace(n, p):
     Y = np.empty((width, n))
     G = np.empty((n, width))
     DG = np.empty((n + 1, width))
-    DG[0] = 0.0
+    for j in range(width):
+        DG[0, j] = 0.0
     blk = np.empty((2 + p, _TERMS))
     rb = np.empty((2, _ROWS))
     bits = np.empty(_ROWS, np.int64)
@@ -288,7 +297,7 @@ def _workspace(n, p):
     return rw, iw, gw, tw, greset, Y, G, DG, blk, rb, bits, acc, pw, pm
 
 
-@_jit
+@numba.njit(cache=True, nogil=True, error_model="numpy", locals={"m": numba.int64})
 def _prepare(t, ev, X, present, st, order, shift, efron, ws):
     """Gather the rows present in risk-set order; standardise; find the tie groups and terms.
 
@@ -394,7 +403,7 @@ def _prepare(t, ev, X, present, st, order, shift, efron, ws):
     return m, ng, nt, ntied, nev
 
 
-@_jit
+@numba.njit(cache=True, nogil=True, error_model="numpy", locals={"g": numba.int64})
 def _evaluate(beta, ws, sizes, U, info):
     """Partial log-likelihood at beta; fills its score U and information info.
 
@@ -420,7 +429,7 @@ def _evaluate(beta, ws, sizes, U, info):
     # risk-set sums S of its stratum so far (rows by time descending) go to G[g], the tied
     # deaths' sums to DG.
     g = 0
-    acc[:, :] = 0.0
+    _fill(acc, 0.0)
     for lo in range(0, m, _ROWS):
         hi = min(lo + _ROWS, m)
         ulo, uhi = _u(lo), _u(hi)
@@ -463,9 +472,9 @@ def _evaluate(beta, ws, sizes, U, info):
                 ]
         loglik -= _sum_log(s0, tmult, lo, hi)
         for j in range(p):
-            U[j] -= _term_sum(tmult, blk, 2 + j, -1, lo, hi)
+            U[j] -= _term_sum(tmult, blk, 2 + j, lo, hi)
             for k in range(j + 1):
-                info[j, k] -= _term_sum(tmult, blk, 2 + j, 2 + k, lo, hi)
+                info[j, k] -= _term_dot(tmult, blk, 2 + j, 2 + k, lo, hi)
         for r in range(ulo, uhi):
             q = tgroup[r]
             gA[q] += tmult[r] * inv[r - ulo]
@@ -503,6 +512,24 @@ def _evaluate(beta, ws, sizes, U, info):
 
 
 @_jit
+def _fill(a, v):
+    """a[...] = v for a contiguous array. (numpy's slice assignment would do, but each form of
+    it costs a second or so of the first compilation.)"""
+    flat = a.ravel()
+    for i in range(flat.shape[0]):
+        flat[i] = v
+
+
+@_jit
+def _copy(dst, src):
+    """dst[...] = src for contiguous arrays of one shape."""
+    d = dst.ravel()
+    x = src.ravel()
+    for i in range(d.shape[0]):
+        d[i] = x[i]
+
+
+@_jit
 def _cholesky(A, L):
     """Cholesky factor of A into L; returns -1, or the index of the first failed pivot."""
     p = A.shape[0]
@@ -511,7 +538,7 @@ def _cholesky(A, L):
         if A[j, j] > big:
             big = A[j, j]
     eps = _TOL_CHOL * big if big > 0.0 else _TOL_CHOL
-    L[:, :] = 0.0
+    _fill(L, 0.0)
     for j in range(p):
         s = A[j, j]
         for k in range(j):
@@ -575,118 +602,17 @@ def _all_finite(L, U, info):
 
 
 @_jit
-def _fit_one(
-    t, ev, X, present, st, order, shift, init, efron, max_iter, tol, ws, coef, cov, ll, oi
-):
-    """Fit one data set. Writes coef (p,), cov (p, p), ll = (loglik, loglik_null, score_chi2)
-    and oi = (n_iter, status code, status argument, n, n_events)."""
-    pw, pm = ws[-2], ws[-1]
-    p = X.shape[1]
-    scale, U, Un, beta, newbeta, step = pw[2], pw[3], pw[4], pw[5], pw[6], pw[7]
-    info, info_new, Lc = pm[0], pm[1], pm[2]
-    m, ng, nt, ntied, nev = _prepare(t, ev, X, present, st, order, shift, efron, ws)
-    sizes = (m, ng, nt, ntied)
-    oi[0] = 0
-    oi[1] = _OK
-    oi[2] = 0
-    oi[3] = m
-    oi[4] = nev
-    coef[:] = np.nan
-    cov[:, :] = np.nan
-    ll[:] = np.nan
-    if m == 0:
-        oi[1] = _NO_ROWS
-        return
-    if nev == 0:
-        oi[1] = _NO_EVENTS
-        return
-
-    # Newton-Raphson with step-halving, as coxph.fit. R stops when the step just taken changed
-    # the log-likelihood by <= tol (relative); here the step about to be taken is tested (its
-    # predicted change U' info^-1 U / 2) and then taken, which saves an evaluation and ends one
-    # Newton step closer to the optimum. Each evaluation serves both the acceptance of the step
-    # that led to it and the next step. A step that stays large while the log-likelihood no
-    # longer moves is a coefficient running off to infinity.
-    # One loop around a single call of _evaluate (the compiler inlines each call site; one
-    # site keeps the compilation short), in phases: the null model (beta = 0: log-likelihood,
-    # score test, singularity of the design), the warm start (beta = init), a Newton step
-    # (halved while the log-likelihood decreases), the final negligible step.
-    code = _NOT_CONVERGED
-    it = 0
-    flat = 0
-    L = 0.0
-    phase = _NULL
-    newbeta[:] = 0.0
-    while True:
-        Ln = _evaluate(newbeta, ws, sizes, Un, info_new)
-        finite = _all_finite(Ln, Un, info_new)
-        if phase == _STEP and not (finite and Ln >= L):
-            if it >= max_iter:
-                break
-            for j in range(p):  # step-halving
-                newbeta[j] = 0.5 * (newbeta[j] + beta[j])
-            it += 1
-            continue
-        if phase == _FINAL:
-            if finite and _cholesky(info_new, Lc) < 0 and Ln >= L - tol * abs(L):
-                beta[:] = newbeta
-                L = Ln
-                info[:, :] = info_new
-            break
-        if not finite:  # null model or warm start
-            oi[1] = _NONFINITE
-            return
-        beta[:] = newbeta
-        L = Ln
-        U[:] = Un
-        info[:, :] = info_new
-        if phase == _NULL:
-            ll[1] = L
-            bad = _cholesky(info, Lc)
-            if bad >= 0:
-                oi[1] = _SINGULAR
-                oi[2] = bad
-                return
-            _chol_solve(Lc, U, step)
-            ll[2] = _dot(U, step)
-            step[:] = 0.0
-            warm = False
-            for j in range(p):
-                newbeta[j] = init[j] * scale[j]
-                warm = warm or newbeta[j] != 0.0
-            if warm:
-                phase = _WARM
-                continue
-        # A Newton step from beta.
-        if _cholesky(info, Lc) >= 0:  # information lost rank away from 0: a diverging coefficient
-            code = _MONOTONE if it > 0 else _SINGULAR
-            break
-        _chol_solve(Lc, U, step)
-        if 0.5 * _dot(U, step) <= tol * max(abs(L), 1.0):
-            if abs(step[_argmax_abs(step)]) <= math.sqrt(tol):
-                code = _OK
-            else:
-                flat += 1
-                if flat >= _MONOTONE_REPEATS:
-                    code = _MONOTONE
-        else:
-            flat = 0
-        if code == _OK:  # take the last (negligible) step and the information there
-            phase = _FINAL
-        elif code != _NOT_CONVERGED or it >= max_iter:
-            break
-        else:
-            phase = _STEP
-        for j in range(p):
-            newbeta[j] = beta[j] + step[j]
-        it += 1
+def _finish(code, it, max_iter, L, beta, step, info, Lc, e, scale, coef, cov, ll, oi):
+    """Write a fit's outcome: n_iter, status code and argument, log-likelihood, coefficients
+    in the units of X and, where the information is positive definite, its inverse."""
+    p = beta.shape[0]
     arg = max_iter
     if code == _SINGULAR:
         arg = _cholesky(info, Lc)
     elif code == _MONOTONE:
         # The diverging coefficient is the one the Newton steps keep moving.
         if step[_argmax_abs(step)] == 0.0:
-            step[:] = beta
+            _copy(step, beta)
         arg = _argmax_abs(step)
         arg = arg if step[arg] > 0 else -1 - arg  # the sign travels in the encoding
     oi[0] = it
@@ -696,16 +622,21 @@ def _fit_one(
     for j in range(p):
         coef[j] = beta[j] / scale[j]
     if (code == _OK or code == _NOT_CONVERGED) and _cholesky(info, Lc) < 0:
-        e, col = pm[3][0], step  # scratch vectors (step is no longer needed)
+        col = step  # step is no longer needed
         for k in range(p):
-            e[:] = 0.0
+            _fill(e, 0.0)
             e[k] = 1.0
             _chol_solve(Lc, e, col)
             for j in range(p):
                 cov[j, k] = col[j] / (scale[j] * scale[k])
 
 
-@_jit
+@numba.njit(
+    cache=True,
+    nogil=True,
+    error_model="numpy",
+    locals={"code": numba.int64, "it": numba.int64, "phase": numba.int64},
+)
 def _fit_chunk_kernel(
     t, ev, X, present, st, order, shift, init, efron, max_iter, tol, coef, cov, out_ll, out_int
 ):
@@ -715,12 +646,19 @@ def _fit_chunk_kernel(
     replicate: t, present, st, order (R or 1, n); ev int8 (R or 1, n); X (R or 1, n, p); init
     (R or 1, p). order lists each replicate's rows by stratum, then time ascending: keys with
     the row in the low ``shift`` bits and the time (or its rank) above, or rows when shift is
-    -1 (see alsstats.survival._engine._risk_set_order).
+    -1 (see alsstats.survival._engine._risk_set_order). Writes per replicate coef (p,), cov (p, p),
+    out_ll = (loglik, loglik_null, score_chi2) and out_int = (n_iter, status code, status
+    argument, n, n_events).
     """
     R = coef.shape[0]
-    ws = _workspace(X.shape[1], X.shape[2])
+    p = X.shape[2]
+    ws = _workspace(X.shape[1], p)
+    pw, pm = ws[-2], ws[-1]
+    scale, U, Un, beta, newbeta, step, e = pw[2], pw[3], pw[4], pw[5], pw[6], pw[7], pw[8]
+    info, info_new, Lc = pm[0], pm[1], pm[2]
     for r in range(R):
-        _fit_one(
+        ll, oi, init_r = out_ll[r], out_int[r], init[r if init.shape[0] > 1 else 0]
+        m, ng, nt, ntied, nev = _prepare(
             t[r if t.shape[0] > 1 else 0],
             ev[r if ev.shape[0] > 1 else 0],
             X[r if X.shape[0] > 1 else 0],
@@ -728,13 +666,104 @@ def _fit_chunk_kernel(
             st[r if st.shape[0] > 1 else 0],
             order[r if order.shape[0] > 1 else 0],
             shift,
-            init[r if init.shape[0] > 1 else 0],
             efron,
-            max_iter,
-            tol,
             ws,
-            coef[r],
-            cov[r],
-            out_ll[r],
-            out_int[r],
         )
+        sizes = (m, ng, nt, ntied)
+        oi[0] = 0
+        oi[1] = _NO_ROWS if m == 0 else _NO_EVENTS if nev == 0 else _OK
+        oi[2] = 0
+        oi[3] = m
+        oi[4] = nev
+        _fill(coef[r], np.nan)
+        _fill(cov[r], np.nan)
+        _fill(ll, np.nan)
+        if oi[1] != _OK:
+            continue
+
+        # Newton-Raphson with step-halving, as coxph.fit. R stops when the step just taken
+        # changed the log-likelihood by <= tol (relative); here the step about to be taken is
+        # tested (its predicted change U' info^-1 U / 2) and then taken, which saves an
+        # evaluation and ends one Newton step closer to the optimum. Each evaluation serves both
+        # the acceptance of the step that led to it and the next step. A step that stays large
+        # while the log-likelihood no longer moves is a coefficient running off to infinity.
+        # Written out here, around a single call of _evaluate, rather than in a function per
+        # fit: numba optimises each function again with all that it calls (inlined), so each
+        # level and each call site costs seconds of the first compilation. In phases: the null
+        # model (beta = 0: log-likelihood, score test, singularity of the design), the warm
+        # start (beta = init), a Newton step (halved while the log-likelihood decreases), the
+        # final negligible step.
+        code = _NOT_CONVERGED
+        it = 0
+        flat = 0
+        L = 0.0
+        phase = _NULL
+        failed = False  # the null model or the warm start cannot be used (oi[1] says why)
+        _fill(newbeta, 0.0)
+        while True:
+            Ln = _evaluate(newbeta, ws, sizes, Un, info_new)
+            finite = _all_finite(Ln, Un, info_new)
+            if phase == _STEP and not (finite and Ln >= L):
+                if it >= max_iter:
+                    break
+                for j in range(p):  # step-halving
+                    newbeta[j] = 0.5 * (newbeta[j] + beta[j])
+                it += 1
+                continue
+            if phase == _FINAL:
+                if finite and _cholesky(info_new, Lc) < 0 and Ln >= L - tol * abs(L):
+                    _copy(beta, newbeta)
+                    L = Ln
+                    _copy(info, info_new)
+                break
+            if not finite:  # null model or warm start
+                oi[1] = _NONFINITE
+                failed = True
+                break
+            _copy(beta, newbeta)
+            L = Ln
+            _copy(U, Un)
+            _copy(info, info_new)
+            if phase == _NULL:
+                ll[1] = L
+                bad = _cholesky(info, Lc)
+                if bad >= 0:
+                    oi[1] = _SINGULAR
+                    oi[2] = bad
+                    failed = True
+                    break
+                _chol_solve(Lc, U, step)
+                ll[2] = _dot(U, step)
+                _fill(step, 0.0)
+                warm = False
+                for j in range(p):
+                    newbeta[j] = init_r[j] * scale[j]
+                    warm = warm or newbeta[j] != 0.0
+                if warm:
+                    phase = _WARM
+                    continue
+            # A Newton step from beta.
+            if _cholesky(info, Lc) >= 0:  # information lost rank away from 0: diverging
+                code = _MONOTONE if it > 0 else _SINGULAR
+                break
+            _chol_solve(Lc, U, step)
+            if 0.5 * _dot(U, step) <= tol * max(abs(L), 1.0):
+                if abs(step[_argmax_abs(step)]) <= math.sqrt(tol):
+                    code = _OK
+                else:
+                    flat += 1
+                    if flat >= _MONOTONE_REPEATS:
+                        code = _MONOTONE
+            else:
+                flat = 0
+            if code == _OK:  # take the last (negligible) step and the information there
+                phase = _FINAL
+            elif code != _NOT_CONVERGED or it >= max_iter:
+                break
+            else:
+                phase = _STEP
+            for j in range(p):
+                newbeta[j] = beta[j] + step[j]
+            it += 1
+        if not failed:
+            _finish(code, it, max_iter, L, beta, step, info, Lc, e, scale, coef[r], cov[r], ll, oi)
