@@ -171,66 +171,68 @@ def _group_sums(w, dead, Y, gstart, greset, gslot, g, lo, hi, acc, G, DG):
     """Add rows [lo, hi) (a block, from group g on) to their tie groups; returns the group
     that the next block starts in.
 
-    acc holds the running sums S of the stratum, and the current group's and its deaths'
-    partial sums. At the end of group g, S (rows by time descending) goes to G[g], and the
-    sums over its deaths to DG when it has tied deaths (Efron). 4 columns at a time in
-    registers (column 0, of ones, is not read: its sum is that of w); the rows of a group as a
-    reduction (the rows censored at the end of follow-up
-    are one large group), so that only the groups chain.
+    acc holds, per column, the running sums S of the stratum, and the current group's and its
+    deaths' partial sums (a group may span blocks). At the end of group g, S (rows by time
+    descending) goes to G[g], and the sums over its deaths to DG when it has tied deaths
+    (Efron). 4 columns at a time, all sums in registers (column 0, of ones, is not read: its
+    sum is that of w); the rows of a group as a reduction (the rows censored at the end of
+    follow-up are one large group), so that only the groups chain.
     """
-    width = Y.shape[0]
-    S, part, dpart = acc[0], acc[1], acc[2]
-    i = lo
-    while i < hi:
-        end = gstart[g + 1]
-        stop = min(end, hi)
-        slot = int(gslot[g])
-        for b in range(0, width, _COLS):
-            s0 = s1 = s2 = s3 = 0.0
+    g0 = g
+    for b in range(0, Y.shape[0], _COLS):
+        a0, a1, a2, a3 = acc[0, b], acc[0, b + 1], acc[0, b + 2], acc[0, b + 3]
+        p0, p1, p2, p3 = acc[1, b], acc[1, b + 1], acc[1, b + 2], acc[1, b + 3]
+        d0, d1, d2, d3 = acc[2, b], acc[2, b + 1], acc[2, b + 2], acc[2, b + 3]
+        g = g0
+        i = lo
+        while i < hi:
+            end = gstart[g + 1]
+            stop = min(end, hi)
+            slot = int(gslot[g])
             if b == 0:  # column 0 is 1: the sum of w
                 for k in range(_u(i), _u(stop)):
                     wk = w[k]
-                    s0 += wk
-                    s1 += wk * Y[1, k]
-                    s2 += wk * Y[2, k]
-                    s3 += wk * Y[3, k]
+                    p0 += wk
+                    p1 += wk * Y[1, k]
+                    p2 += wk * Y[2, k]
+                    p3 += wk * Y[3, k]
             else:
                 for k in range(_u(i), _u(stop)):
                     wk = w[k]
-                    s0 += wk * Y[b, k]
-                    s1 += wk * Y[b + 1, k]
-                    s2 += wk * Y[b + 2, k]
-                    s3 += wk * Y[b + 3, k]
-            part[b] += s0
-            part[b + 1] += s1
-            part[b + 2] += s2
-            part[b + 3] += s3
+                    p0 += wk * Y[b, k]
+                    p1 += wk * Y[b + 1, k]
+                    p2 += wk * Y[b + 2, k]
+                    p3 += wk * Y[b + 3, k]
             if slot > 0:
-                s0 = s1 = s2 = s3 = 0.0
                 for k in range(_u(i), _u(stop)):
                     wk = w[k] * dead[k]
-                    s0 += wk if b == 0 else wk * Y[b, k]
-                    s1 += wk * Y[b + 1, k]
-                    s2 += wk * Y[b + 2, k]
-                    s3 += wk * Y[b + 3, k]
-                dpart[b] += s0
-                dpart[b + 1] += s1
-                dpart[b + 2] += s2
-                dpart[b + 3] += s3
-        i = stop
-        if stop == end:  # group g complete
-            if greset[g]:
-                for j in range(width):
-                    S[j] = 0.0
-            for j in range(width):
-                S[j] += part[j]
-                G[g, j] = S[j]
-                part[j] = 0.0
-            if slot > 0:
-                for j in range(width):
-                    DG[slot, j] = dpart[j]
-                    dpart[j] = 0.0
-            g += 1
+                    d0 += wk if b == 0 else wk * Y[b, k]
+                    d1 += wk * Y[b + 1, k]
+                    d2 += wk * Y[b + 2, k]
+                    d3 += wk * Y[b + 3, k]
+            i = stop
+            if stop == end:  # group g complete
+                if greset[g]:
+                    a0 = a1 = a2 = a3 = 0.0
+                a0 += p0
+                a1 += p1
+                a2 += p2
+                a3 += p3
+                G[g, b] = a0
+                G[g, b + 1] = a1
+                G[g, b + 2] = a2
+                G[g, b + 3] = a3
+                p0 = p1 = p2 = p3 = 0.0
+                if slot > 0:
+                    DG[slot, b] = d0
+                    DG[slot, b + 1] = d1
+                    DG[slot, b + 2] = d2
+                    DG[slot, b + 3] = d3
+                    d0 = d1 = d2 = d3 = 0.0
+                g += 1
+        acc[0, b], acc[0, b + 1], acc[0, b + 2], acc[0, b + 3] = a0, a1, a2, a3
+        acc[1, b], acc[1, b + 1], acc[1, b + 2], acc[1, b + 3] = p0, p1, p2, p3
+        acc[2, b], acc[2, b + 1], acc[2, b + 2], acc[2, b + 3] = d0, d1, d2, d3
     return g
 
 
