@@ -464,23 +464,24 @@ def _evaluate(beta, ws, sizes, U, info):
     for lo in range(0, nt, _TERMS):
         hi = min(lo + _TERMS, nt)
         ulo, uhi = _u(lo), _u(hi)
-        for r in range(ulo, uhi):
-            s0[r - ulo] = G[tgroup[r], 0] - tfrac[r] * DG[tslot[r], 0]
+        for r in range(ulo, uhi):  # unsigned gathered indices too (no negative-index check)
+            gr, sr = _u(tgroup[r]), _u(tslot[r])
+            s0[r - ulo] = G[gr, 0] - tfrac[r] * DG[sr, 0]
             inv[r - ulo] = 1.0 / s0[r - ulo]
         for j in range(p):
             for r in range(ulo, uhi):
-                blk[2 + j, r - ulo] = (G[tgroup[r], 1 + j] - tfrac[r] * DG[tslot[r], 1 + j]) * inv[
-                    r - ulo
-                ]
+                gr, sr = _u(tgroup[r]), _u(tslot[r])
+                Mjr = (G[gr, 1 + j] - tfrac[r] * DG[sr, 1 + j]) * inv[r - ulo]
+                blk[2 + j, r - ulo] = Mjr
         loglik -= _sum_log(s0, tmult, lo, hi)
         for j in range(p):
             U[j] -= _term_sum(tmult, blk, 2 + j, lo, hi)
             for k in range(j + 1):
                 info[j, k] -= _term_dot(tmult, blk, 2 + j, 2 + k, lo, hi)
         for r in range(ulo, uhi):
-            q = tgroup[r]
-            gA[q] += tmult[r] * inv[r - ulo]
-            gB[q] += tmult[r] * tfrac[r] * inv[r - ulo]
+            gr = _u(tgroup[r])
+            gA[gr] += tmult[r] * inv[r - ulo]
+            gB[gr] += tmult[r] * tfrac[r] * inv[r - ulo]
 
     # Backward sweep, in blocks of rows: c_i = w_i (sum of A over the groups from row i's own
     # to the end of its stratum - B of its own group if row i died), then the weighted Gram
