@@ -3,7 +3,7 @@
 Run: ``.venv/bin/python benchmarks/bench_cold_start.py [--repeats 2]``. Each measurement is a
 fresh interpreter (a child of this process) with ``NUMBA_CACHE_DIR`` pointing at a new empty
 directory, as on a machine that has never run the engine; then a second interpreter on the
-same, now filled, cache. Printed: the import time of ``alsstats.engine`` (wall and CPU),
+same, now filled, cache. Printed: the import time of ``alsstats.survival`` (wall and CPU),
 ``kernel_compiled()`` before the first fit, the first ``fit_cox`` (compilation, wall and CPU),
 the number of compiled signatures after fits of every kind (1-D inputs, a batch of 1, a batch
 of many, read-only arrays), and the first fit of the second interpreter (cache load); with the
@@ -31,7 +31,7 @@ def cpu():
 w0, c0 = time.perf_counter(), cpu()
 import numba  # noqa: F401  (numba's own import, for reference)
 w1, c1 = time.perf_counter(), cpu()
-from alsstats import engine
+from alsstats.survival import _engine as engine
 w2, c2 = time.perf_counter(), cpu()
 cached = engine.kernel_compiled()
 import numpy as np
@@ -81,7 +81,7 @@ def main() -> None:
             warm = run(cache)
         print(
             f"[{k + 1}] empty cache: import numba {cold['numba_import'][0]:.2f} s, "
-            f"import alsstats.engine {cold['engine_import'][0]:.2f} s wall "
+            f"import alsstats.survival {cold['engine_import'][0]:.2f} s wall "
             f"({cold['engine_import'][1]:.2f} s CPU); kernel_compiled() = "
             f"{cold['cached_before']}; first fit (compilation) {cold['first_fit'][0]:.1f} s wall "
             f"({cold['first_fit'][1]:.1f} s CPU); signatures after every kind of call: "
@@ -90,7 +90,7 @@ def main() -> None:
         print(
             f"[{k + 1}] filled cache: kernel_compiled() = {warm['cached_before']}; first fit "
             f"(cache load) {warm['first_fit'][0]:.2f} s wall ({warm['first_fit'][1]:.2f} s CPU); "
-            f"import alsstats.engine {warm['engine_import'][0]:.2f} s; {load()}"
+            f"import alsstats.survival {warm['engine_import'][0]:.2f} s; {load()}"
         )
 
 

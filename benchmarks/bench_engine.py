@@ -7,7 +7,7 @@ Workloads, the same data sets for every implementation:
 
 - bootstrap: 10,000 resamples (within arm) of one MIROCALS-like trial, n = 220, terms treatment,
   pNFH, treatment:pNFH, Efron ties; cold starts (beta = 0), and warm starts from the trial's
-  own fit (as :func:`alsstats.bootstrap.bootstrap_contrasts` passes ``init``);
+  own fit (as :func:`alsstats.survival.bootstrap_contrasts` passes ``init``);
 - one large fit, n = 200,000;
 - n x replicates from 220 x 10,000 to 200,000 x 10 (the cost per row-fit shows linearity).
 
@@ -50,8 +50,8 @@ import numba
 import numpy as np
 import pandas as pd
 
-from alsstats.bootstrap import bootstrap_contrasts
-from alsstats.engine import fit_cox, fit_cox_batch, warm_up
+from alsstats.survival import bootstrap_contrasts, fit_cox, fit_cox_batch
+from alsstats.survival._engine import warm_up
 
 FOLLOW_UP = 640.0  # days (MIROCALS primary endpoint, 21 months)
 

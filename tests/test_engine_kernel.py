@@ -10,8 +10,8 @@ import sys
 import numpy as np
 import pytest
 
-from alsstats import engine
-from alsstats.engine import CoxBatchResult, fit_cox, fit_cox_batch
+from alsstats.survival import CoxBatchResult, fit_cox, fit_cox_batch
+from alsstats.survival import _engine as engine
 
 FIELDS = (
     "coef",
@@ -145,7 +145,7 @@ def test_kernel_compiled_and_warm_up() -> None:
 
 def test_kernel_compiled_is_false_with_an_empty_cache(tmp_path) -> None:
     # A fresh cache directory, nothing compiled in that process: False, without compiling.
-    code = "from alsstats import engine; print(engine.kernel_compiled())"
+    code = "from alsstats.survival import _engine; print(_engine.kernel_compiled())"
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
     out = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True

@@ -16,10 +16,16 @@ likelihood, R's "Loglik converged before variable k" warning); so is information
 rank away from beta = 0. Columns are centred and scaled per data set for stability (pNFH is in
 the thousands, its coefficient ~1e-4) and the results transformed back.
 
-The per-data-set work is a compiled loop (numba, in :mod:`alsstats.survival`; each data
-set sorted once, tied-death group sums for Efron accumulated on the fly, so the cost is linear in
-rows x replicates). The compiled kernel releases the GIL, so a ``ThreadPoolExecutor`` also runs
-chunks in parallel.
+The per-data-set work is a compiled loop (numba, in :mod:`alsstats.survival._kernels`: no
+allocation per fit, each evaluation a few passes over the sorted rows, so the cost is linear in
+rows x replicates; its docstring says why it is laid out as it is). This module validates the
+inputs once per batch, sorts the rows (once for the whole batch when the times are shared) and
+runs the chunks, on every core by default (``threads``; the kernel releases the GIL) or on an
+``executor``; each fit runs whole on one thread, so the result is the same, to the bit, for
+any number of threads and any chunking. ``init`` starts the fits from given coefficients (the
+reconstruction search or the bootstrap can pass a nearby fit: the same estimate in fewer
+Newton steps). The kernel is compiled once per machine (:func:`kernel_compiled`,
+:func:`warm_up`).
 """
 
 from __future__ import annotations

@@ -3,10 +3,10 @@
 :func:`_fit_chunk_kernel` fits every replicate of a chunk. Per replicate, :func:`_prepare`
 gathers the rows present in risk-set order (stratum, then time descending), standardises the
 columns and finds the tie groups and the death terms; :func:`_evaluate` gives the partial
-log-likelihood, its score and information (Efron or Breslow ties); :func:`_fit_one` runs
-Newton-Raphson with step-halving and sets the status code of the fit (``_OK`` ...
-``_NONFINITE``). :mod:`alsstats.survival._engine` validates the inputs, sorts the rows, cuts the chunks
-and turns the codes into text.
+log-likelihood, its score and information (Efron or Breslow ties); the kernel's loop runs
+Newton-Raphson with step-halving and :func:`_finish` writes the outcome and the status code
+of the fit (``_OK`` ... ``_NONFINITE``). :mod:`alsstats.survival._engine` validates the
+inputs, sorts the rows, cuts the chunks and turns the codes into text.
 
 Why it is laid out this way (a fit at n = 220 costs a few microseconds, so every pass over the
 rows counts, and at n = 200,000 every pass over memory does):
@@ -20,7 +20,7 @@ rows counts, and at n = 200,000 every pass over memory does):
   block stays in cache between the passes over it) and a pass over the death terms:
   forward, w = exp(z'b) (a polynomial, :func:`_exp_rows`, that the compiler vectorises; libm's
   exp is a scalar call) and the risk-set sums (S0, S1) at the end of each tie group, the only
-  computation that chains from row to row (:func:`_add_rows`); per death term s0, 1/s0, the
+  computation that chains from row to row (:func:`_group_sums`); per death term s0, 1/s0, the
   risk-set mean M = S1/s0 and its contributions; backward, the weight c of each row and the
   weighted Gram matrix of the rows. The sum over death terms of S2/s0 equals the sum over rows
   of c_i z_i z_i', where c_i = w_i times the sum of 1/s0 over the terms whose risk set holds
