@@ -327,6 +327,14 @@ def _prepare(t, ev, X, present, st, order, shift, efron, ws):
     zd, scale = pw[0], pw[2]
     n = X.shape[0]
     low = (1 << shift) - 1 if shift >= 0 else -1
+    # Read X once in its own order, one load per cache line: the hardware prefetcher fetches a
+    # sequential read ahead, the random-order gather below then hits the cache (a replicate of
+    # the batch comes fresh from memory).
+    Xf = X.ravel()
+    touch = 0.0
+    for i in range(0, Xf.shape[0], 8):
+        touch += Xf[i]
+    pw[9, 0] = touch  # kept, so that the reads are not optimised away
     m = 0
     for q in range(n - 1, -1, -1):  # branch-free compaction of the rows present
         key = order[q]
@@ -431,7 +439,7 @@ def _evaluate(beta, ws, sizes, U, info):
     # risk-set sums S of its stratum so far (rows by time descending) go to G[g], the tied
     # deaths' sums to DG.
     g = 0
-    _fill(acc, 0.0)
+    _fill2(acc, 0.0)
     for lo in range(0, m, _ROWS):
         hi = min(lo + _ROWS, m)
         ulo, uhi = _u(lo), _u(hi)
@@ -516,20 +524,33 @@ def _evaluate(beta, ws, sizes, U, info):
 
 @_jit
 def _fill(a, v):
-    """a[...] = v for a contiguous array. (numpy's slice assignment would do, but each form of
-    it costs a second or so of the first compilation.)"""
-    flat = a.ravel()
-    for i in range(flat.shape[0]):
-        flat[i] = v
+    """a[:] = v for a vector. (numpy's slice assignment would do, but each form of it costs a
+    second or so of the first compilation; and no views here, they cost reference counting.)"""
+    for i in range(a.shape[0]):
+        a[i] = v
+
+
+@_jit
+def _fill2(a, v):
+    """a[:, :] = v for a matrix."""
+    for i in range(a.shape[0]):
+        for j in range(a.shape[1]):
+            a[i, j] = v
 
 
 @_jit
 def _copy(dst, src):
-    """dst[...] = src for contiguous arrays of one shape."""
-    d = dst.ravel()
-    x = src.ravel()
-    for i in range(d.shape[0]):
-        d[i] = x[i]
+    """dst[:] = src for vectors."""
+    for i in range(dst.shape[0]):
+        dst[i] = src[i]
+
+
+@_jit
+def _copy2(dst, src):
+    """dst[:, :] = src for matrices."""
+    for i in range(dst.shape[0]):
+        for j in range(dst.shape[1]):
+            dst[i, j] = src[i, j]
 
 
 @_jit
@@ -541,7 +562,7 @@ def _cholesky(A, L):
         if A[j, j] > big:
             big = A[j, j]
     eps = _TOL_CHOL * big if big > 0.0 else _TOL_CHOL
-    _fill(L, 0.0)
+    _fill2(L, 0.0)
     for j in range(p):
         s = A[j, j]
         for k in range(j):
@@ -679,7 +700,7 @@ def _fit_chunk_kernel(
         oi[3] = m
         oi[4] = nev
         _fill(coef[r], np.nan)
-        _fill(cov[r], np.nan)
+        _fill2(cov[r], np.nan)
         _fill(ll, np.nan)
         if oi[1] != _OK:
             continue
@@ -717,7 +738,7 @@ def _fit_chunk_kernel(
                 if finite and _cholesky(info_new, Lc) < 0 and Ln >= L - tol * abs(L):
                     _copy(beta, newbeta)
                     L = Ln
-                    _copy(info, info_new)
+                    _copy2(info, info_new)
                 break
             if not finite:  # null model or warm start
                 oi[1] = _NONFINITE
@@ -726,7 +747,7 @@ def _fit_chunk_kernel(
             _copy(beta, newbeta)
             L = Ln
             _copy(U, Un)
-            _copy(info, info_new)
+            _copy2(info, info_new)
             if phase == _NULL:
                 ll[1] = L
                 bad = _cholesky(info, Lc)
