@@ -152,3 +152,15 @@ def test_kernel_compiled_is_false_with_an_empty_cache(tmp_path) -> None:
     )
     assert out.stdout.strip() == "False"
     assert not any(tmp_path.rglob("*.nbc"))
+
+
+def test_finiteness_check_when_the_sum_overflows() -> None:
+    # Validation sums the values (one pass); a sum that overflows is checked value by value.
+    from alsstats.errors import InputError
+
+    t, e, X = _simulated(1, 40, seed=28)
+    big = np.column_stack([X[0, :, 0], np.full(40, 1e308)])  # finite, sum inf
+    assert fit_cox(t[0], e[0], big).n[0] == 40  # accepted (the fit itself fails, by name)
+    big[3, 1] = np.nan
+    with pytest.raises(InputError, match="X: contains NaN"):
+        fit_cox(t[0], e[0], big)
