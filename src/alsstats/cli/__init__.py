@@ -35,6 +35,7 @@ __all__ = [
     "nonnegative_int",
     "positive_float",
     "positive_int",
+    "prepare_engine",
     "probability",
 ]
 
@@ -165,3 +166,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
+
+
+def prepare_engine() -> None:
+    """Say on stderr when the first Cox fit will wait for numba to compile, then compile.
+
+    The compiled kernel is cached per machine; without the message a first run looks hung for
+    10-15 s. Commands that fit Cox models call this before their work.
+    """
+    from ..survival import kernel_compiled, warm_up
+
+    if not kernel_compiled():
+        print("compiling the Cox engine (once per machine) ...", file=sys.stderr, flush=True)
+        seconds = warm_up()
+        print(f"compiled in {seconds:.0f} s", file=sys.stderr)
+    else:
+        warm_up()

@@ -37,6 +37,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ..io import refuse_overwrite
     from ..report import MIROCALS_SEED, reanalyse, write_report
+    from . import prepare_engine
 
     if args.out is not None:
         out_name = args.out
@@ -46,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
         out_name = f"{Path(args.summary).stem}-report"
     out = refuse_overwrite(Path(out_name), args.force, folder=True)  # before the work
     seed = MIROCALS_SEED if args.seed is None else args.seed
+    prepare_engine()
     print("alsstats reproduce: checking figures, rebuilding the cohort, fitting models ...")
     result = reanalyse(args.summary, seed=seed, progress=sys.stderr.isatty())
     write_report(result, out, force=args.force)

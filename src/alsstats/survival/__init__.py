@@ -7,7 +7,7 @@ test, bootstrap bands of Cox contrasts and the Kaplan-Meier estimate sit beside 
 
 from ._bootstrap import BootstrapBand, bootstrap_contrasts
 from ._cox import CoxModel
-from ._engine import CoxBatchResult, fit_cox, fit_cox_batch
+from ._engine import CoxBatchResult, fit_cox, fit_cox_batch, kernel_compiled, warm_up
 from ._km import km_estimate
 from ._logrank import LogrankBatchResult, logrank_batch
 
@@ -19,6 +19,8 @@ __all__ = [
     "bootstrap_contrasts",
     "fit_cox",
     "fit_cox_batch",
+    "kernel_compiled",
     "km_estimate",
     "logrank_batch",
+    "warm_up",
 ]

@@ -586,11 +586,11 @@ def kernel_compiled() -> bool:
     or present in that cache for this machine, so that a command-line tool can announce the
     wait before the first fit::
 
-        from alsstats import engine
+        from alsstats.survival import kernel_compiled, warm_up
 
-        if not engine.kernel_compiled():
+        if not kernel_compiled():
             print("compiling the Cox engine (once per machine) ...", file=sys.stderr)
-        engine.warm_up()
+        warm_up()
 
     False when the cache cannot be read (an unwritable install, a numba that lays out its cache
     differently): the message is then shown when it may not be needed, never the reverse.
