@@ -28,6 +28,7 @@ from ._sensitivity import (
     rebuild_many,
     sensitivity,
 )
+from ._verify import Verification, assert_reproduces, verify_cohort
 
 __all__ = [
     "ATTEMPT_STEPS",
@@ -40,6 +41,8 @@ __all__ = [
     "BiomarkerGroup",
     "Reconstruction",
     "Target",
+    "Verification",
+    "assert_reproduces",
     "assign_biomarker",
     "biomarker_from_assumptions",
     "biomarker_groups",
@@ -54,4 +57,5 @@ __all__ = [
     "resolve_assumptions",
     "sensitivity",
     "targets_from_summary",
+    "verify_cohort",
 ]

@@ -1,0 +1,429 @@
+"""Does a cohort reproduce a summary's figures? The match table of any cohort, at printed precision.
+
+:func:`verify_cohort` takes any patient-level cohort (a rebuilt one, someone else's
+reconstruction, or real patient data from a sponsor) and a reported summary, and says for each
+figure whether the cohort's own statistic rounds to it as printed. It uses the reconstruction's
+targets (:func:`targets_from_summary`), statistics (:func:`reconstructed_values`) and match
+table (:meth:`Reconstruction.match_table`): the search and the verification judge a cohort by
+one rule. :func:`assert_reproduces` is the same for a user's own pytest suite.
+
+Cohort columns: ``arm`` (the summary's arm ids), ``time`` (in the summary's time unit),
+``death`` (1 = event, 0 = censored; ``event`` is accepted too); ``treatment`` is derived from
+the arm when absent; biomarker figures need ``pnfh``, covariate figures ``age``/``male``, and
+a categorical subgroup figure a column named after its modifier.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+from ..summary import as_reported_summary
+from ..survival import logrank_batch
+from ._calibrate import Target, biomarker_groups, resolve_assumptions, targets_from_summary
+from ._fits import _Z, Design
+from ._result import Reconstruction
+
+__all__ = ["VERIFY_VERDICTS", "Verification", "assert_reproduces", "verify_cohort"]
+
+VERIFY_VERDICTS = ("met", "not met", "not checkable")
+
+# Tests whose p a cohort can recompute (the engine's Cox fit gives Wald; log-rank by count).
+_WALD = {None, "wald"}
+_LOG_RANK = {"log_rank", "log-rank", "logrank"}
+
+# Sections whose figures are listed even when no target covers them (so nothing is silently
+# left out of the table).
+_SECTIONS = (
+    "events",
+    "survival",
+    "hazard_ratios",
+    "medians",
+    "comparisons",
+    "interactions",
+    "event_shares",
+)
+
+
+@dataclass
+class Verification:
+    """The match table of one cohort against one summary.
+
+    Attributes
+    ----------
+    table : DataFrame
+        One row per figure: ``figure`` (target id), ``statistic``, ``reported`` (as printed),
+        ``cohort`` (the cohort's own value), ``rounded`` (written at the printed precision),
+        ``verdict`` (met / not met / not checkable) and ``note``.
+    passed : bool
+        True when no figure is "not met" (figures that cannot be checked do not fail).
+    summary_name, cohort_name : where the two came from.
+    """
+
+    table: pd.DataFrame
+    summary_name: str = ""
+    cohort_name: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return not (self.table["verdict"] == "not met").any()
+
+    @property
+    def failures(self) -> list[str]:
+        """Ids of the figures the cohort does not reproduce."""
+        return self.table.loc[self.table["verdict"] == "not met", "figure"].tolist()
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """How many figures are met, not met and not checkable."""
+        return {v: int((self.table["verdict"] == v).sum()) for v in VERIFY_VERDICTS}
+
+    def to_json(self) -> str:
+        """Deterministic JSON: the verdict counts and the rows (values to 10 significant digits)."""
+        rows = []
+        for r in self.table.to_dict(orient="records"):
+            v = r["cohort"]
+            r["cohort"] = None if v is None or not np.isfinite(v) else float(f"{v:.10g}")
+            rows.append(r)
+        doc = {
+            "summary": self.summary_name,
+            "cohort": self.cohort_name,
+            "passed": self.passed,
+            "counts": self.counts,
+            "figures": rows,
+        }
+        return json.dumps(doc, indent=2, sort_keys=True)
+
+    def to_text(self) -> str:
+        """A fixed-width table and a one-line verdict."""
+        shown = self.table.assign(
+            cohort=[
+                "" if not np.isfinite(v) else f"{v:.6g}" for v in self.table["cohort"].to_numpy()
+            ]
+        )
+        c = self.counts
+        head = f"{c['met']} met, {c['not met']} not met, {c['not checkable']} not checkable: " + (
+            "the cohort reproduces every checkable figure" if self.passed else "NOT REPRODUCED"
+        )
+        return shown.to_string(index=False) + "\n\n" + head
+
+    def _repr_html_(self) -> str:
+        return self.table.to_html(index=False)
+
+
+# ------------------------------------------------------------------------------- inputs
+
+
+def _read_cohort(cohort: pd.DataFrame | str | os.PathLike[str]) -> tuple[pd.DataFrame, str]:
+    if isinstance(cohort, pd.DataFrame):
+        return cohort.copy(), "<DataFrame>"
+    path = Path(cohort)
+    if not path.is_file():
+        raise InputError(path, "", "no such cohort file")
+    try:
+        df = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InputError(path, "", f"not a readable CSV: {exc}") from None
+    return df, str(path)
+
+
+def _prepare_cohort(df: pd.DataFrame, name: str, summary: Any) -> pd.DataFrame:
+    if "death" not in df.columns and "event" in df.columns:
+        df = df.rename(columns={"event": "death"})
+    for col in ("arm", "time", "death"):
+        if col not in df.columns:
+            raise InputError(name, col, "missing column (a cohort needs arm, time, death)")
+    arm_ids = [a.id for a in summary.arms]
+    df["arm"] = df["arm"].astype(str)
+    unknown = sorted(set(df["arm"]) - set(arm_ids))
+    if unknown:
+        raise InputError(name, "arm", f"arm ids {unknown} are not in the summary ({arm_ids})")
+    time = pd.to_numeric(df["time"], errors="coerce")
+    if time.isna().any() or (time < 0).any():
+        raise InputError(name, "time", "every time must be a number >= 0")
+    death = pd.to_numeric(df["death"], errors="coerce")
+    if not death.isin([0, 1]).all():
+        raise InputError(name, "death", "every death must be 0 or 1")
+    df["time"], df["death"] = time.astype(float), death.astype(int)
+    if "pnfh" not in df.columns:
+        df["pnfh"] = np.nan  # no biomarker: biomarker figures come out "not checkable"
+    return df
+
+
+# ------------------------------------------------------------------------------- design
+
+
+def _design(summary: Any, targets: list[Target], values: Mapping[str, Any], df: pd.DataFrame):
+    """The fits' settings for a given cohort (no calibration: nothing is searched here)."""
+    x = df["pnfh"].to_numpy(float)
+    x = x[np.isfinite(x) & (x > 0)]
+    adjusted = values.get("adjusted_model_covariates") or []
+    landmark = summary.follow_up.get("landmark") if summary.follow_up else None
+    return Design(
+        targets=[t for t in targets if t.statistic.startswith("hr")],
+        groups=biomarker_groups(targets, values.get("remaining_share", "below")),
+        log_scale=values.get("pnfh_scale", "linear") == "log",
+        # scale only conditions the Newton steps; the treatment term does not depend on it
+        x_unit=float(np.median(x)) if x.size else 1.0,
+        adjust=tuple(c for c in adjusted if c in ("age", "male") and c in df.columns),
+        ties=values["ties"],
+        level_z=float(_Z[0.95]),
+        landmark=float(landmark.value) if landmark is not None else float(df["time"].max()),
+    )
+
+
+# ------------------------------------------------------------------------------- verify
+
+
+def _hr_figures(summary: Any) -> dict[str, Any]:
+    return {h.id: h for h in summary.hazard_ratios}
+
+
+def _two_arm_frame(df: pd.DataFrame, trt: str, ctl: str) -> pd.DataFrame:
+    sub = df[df["arm"].isin([trt, ctl])].copy()
+    sub["treatment"] = (sub["arm"] == trt).astype(int)
+    return sub.reset_index(drop=True)
+
+
+def _logrank_p(sub: pd.DataFrame, population: Mapping[str, Any]) -> float:
+    mask = np.ones(len(sub), bool)
+    x = sub["pnfh"].to_numpy(float)
+    lo, hi = population.get("lower"), population.get("upper")
+    if lo is not None or hi is not None:
+        mask &= np.isfinite(x)
+        if lo is not None:
+            mask &= x >= lo
+        if hi is not None:
+            mask &= x < hi
+    res = logrank_batch(
+        sub["time"].to_numpy(float),
+        sub["death"].to_numpy(int),
+        sub["treatment"].to_numpy(int),
+        mask=mask,
+    )
+    return float(res.p_value[0])
+
+
+def verify_cohort(
+    cohort: pd.DataFrame | str | os.PathLike[str],
+    summary: Any,
+    *,
+    assumptions: Mapping[str, Any] | None = None,
+    include: set[str] | frozenset[str] = frozenset(),
+) -> Verification:
+    """The match table of a cohort against a summary's figures at their printed precision.
+
+    Parameters
+    ----------
+    cohort
+        A DataFrame or a CSV path with columns ``arm``, ``time`` (the summary's time unit),
+        ``death`` (or ``event``), optionally ``treatment``, ``pnfh``, ``age``, ``male`` and
+        one column per categorical modifier.
+    summary
+        A :class:`~alsstats.summary.ReportedSummary` or a path to one.
+    assumptions
+        Overrides of the summary's assumptions (ties, biomarker scale, adjusted covariates).
+    include
+        Ids of "conflicting" figures to verify as well (superseded ones never are).
+
+    Returns
+    -------
+    Verification
+        ``passed`` is False when a figure is not met; a figure the cohort cannot speak to (no
+        biomarker column, a p from a test the engine does not run, an adjusted HR with unknown
+        covariates, a section such as medians) is "not checkable", never silently dropped.
+
+    Notes
+    -----
+    Hazard ratios and their CIs come from the engine's Cox fit of the two arms a figure
+    compares (Efron ties unless the summary assumes otherwise); a p is recomputed by the test
+    the summary names for it: Wald from the same fit, log-rank by count. Counts must be exact;
+    every other figure must round to its printed digits.
+    """
+    summary = as_reported_summary(summary)
+    df, name = _read_cohort(cohort)
+    df = _prepare_cohort(df, name, summary)
+    values = resolve_assumptions(summary, assumptions)
+    targets = targets_from_summary(summary, assumptions, include=frozenset(include))
+    hrs = _hr_figures(summary)
+
+    notes: dict[str, str] = {}
+    checkable: list[Target] = []
+    by_pair: dict[tuple[str, str], list[Target]] = {}
+    for t in targets:
+        hr = hrs.get(t.figure)
+        if hr is None:
+            checkable.append(t)
+            continue
+        pop = hr.population
+        kind = getattr(pop, "kind", "all")
+        pair = (hr.comparison["treatment"], hr.comparison["control"])
+        if kind == "subgroup":
+            modifier = getattr(pop, "modifier", None)
+            if modifier not in df.columns:
+                notes[t.id] = f"the cohort has no column {modifier!r} for this subgroup"
+                continue
+            t = dataclasses.replace(
+                t, population={**t.population, "category": getattr(pop, "category", None)}
+            )
+        elif kind == "biomarker_range" and not np.isfinite(df["pnfh"].to_numpy(float)).any():
+            notes[t.id] = "the cohort has no biomarker values (column pnfh)"
+            continue
+        if t.statistic == "hr_p":
+            test = getattr(hr, "test", None)
+            if test not in _WALD and test not in _LOG_RANK:
+                notes[t.id] = f"p from a {test} test, which a cohort fit does not recompute"
+                continue
+        by_pair.setdefault(pair, []).append(t)
+
+    # counts, shares, landmarks, covariates: on the whole cohort, by the reconstruction's own
+    # match table; hazard ratios on the two arms each compares (and its subgroup, if any)
+    design = _design(summary, targets, values, df)
+    tables = [_match(df.assign(treatment=0), checkable, design, values, summary)]
+    for (trt, ctl), ts in by_pair.items():
+        sub = _two_arm_frame(df, trt, ctl)
+        groups: dict[Any, list[Target]] = {}
+        for t in ts:
+            groups.setdefault(t.population.get("category"), []).append(t)
+        for category, tg in groups.items():
+            part = sub
+            if category is not None:
+                modifier = hrs[tg[0].figure].population.modifier
+                part = sub[sub[modifier].astype(str) == str(category)].reset_index(drop=True)
+            plain = [
+                dataclasses.replace(
+                    t, population={k: v for k, v in t.population.items() if k != "category"}
+                )
+                for t in tg
+            ]
+            table = _match(part, plain, dataclasses.replace(design, targets=plain), values, summary)
+            # a p the summary says is log-rank is recomputed by the log-rank test
+            for i, t in enumerate(plain):
+                if t.statistic == "hr_p" and getattr(hrs[t.figure], "test", None) in _LOG_RANK:
+                    v = _logrank_p(part, t.population)
+                    table.loc[i, ["cohort", "rounded", "agrees"]] = [v, t.format(v), t.rounds_to(v)]
+                    table.loc[i, "note"] = "log-rank p"
+            tables.append(table)
+
+    table = pd.concat([t for t in tables if len(t)], ignore_index=True)
+    table["verdict"] = np.where(table["agrees"].astype(bool), "met", "not met")
+    table = table.drop(columns="agrees")
+    done = set(table["figure"])
+    skipped = [t for t in targets if t.id not in done]
+    rows = [table]
+    if skipped:
+        rows.append(
+            pd.DataFrame(
+                {
+                    "figure": [t.id for t in skipped],
+                    "statistic": [t.statistic for t in skipped],
+                    "reported": [t.reported for t in skipped],
+                    "cohort": [math.nan] * len(skipped),
+                    "rounded": [""] * len(skipped),
+                    "note": [notes.get(t.id, "") for t in skipped],
+                    "verdict": ["not checkable"] * len(skipped),
+                }
+            )
+        )
+    rows.append(_uncovered(summary, targets, include))
+    out = pd.concat([r for r in rows if len(r)], ignore_index=True)
+    out = out[["figure", "statistic", "reported", "cohort", "rounded", "verdict", "note"]]
+    return Verification(out, summary_name=str(getattr(summary, "path", "")), cohort_name=name)
+
+
+def _match(
+    cohort: pd.DataFrame,
+    targets: list[Target],
+    design: Design,
+    values: Mapping[str, Any],
+    summary: Any,
+) -> pd.DataFrame:
+    """The reconstruction's match table (:meth:`Reconstruction.match_table`) of one cohort."""
+    columns = ["figure", "statistic", "reported", "cohort", "rounded", "agrees", "note"]
+    if not targets:
+        return pd.DataFrame(columns=columns)
+    match = Reconstruction(
+        cohort=cohort,
+        targets=targets,
+        assumptions=dict(values),
+        seed=None,  # a verification, not a rebuild: no seed, no model, no residuals
+        summary_sha256=getattr(summary, "sha256", None),
+        model=None,
+        residuals=pd.Series(dtype=float),
+        design=design,
+    )
+    table = match.match_table().rename(columns={"reconstructed": "cohort"})
+    table["note"] = ""
+    return table[columns]
+
+
+def _uncovered(summary: Any, targets: list[Target], include: set[str] | frozenset[str]):
+    """Rows for the figures that no target covers, with the reason."""
+    covered = {t.figure for t in targets} | {t.id for t in targets}
+    rows = []
+    for section in _SECTIONS:
+        for fig in getattr(summary, section, None) or ():
+            ident = getattr(fig, "id", None)
+            if ident is None or ident in covered:
+                continue
+            status = getattr(fig, "status", None) or "reported"
+            if status == "superseded":
+                why = "superseded: never verified"
+            elif status == "conflicting" and ident not in include:
+                why = "conflicting: verified only when included"
+            elif section == "hazard_ratios":
+                why = "adjusted model with covariates not published, or a range not stated"
+            elif section == "events" and getattr(fig, "arm", None) not in (None, "all"):
+                why = "not a count the verification computes"
+            else:
+                why = f"{section}: not computed by the verification yet"
+            rows.append(
+                {
+                    "figure": ident,
+                    "statistic": section,
+                    "reported": "",
+                    "cohort": math.nan,
+                    "rounded": "",
+                    "verdict": "not checkable",
+                    "note": why,
+                }
+            )
+    return pd.DataFrame(
+        rows, columns=["figure", "statistic", "reported", "cohort", "rounded", "verdict", "note"]
+    )
+
+
+def assert_reproduces(
+    cohort: pd.DataFrame | str | os.PathLike[str], summary: Any, **kwargs: Any
+) -> Verification:
+    """Fail (AssertionError) unless the cohort reproduces every checkable figure of the summary.
+
+    For a user's own pytest suite::
+
+        def test_my_reconstruction():
+            assert_reproduces("my_cohort.csv", "reported.yaml")
+
+    Returns the :class:`Verification` when every figure is met; keyword arguments go to
+    :func:`verify_cohort`.
+    """
+    result = verify_cohort(cohort, summary, **kwargs)
+    if not result.passed:
+        bad = result.table[result.table["verdict"] == "not met"]
+        lines = [
+            f"  {r.figure}: reported {r.reported}, cohort {r.rounded}" for r in bad.itertuples()
+        ]
+        raise AssertionError(
+            f"the cohort does not reproduce {len(bad)} figure(s) of "
+            f"{result.summary_name or 'the summary'}:\n" + "\n".join(lines)
+        )
+    return result
