@@ -158,6 +158,7 @@ def test_data_flows_one_way():
         "design": 4,
         "km": 4,
         "report": 5,
+        "catalogue": 5,
         "cli": 6,
     }
     wrong = [

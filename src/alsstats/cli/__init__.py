@@ -40,7 +40,16 @@ __all__ = [
 ]
 
 # Order shown in --help.
-_SUBCOMMANDS = ("reproduce", "check", "hr_curve", "rebuild", "km", "design")
+_SUBCOMMANDS = (
+    "reproduce",
+    "check",
+    "verify",
+    "catalogue",
+    "hr_curve",
+    "rebuild",
+    "km",
+    "design",
+)
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 EXIT_ERROR, EXIT_INTERRUPTED = 2, 130
 

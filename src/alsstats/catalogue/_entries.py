@@ -1,0 +1,87 @@
+"""The shipped trials: one folder per trial under ``data/trials/``, loaded without failing.
+
+A folder holds ``reported.yaml`` (and, when the figures allow one, a rebuilt ``cohort.csv``
+with its provenance), or a ``link.yaml`` naming files kept elsewhere (MIROCALS stays in
+``data/mirocals/``, whose cohort bytes a test pins).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import AlsstatsError, InputError
+from ..paths import data_path
+from ..summary import load_reported_summary
+
+__all__ = ["TrialEntry", "trial_entries"]
+
+
+@dataclass
+class TrialEntry:
+    """One trial of the catalogue: where its files are, and its summary or why it did not load.
+
+    Attributes
+    ----------
+    id : folder name under ``data/trials/``.
+    summary_path, cohort_path, provenance_path : files (cohort and provenance may be None).
+    summary : the loaded :class:`~alsstats.summary.ReportedSummary`, or None.
+    error : the loader's message when the summary does not load, else "".
+    """
+
+    id: str
+    summary_path: Path
+    cohort_path: Path | None = None
+    provenance_path: Path | None = None
+    summary: Any = None
+    error: str = ""
+
+    @property
+    def loaded(self) -> bool:
+        return self.summary is not None
+
+
+def _link(folder: Path) -> dict[str, Path | None]:
+    link = folder / "link.yaml"
+    doc = yaml.safe_load(link.read_text())
+    if not isinstance(doc, dict) or "summary" not in doc:
+        raise InputError(link, "summary", "a link file names the summary it points to")
+    out: dict[str, Path | None] = {}
+    for key in ("summary", "cohort", "provenance"):
+        out[key] = (folder / doc[key]).resolve() if doc.get(key) else None
+    return out
+
+
+def trial_entries(root: str | Path | None = None) -> list[TrialEntry]:
+    """Every trial folder under ``root`` (default: the shipped ``data/trials``), sorted by id.
+
+    A summary that does not load is kept with its error (the catalogue shows it), never dropped.
+    """
+    root = Path(root) if root is not None else data_path("trials")
+    if not root.is_dir():
+        raise InputError(root, "", "no such catalogue folder")
+    entries = []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        if (folder / "link.yaml").is_file():
+            files = _link(folder)
+        elif (folder / "reported.yaml").is_file():
+            files = {
+                "summary": folder / "reported.yaml",
+                "cohort": folder / "cohort.csv",
+                "provenance": folder / "cohort.provenance.json",
+            }
+        else:
+            continue
+        found = {k: v if v is not None and v.is_file() else None for k, v in files.items()}
+        entry = TrialEntry(
+            folder.name, Path(files["summary"]), found["cohort"], found["provenance"]
+        )
+        try:
+            entry.summary = load_reported_summary(entry.summary_path)
+        except AlsstatsError as exc:
+            entry.error = str(exc)
+        entries.append(entry)
+    return entries

@@ -1,0 +1,306 @@
+"""One row per trial: endpoint, arms, the headline hazard ratio as printed, the checks, what is
+missing, the figures in disagreement and (on request) whether a cohort can be rebuilt."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..checks import check_summary
+from ..errors import AlsstatsError
+from ..reconstruct import count_conflicts, rebuild_cohort, targets_from_summary, verify_cohort
+from ._entries import TrialEntry, trial_entries
+
+__all__ = [
+    "Catalogue",
+    "CatalogueRow",
+    "build_catalogue",
+    "headline_hazard_ratio",
+    "rebuild_status",
+]
+
+# Sections of a summary that hold figures with a status.
+_FIGURE_SECTIONS = (
+    "events",
+    "survival",
+    "event_shares",
+    "hazard_ratios",
+    "medians",
+    "comparisons",
+    "interactions",
+)
+
+
+@dataclass
+class CatalogueRow:
+    """One trial's line of the catalogue (see :class:`Catalogue` for the columns)."""
+
+    trial: str
+    name: str = ""
+    endpoint: str = ""
+    arms: str = ""
+    headline_hr: str = ""
+    headline_figure: str = ""
+    checks_passed: int = 0
+    checks_failed: int = 0
+    checks_not_checkable: int = 0
+    failing_checks: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    disagreements: list[str] = field(default_factory=list)
+    cohort: str = ""
+    rebuild: str = ""
+    error: str = ""
+
+
+def _text(value: Any) -> str:
+    """A figure as printed: the printed form when the loader kept one, else the number."""
+    if value is None:
+        return ""
+    printed = getattr(value, "printed", None)
+    if isinstance(printed, str):
+        return printed
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _printed(fig: Any, name: str) -> Any:
+    """``fig.<name>`` as printed (v2 keeps printed strings beside the floats)."""
+    printed = getattr(fig, "printed", None)
+    if isinstance(printed, dict) and name in printed:
+        return printed[name]
+    return getattr(fig, name, None)
+
+
+def _status(fig: Any) -> str:
+    return getattr(fig, "status", None) or "reported"
+
+
+def _is_adjusted(hr: Any) -> bool:
+    model = hr.model if isinstance(hr.model, dict) else vars(hr.model)
+    return bool(model.get("adjusted", False))
+
+
+def headline_hazard_ratio(summary: Any) -> Any | None:
+    """The trial's headline HR: whole population, primary comparison, unadjusted, reported
+    (not conflicting or superseded), the first such in the file; None when there is none."""
+    primary = (summary.treatment_arm.id, summary.control_arm.id)
+    candidates = [
+        h
+        for h in summary.hazard_ratios
+        if _status(h) == "reported"
+        and getattr(h.population, "kind", "all") == "all"
+        and (h.comparison.get("treatment"), h.comparison.get("control")) == primary
+    ]
+    unadjusted = [h for h in candidates if not _is_adjusted(h)]
+    pick = unadjusted or candidates
+    if not pick:  # e.g. only subgroup HRs (methylcobalamin): the first reported one
+        pick = [h for h in summary.hazard_ratios if _status(h) == "reported"]
+    return pick[0] if pick else None
+
+
+def _format_hr(hr: Any) -> str:
+    text = _text(_printed(hr, "value"))
+    ci = _printed(hr, "ci")
+    if ci:
+        text += f" ({_text(ci[0])}-{_text(ci[1])})"
+    p = _printed(hr, "p")
+    if p is not None:
+        test = getattr(hr, "test", None)
+        text += f", p {_text(p)}" + (f" ({test})" if test and test != "unknown" else "")
+    return text
+
+
+def _missing(summary: Any, headline: Any) -> list[str]:
+    out = []
+    survival_figures = any(
+        getattr(summary, s, None) for s in ("hazard_ratios", "events", "survival", "medians")
+    )
+    if not survival_figures:
+        return ["no survival figure (no HR, events, landmark survival or median)"]
+    if headline is None:
+        out.append("no hazard ratio")
+    else:
+        if not getattr(headline, "ci", None):
+            out.append("no CI")
+        if getattr(headline, "p", None) is None:
+            out.append("no p")
+    if not summary.events:
+        out.append("no events")
+    if not getattr(summary, "km_curves", None):
+        out.append("no curves")
+    if any(getattr(a, "n", None) is None for a in summary.arms):
+        out.append("no arm sizes")
+    return out
+
+
+def _disagreements(summary: Any) -> list[str]:
+    ids = []
+    for section in _FIGURE_SECTIONS:
+        for fig in getattr(summary, section, None) or ():
+            if _status(fig) == "conflicting":
+                ids.append(fig.id)
+    for name, fig in (summary.follow_up or {}).items():
+        if _status(fig) == "conflicting":
+            ids.append(f"follow_up.{name}")
+    return ids
+
+
+def _arms(summary: Any) -> str:
+    parts = []
+    for a in summary.arms:
+        n = getattr(a, "n", None)
+        parts.append(f"{a.label or a.id} {_text(n.value) if n is not None else 'n not located'}")
+    return "; ".join(parts)
+
+
+def rebuild_status(entry: TrialEntry, *, max_seconds: float = 20.0, seed: int = 0) -> str:
+    """Whether a cohort can be rebuilt from the entry's figures, in words.
+
+    "feasible: ..." (a shipped cohort meets every figure, or a rebuild did), "infeasible: ..."
+    naming the conflicting figures, "not enough figures: ..." or "not attempted: ..." (the
+    rebuild cannot take this summary yet, with the reason).
+    """
+    summary = entry.summary
+    if summary is None:
+        return "not attempted: the summary does not load"
+    if entry.cohort_path is not None:
+        check = verify_cohort(entry.cohort_path, summary)
+        if check.passed:
+            return f"feasible: shipped cohort meets {check.counts['met']} figures"
+        return "infeasible: shipped cohort misses " + ", ".join(check.failures)
+    if any(getattr(a, "n", None) is None for a in summary.arms):
+        return "not enough figures: arm sizes not located"
+    has_hr = bool(summary.hazard_ratios)
+    if not (has_hr or summary.events or summary.survival):
+        return "not enough figures: no survival figure"
+    try:
+        targets = targets_from_summary(summary)
+        conflicts, _ = count_conflicts(summary, targets)
+        if conflicts:
+            return "infeasible: " + ", ".join(conflicts)
+        result = rebuild_cohort(summary, seed=seed, max_seconds=max_seconds)
+    except (AlsstatsError, KeyError, TypeError, ValueError, AttributeError) as exc:
+        # the generic rebuild does not take every summary the format describes yet
+        return f"not attempted: {type(exc).__name__}: {exc}"
+    if result.feasible:
+        return f"feasible: rebuilt in {result.seconds:.1f} s (seed {seed})"
+    return "infeasible: " + ", ".join(result.conflicts)
+
+
+def _row(entry: TrialEntry, rebuild: bool, max_seconds: float) -> CatalogueRow:
+    row = CatalogueRow(trial=entry.id)
+    if entry.cohort_path is not None:
+        row.cohort = str(entry.cohort_path)
+    if entry.summary is None:
+        row.error = entry.error
+        if rebuild:
+            row.rebuild = rebuild_status(entry)
+        return row
+    s = entry.summary
+    row.name = s.name
+    endpoint = s.trial.get("endpoint") or {}
+    row.endpoint = str(endpoint.get("name", "")) if isinstance(endpoint, dict) else str(endpoint)
+    row.arms = _arms(s)
+    headline = headline_hazard_ratio(s)
+    if headline is not None:
+        row.headline_hr, row.headline_figure = _format_hr(headline), headline.id
+    try:
+        report = check_summary(s)
+    except AlsstatsError as exc:
+        row.error = f"checks: {exc}"
+    else:
+        verdicts = [r.verdict for r in report.results]
+        row.checks_passed = verdicts.count("pass")
+        row.checks_failed = verdicts.count("fail")
+        row.checks_not_checkable = verdicts.count("not checkable")
+        row.failing_checks = [f"{r.check}({', '.join(r.inputs)})" for r in report.failures]
+    row.missing = _missing(s, headline)
+    row.disagreements = _disagreements(s)
+    if rebuild:
+        row.rebuild = rebuild_status(entry, max_seconds=max_seconds)
+    return row
+
+
+class Catalogue:
+    """The trial catalogue: one :class:`CatalogueRow` per trial.
+
+    Columns: trial (folder id), name, endpoint, arms (label and n), headline_hr (as printed,
+    with CI, p and its test), headline_figure (its id), checks_passed / checks_failed /
+    checks_not_checkable, failing_checks (check and the figures it compared), missing (no CI,
+    no events, no curves, ...), disagreements (figures kept with status "conflicting"),
+    cohort (a shipped rebuilt cohort), rebuild (with ``rebuild=True``), error (a summary that
+    does not load, with the loader's message).
+    """
+
+    def __init__(self, rows: Iterable[CatalogueRow]) -> None:
+        self.rows = list(rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        table = pd.DataFrame([asdict(r) for r in self.rows])
+        for col in ("failing_checks", "missing", "disagreements"):
+            if col in table:
+                table[col] = table[col].map("; ".join)
+        return table
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.summary
+
+    def to_json(self) -> str:
+        """Deterministic JSON: a list of rows (lists stay lists)."""
+        return json.dumps({"trials": [asdict(r) for r in self.rows]}, indent=2, sort_keys=True)
+
+    def to_text(self) -> str:
+        cols = ["trial", "endpoint", "arms", "headline_hr", "checks", "missing"]
+        table = self.summary.assign(
+            checks=[
+                f"{r.checks_passed} pass, {r.checks_failed} fail, {r.checks_not_checkable} n/c"
+                if not r.error
+                else "does not load"
+                for r in self.rows
+            ]
+        )
+        if any(r.rebuild for r in self.rows):
+            cols.append("rebuild")
+        lines = [table[cols].to_string(index=False)]
+        details = []
+        for r in self.rows:
+            if r.error:
+                details.append(f"{r.trial}: {r.error}")
+            if r.failing_checks:
+                details.append(f"{r.trial}: failed checks: {', '.join(r.failing_checks)}")
+            if r.disagreements:
+                details.append(f"{r.trial}: figures in disagreement: {', '.join(r.disagreements)}")
+        if details:
+            lines += ["", *details]
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        return self.summary.to_html(index=False)
+
+
+def build_catalogue(
+    root: str | Path | None = None, *, rebuild: bool = False, max_seconds: float = 20.0
+) -> Catalogue:
+    """The catalogue of the trials under ``root`` (default: the shipped ``data/trials``).
+
+    Parameters
+    ----------
+    root
+        A folder of trial folders (each with ``reported.yaml`` or ``link.yaml``).
+    rebuild
+        Also say whether a cohort can be rebuilt (verifies shipped cohorts; otherwise tries a
+        rebuild of at most ``max_seconds`` per trial).
+    """
+    return Catalogue(_row(e, rebuild, max_seconds) for e in trial_entries(root))
