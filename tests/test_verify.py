@@ -1,0 +1,182 @@
+"""verify_cohort / assert_reproduces / `alsstats verify`: any cohort against a summary's figures.
+
+The cohort's hazard ratios are checked against an independent lifelines refit (Efron ties, the
+engine's default), to 1e-5 relative (lifelines stops its Newton steps at a 1e-7 decrement); the
+shipped MIROCALS cohort meets every checkable figure (its provenance says so); moving one death
+across arms is flagged (exit 1).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from lifelines import CoxPHFitter
+
+from alsstats.cli import main
+from alsstats.errors import InputError
+from alsstats.paths import data_path
+from alsstats.reconstruct import assert_reproduces, verify_cohort
+from alsstats.summary import load_reported_summary, summary_from_dict
+
+COHORT = data_path("mirocals", "cohort.csv")
+SUMMARY = data_path("mirocals", "reported.yaml")
+
+
+def _moved_death() -> pd.DataFrame:
+    """The shipped cohort with one death moved from IL-2LD to placebo (41/49 -> 40/50)."""
+    df = pd.read_csv(COHORT)
+    i = df.index[(df["arm"] == "il2ld") & (df["death"] == 1)][0]
+    j = df.index[(df["arm"] == "placebo") & (df["death"] == 0)][0]
+    df.loc[j, ["time", "death"]] = [df.loc[i, "time"], 1]
+    df.loc[i, ["time", "death"]] = [640, 0]
+    return df
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return verify_cohort(COHORT, SUMMARY)
+
+
+def test_shipped_cohort_meets_every_checkable_figure(shipped):
+    assert shipped.passed
+    assert shipped.counts == {"met": 22, "not met": 0, "not checkable": 3}
+    # the two superseded toplines and the conflicting death split are listed, not dropped
+    skipped = shipped.table[shipped.table["verdict"] == "not checkable"]
+    assert set(skipped["figure"]) == {
+        "topline_adjusted_2022",
+        "topline_low_moderate_2022",
+        "death_split_medwire",
+    }
+
+
+def _lifelines_hr(df: pd.DataFrame) -> tuple[float, float, float, float]:
+    cph = CoxPHFitter()  # lifelines uses Efron ties
+    cph.fit(df[["time", "death", "treatment"]], "time", "death")
+    b = float(cph.params_["treatment"])
+    se = float(cph.standard_errors_["treatment"])
+    z = 1.959963984540054
+    return math.exp(b), math.exp(b - z * se), math.exp(b + z * se), float(cph.summary["p"].iloc[0])
+
+
+def test_hazard_ratios_equal_an_independent_lifelines_refit(shipped):
+    df = pd.read_csv(COHORT)
+    value = shipped.table.set_index("figure")["cohort"]
+    hr, _, _, _ = _lifelines_hr(df)
+    assert value["overall_unadjusted.hr"] == pytest.approx(hr, rel=1e-5)
+    low = df[(df["pnfh"] >= 750) & (df["pnfh"] < 3700)]
+    hr, lo, hi, p = _lifelines_hr(low)
+    assert value["low_pnfh.hr"] == pytest.approx(hr, rel=1e-5)
+    assert value["low_pnfh.ci_lower"] == pytest.approx(lo, rel=1e-5)
+    assert value["low_pnfh.ci_upper"] == pytest.approx(hi, rel=1e-5)
+    assert value["low_pnfh.p"] == pytest.approx(p, rel=1e-4)
+
+
+def test_one_death_moved_across_arms_is_flagged():
+    result = verify_cohort(_moved_death(), SUMMARY)
+    assert not result.passed
+    assert {"deaths_il2ld", "deaths_placebo", "alive_640_il2ld", "alive_640_placebo"} <= set(
+        result.failures
+    )
+    with pytest.raises(AssertionError, match="deaths_il2ld: reported 41, cohort 40"):
+        assert_reproduces(_moved_death(), SUMMARY)
+
+
+def test_assert_reproduces_returns_the_table_when_met():
+    assert assert_reproduces(COHORT, SUMMARY).passed
+
+
+def test_cli_verify_exit_codes(tmp_path, capsys):
+    assert main(["verify", str(COHORT), str(SUMMARY)]) == 0
+    assert "22 met, 0 not met" in capsys.readouterr().out
+    moved = tmp_path / "moved.csv"
+    _moved_death().to_csv(moved, index=False)
+    assert main(["verify", str(moved), str(SUMMARY), "--json"]) == 1
+    assert '"passed": false' in capsys.readouterr().out
+
+
+def test_cli_verify_include_checks_a_conflicting_figure(capsys):
+    # the medwire split (54% of deaths on IL-2LD) is conflicting: the cohort cannot meet it
+    code = main(["verify", str(COHORT), str(SUMMARY), "--include", "death_split_medwire"])
+    assert code == 1
+    assert "death_split_medwire.il2ld" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("edit", "field"),
+    [
+        (lambda df: df.drop(columns="death"), "death"),
+        (lambda df: df.assign(arm=df["arm"].replace({"il2ld": "il2"})), "arm"),
+        (lambda df: df.assign(time=-1), "time"),
+        (lambda df: df.assign(death=2), "death"),
+    ],
+)
+def test_bad_cohorts_raise_one_clear_error(edit, field):
+    with pytest.raises(InputError) as info:
+        verify_cohort(edit(pd.read_csv(COHORT)), SUMMARY)
+    assert info.value.field == field
+
+
+def test_cli_bad_cohort_file_is_exit_2_without_traceback(tmp_path, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("arm,time\nil2ld,3\n")
+    assert main(["verify", str(bad), str(SUMMARY)]) == 2
+    err = capsys.readouterr().err
+    assert "death" in err and "Traceback" not in err
+
+
+def _two_arm_summary() -> dict:
+    return {
+        "format": "alsstats.reported-summary",
+        "format_version": 1,
+        "trial": {"name": "T", "endpoint": {"name": "death", "time_unit": "days"}},
+        "sources": [{"key": "s", "citation": "made up"}],
+        "arms": [
+            {"id": "a", "role": "treatment", "n": {"value": 40, "source": "s"}},
+            {"id": "b", "role": "control", "n": {"value": 40, "source": "s"}},
+        ],
+        "follow_up": {"landmark": {"value": 100, "source": "s"}},
+        "events": [
+            {"id": "d_a", "arm": "a", "value": 0, "source": "s"},
+            {"id": "d_b", "arm": "b", "value": 0, "source": "s"},
+        ],
+        "hazard_ratios": [
+            {
+                "id": "hr",
+                "comparison": {"treatment": "a", "control": "b"},
+                "value": 0.5,
+                "ci": [0.25, 1.0],
+                "p": 0.05,
+                "source": "s",
+            },
+        ],
+    }
+
+
+def test_simulated_cohort_its_own_figures_are_met_and_others_not():
+    # a cohort whose own Cox fit (independent lifelines refit) is written into a summary at
+    # two decimals is met; the same summary with the HR moved by 0.01 is not
+    rng = np.random.default_rng(7)
+    n = 40
+    arm = np.repeat(["a", "b"], n)
+    rate = np.where(arm == "a", 0.006, 0.012)
+    t = rng.exponential(1 / rate)
+    death = (t <= 100).astype(int)
+    df = pd.DataFrame({"arm": arm, "time": np.minimum(np.round(t, 3), 100), "death": death})
+    hr, lo, hi, p = _lifelines_hr(df.assign(treatment=(df["arm"] == "a").astype(int)))
+    doc = _two_arm_summary()
+    doc["events"][0]["value"] = int(df.loc[df["arm"] == "a", "death"].sum())
+    doc["events"][1]["value"] = int(df.loc[df["arm"] == "b", "death"].sum())
+    doc["hazard_ratios"][0].update(
+        value=round(hr, 2), ci=[round(lo, 2), round(hi, 2)], p=round(p, 3)
+    )
+    assert verify_cohort(df, summary_from_dict(doc)).passed
+    doc["hazard_ratios"][0]["value"] = round(hr, 2) + 0.01
+    assert verify_cohort(df, summary_from_dict(doc)).failures == ["hr.hr"]
+
+
+def test_loaded_summary_and_path_agree(shipped):
+    again = verify_cohort(pd.read_csv(COHORT), load_reported_summary(SUMMARY))
+    pd.testing.assert_frame_equal(again.table, shipped.table)
