@@ -1,0 +1,92 @@
+"""The trial catalogue and `alsstats catalogue`: every shipped trial listed, rows honest about
+what loads, what the checks say and whether a cohort can be rebuilt; `alsstats check` never
+crashes on a shipped summary."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from alsstats.catalogue import build_catalogue, rebuild_status, trial_entries
+from alsstats.cli import main
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+TRIAL_DIRS = sorted(
+    p.name
+    for p in (DATA / "trials").iterdir()
+    if (p / "reported.yaml").is_file() or (p / "link.yaml").is_file()
+)
+SUMMARIES = [DATA / "mirocals" / "reported.yaml"] + [
+    DATA / "trials" / t / "reported.yaml"
+    for t in TRIAL_DIRS
+    if (DATA / "trials" / t / "reported.yaml").is_file()
+]
+
+
+@pytest.fixture(scope="module")
+def catalogue_json(tmp_path_factory) -> dict:
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["catalogue", "--json"]) == 0
+    return json.loads(out.getvalue())
+
+
+def test_catalogue_json_lists_every_trial(catalogue_json):
+    assert [r["trial"] for r in catalogue_json["trials"]] == TRIAL_DIRS
+    assert len(TRIAL_DIRS) >= 12
+
+
+def test_mirocals_row(catalogue_json):
+    row = next(r for r in catalogue_json["trials"] if r["trial"] == "mirocals")
+    assert row["error"] == ""
+    assert row["headline_hr"] == "0.81"
+    assert row["headline_figure"] == "overall_unadjusted"
+    assert "no CI" in row["missing"] and "no p" in row["missing"]
+    # the conflicting medwire death split: named as a disagreement and in the failing checks
+    assert row["disagreements"] == ["death_split_medwire"]
+    assert row["checks_failed"] == len(row["failing_checks"]) > 0
+    assert all("death_split_medwire" in c for c in row["failing_checks"])
+    assert row["cohort"].endswith("mirocals/cohort.csv")
+
+
+@pytest.mark.parametrize("path", SUMMARIES, ids=[p.parent.name for p in SUMMARIES])
+def test_check_exits_0_or_1_on_every_shipped_summary(path, capsys):
+    code = main(["check", str(path)])
+    err = capsys.readouterr().err
+    if code == 2 and "unsupported version 2" in err:
+        pytest.skip("needs format v2")
+    assert code in (0, 1), err
+    assert "Traceback" not in err
+
+
+def test_rebuild_status_of_the_shipped_mirocals_cohort():
+    entry = next(e for e in trial_entries() if e.id == "mirocals")
+    assert rebuild_status(entry) == "feasible: shipped cohort meets 22 figures"
+
+
+def test_a_summary_that_does_not_load_is_a_row_not_a_crash(tmp_path):
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "reported.yaml").write_text("format: nope\n")
+    (tmp_path / "mirocals").mkdir()
+    (tmp_path / "mirocals" / "link.yaml").write_text(
+        f"summary: {DATA / 'mirocals' / 'reported.yaml'}\n"
+        f"cohort: {DATA / 'mirocals' / 'cohort.csv'}\n"
+    )
+    cat = build_catalogue(tmp_path, rebuild=True, max_seconds=1)
+    rows = {r.trial: r for r in cat.rows}
+    assert "broken/reported.yaml" in rows["broken"].error
+    assert rows["broken"].rebuild == "not attempted: the summary does not load"
+    assert rows["mirocals"].rebuild.startswith("feasible")
+    assert "broken" in cat.to_text()
+
+
+def test_cli_catalogue_text_and_missing_root(capsys, tmp_path):
+    assert main(["catalogue"]) == 0
+    assert "mirocals" in capsys.readouterr().out
+    assert main(["catalogue", "--root", str(tmp_path / "nowhere")]) == 2
+    assert "no such catalogue folder" in capsys.readouterr().err
