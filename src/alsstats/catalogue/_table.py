@@ -58,25 +58,31 @@ class CatalogueRow:
 
 
 def _text(value: Any) -> str:
-    """A figure as printed: the printed form when the loader kept one, else the number."""
+    """A number as text: a printed form's own text, else the number."""
     if value is None:
         return ""
-    printed = getattr(value, "printed", None)
-    if isinstance(printed, str):
-        return printed
-    if isinstance(value, str):
-        return value
+    text = getattr(value, "text", None)  # a summary.Printed (format version 2)
+    if isinstance(text, str):
+        return text
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
 
 
 def _printed(fig: Any, name: str) -> Any:
-    """``fig.<name>`` as printed (v2 keeps printed strings beside the floats)."""
-    printed = getattr(fig, "printed", None)
-    if isinstance(printed, dict) and name in printed:
-        return printed[name]
-    return getattr(fig, name, None)
+    """``fig.<name>`` as printed (format version 2 keeps the printed form; version 1 a float)."""
+    form = getattr(fig, "printed_form", None)
+    if form is not None:
+        try:
+            return form(name)
+        except (KeyError, IndexError, TypeError, AttributeError):
+            return None
+    obj: Any = fig
+    for part in name.replace("]", "").split("["):
+        obj = obj[int(part)] if isinstance(obj, tuple | list) else getattr(obj, part, None)
+        if obj is None:
+            return None
+    return obj
 
 
 def _status(fig: Any) -> str:
@@ -101,17 +107,21 @@ def headline_hazard_ratio(summary: Any) -> Any | None:
     ]
     unadjusted = [h for h in candidates if not _is_adjusted(h)]
     pick = unadjusted or candidates
-    if not pick:  # e.g. only subgroup HRs (methylcobalamin): the first reported one
-        pick = [h for h in summary.hazard_ratios if _status(h) == "reported"]
+    if not pick:  # only subgroup HRs (methylcobalamin): the primary comparison's first
+        reported = [h for h in summary.hazard_ratios if _status(h) == "reported"]
+        pick = [
+            h
+            for h in reported
+            if (h.comparison.get("treatment"), h.comparison.get("control")) == primary
+        ] or reported
     return pick[0] if pick else None
 
 
 def _format_hr(hr: Any) -> str:
     text = _text(_printed(hr, "value"))
-    ci = _printed(hr, "ci")
-    if ci:
-        text += f" ({_text(ci[0])}-{_text(ci[1])})"
-    p = _printed(hr, "p")
+    if getattr(hr, "ci", None):
+        text += f" ({_text(_printed(hr, 'ci[0]'))}-{_text(_printed(hr, 'ci[1]'))})"
+    p = _printed(hr, "p") if getattr(hr, "p", None) is not None else None
     if p is not None:
         test = getattr(hr, "test", None)
         text += f", p {_text(p)}" + (f" ({test})" if test and test != "unknown" else "")
