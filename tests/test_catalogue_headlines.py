@@ -173,10 +173,18 @@ def _load(trial: str):
         raise
 
 
-@pytest.mark.parametrize(
-    ("trial", "section", "ident", "field", "expected"),
-    [p for p in PINS if p[1] == "hazard_ratios" and p[3] in ("value", "ci", "p")],
+# lithium x UNC13A leaves arms[].n out (not located); the format requires it: see test_catalogue
+NO_ARM_SIZES = pytest.mark.xfail(
+    strict=True, reason="arm sizes not located; the summary format requires arms[].n"
 )
+LOADED = [
+    pytest.param(*p, marks=[NO_ARM_SIZES] if p[0] == "lithium_unc13a" else [])
+    for p in PINS
+    if p[1] == "hazard_ratios" and p[3] in ("value", "ci", "p")
+]
+
+
+@pytest.mark.parametrize(("trial", "section", "ident", "field", "expected"), LOADED)
 def test_headline_hazard_ratios_as_loaded(trial, section, ident, field, expected):
     hr = _load(trial).hazard_ratio(ident)
     got = getattr(hr, field)
