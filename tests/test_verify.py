@@ -180,3 +180,110 @@ def test_simulated_cohort_its_own_figures_are_met_and_others_not():
 def test_loaded_summary_and_path_agree(shipped):
     again = verify_cohort(pd.read_csv(COHORT), load_reported_summary(SUMMARY))
     pd.testing.assert_frame_equal(again.table, shipped.table)
+
+
+# ----------------------------------------------------------------- format version 2 summaries
+
+
+def _v2_or_skip(doc: dict):
+    from alsstats.errors import SummaryError
+
+    try:
+        return summary_from_dict(doc)
+    except SummaryError as exc:
+        if "unsupported version 2" in str(exc):
+            pytest.skip("needs format v2")
+        raise
+
+
+def test_three_arms_subgroup_and_log_rank_against_lifelines():
+    # Three arms, a categorical subgroup and a p the summary says is log-rank: every value is
+    # computed here by lifelines (Cox, Efron; logrank_test), written as printed, and met; one
+    # digit off is not.
+    from lifelines.statistics import logrank_test
+
+    rng = np.random.default_rng(11)
+    arms = np.repeat(["low", "high", "ctl"], 60)
+    rate = pd.Series({"low": 0.8, "high": 0.6, "ctl": 1.0})[arms].to_numpy() / 12
+    t = rng.exponential(1 / rate)
+    df = pd.DataFrame(
+        {
+            "arm": arms,
+            "time": np.minimum(np.round(t, 3), 24.0),
+            "death": (t <= 24).astype(int),
+            "onset": rng.choice(["bulbar", "limb"], arms.size, p=[0.3, 0.7]),
+        }
+    )
+
+    def pair(trt, data=df):
+        sub = data[data["arm"].isin([trt, "ctl"])]
+        return sub.assign(treatment=(sub["arm"] == trt).astype(int))
+
+    hr_low = _lifelines_hr(pair("low"))
+    hr_high = _lifelines_hr(pair("high"))
+    hr_bulbar = _lifelines_hr(pair("low", df[df["onset"] == "bulbar"]))
+    p_lr = logrank_test(
+        *(pair("high").query(f"treatment == {k}")["time"] for k in (1, 0)),
+        *(pair("high").query(f"treatment == {k}")["death"] for k in (1, 0)),
+    ).p_value
+
+    def printed(values, p=None):
+        out = {"value": f"{values[0]:.2f}", "ci": [f"{values[1]:.2f}", f"{values[2]:.2f}"]}
+        if p is not None:
+            out["p"] = f"{p:.3f}"
+        return out
+
+    doc = {
+        "format": "alsstats.reported-summary",
+        "format_version": 2,
+        "trial": {
+            "name": "T3",
+            "time_unit": "months",
+            "endpoint": {"name": "death"},
+            "treatment_arm": "low",
+            "control_arm": "ctl",
+        },
+        "sources": [{"key": "s", "citation": "made up"}],
+        "arms": [
+            {"id": a, "role": r, "n": {"value": 60, "source": "s"}}
+            for a, r in (("low", "treatment"), ("high", "treatment"), ("ctl", "control"))
+        ],
+        "modifiers": [
+            {"id": "onset", "kind": "categorical", "categories": ["bulbar", "limb"], "source": "s"}
+        ],
+        "hazard_ratios": [
+            {
+                "id": "low",
+                "comparison": {"treatment": "low", "control": "ctl"},
+                **printed(hr_low, hr_low[3]),
+                "test": "wald",
+                "source": "s",
+            },
+            {
+                "id": "high",
+                "comparison": {"treatment": "high", "control": "ctl"},
+                **printed(hr_high, p_lr),
+                "test": "log_rank",
+                "source": "s",
+            },
+            {
+                "id": "low_bulbar",
+                "comparison": {"treatment": "low", "control": "ctl"},
+                **printed(hr_bulbar),
+                "source": "s",
+                "population": {"kind": "subgroup", "modifier": "onset", "category": "bulbar"},
+            },
+        ],
+    }
+    result = verify_cohort(df, _v2_or_skip(doc))
+    assert result.passed, result.to_text()
+    table = result.table.set_index("figure")
+    assert table.loc["high.p", "verdict"] == "met"
+    assert table.loc["high.p", "cohort"] == pytest.approx(p_lr, rel=1e-6)
+    assert table.loc["low_bulbar.hr", "cohort"] == pytest.approx(hr_bulbar[0], rel=1e-5)
+    # without the modifier column the subgroup figure cannot be checked, and says why
+    no_onset = verify_cohort(df.drop(columns="onset"), _v2_or_skip(doc)).table.set_index("figure")
+    assert no_onset.loc["low_bulbar.hr", "verdict"] == "not checkable"
+    assert "onset" in no_onset.loc["low_bulbar.hr", "note"]
+    doc["hazard_ratios"][1]["value"] = f"{hr_high[0] + 0.01:.2f}"
+    assert verify_cohort(df, _v2_or_skip(doc)).failures == ["high.hr"]
