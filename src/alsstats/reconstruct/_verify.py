@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..summary import as_reported_summary
+from ..summary import Population, as_reported_summary
 from ..survival import logrank_batch
 from ._calibrate import Target, biomarker_groups, resolve_assumptions, targets_from_summary
 from ._fits import _Z, Design
@@ -189,6 +189,39 @@ def _hr_figures(summary: Any) -> dict[str, Any]:
     return {h.id: h for h in summary.hazard_ratios}
 
 
+def _subgroup_targets(
+    summary: Any,
+    targets: list[Target],
+    assumptions: Mapping[str, Any] | None,
+    include: frozenset[str],
+) -> list[Target]:
+    """Targets of the hazard ratios in a categorical subgroup (the rebuild makes none).
+
+    Each such HR is the HR of the patients in its category: its targets are the ones the
+    reconstruction makes for a whole-population HR, computed later on the category's rows.
+    """
+    covered = {t.figure for t in targets}
+    out: list[Target] = []
+    for hr in summary.hazard_ratios:
+        if getattr(hr.population, "kind", "all") != "subgroup" or hr.id in covered:
+            continue
+        whole = dataclasses.replace(hr, population=Population(kind="all"))
+        alone = dataclasses.replace(
+            summary,
+            hazard_ratios=[whole],
+            events=[],
+            survival=[],
+            event_shares=[],
+            covariates=[],
+        )
+        out += [
+            t
+            for t in targets_from_summary(alone, assumptions, include=include)
+            if t.figure == hr.id
+        ]
+    return out
+
+
 def _two_arm_frame(df: pd.DataFrame, trt: str, ctl: str) -> pd.DataFrame:
     sub = df[df["arm"].isin([trt, ctl])].copy()
     sub["treatment"] = (sub["arm"] == trt).astype(int)
@@ -255,6 +288,7 @@ def verify_cohort(
     df = _prepare_cohort(df, name, summary)
     values = resolve_assumptions(summary, assumptions)
     targets = targets_from_summary(summary, assumptions, include=frozenset(include))
+    targets += _subgroup_targets(summary, targets, assumptions, frozenset(include))
     hrs = _hr_figures(summary)
 
     notes: dict[str, str] = {}
@@ -382,7 +416,7 @@ def _uncovered(summary: Any, targets: list[Target], include: set[str] | frozense
             elif status == "conflicting" and ident not in include:
                 why = "conflicting: verified only when included"
             elif section == "hazard_ratios":
-                why = "adjusted model with covariates not published, or a range not stated"
+                why = "no cohort statistic: an adjusted model, an unstated range or a ratio of HRs"
             elif section == "events" and getattr(fig, "arm", None) not in (None, "all"):
                 why = "not a count the verification computes"
             else:
