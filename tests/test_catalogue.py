@@ -51,7 +51,7 @@ def test_mirocals_row(catalogue_json):
     assert row["disagreements"] == ["death_split_medwire"]
     assert row["checks_failed"] == len(row["failing_checks"]) > 0
     assert all("death_split_medwire" in c for c in row["failing_checks"])
-    assert row["cohort"].endswith("mirocals/cohort.csv")
+    assert row["cohort"] == "mirocals/cohort.csv"
 
 
 # Lithium x UNC13A: the per-arm split of the 518 patients was not located, and the format
@@ -103,3 +103,10 @@ def test_cli_catalogue_text_and_missing_root(capsys, tmp_path):
     assert "mirocals" in capsys.readouterr().out
     assert main(["catalogue", "--root", str(tmp_path / "nowhere")]) == 2
     assert "no such catalogue folder" in capsys.readouterr().err
+
+
+def test_catalogue_json_is_the_same_from_any_working_directory(tmp_path, monkeypatch):
+    first = build_catalogue().to_json()
+    monkeypatch.chdir(tmp_path)
+    assert build_catalogue().to_json() == first
+    assert "/work/" not in first and str(DATA) not in first

@@ -13,6 +13,7 @@ import pandas as pd
 
 from ..checks import check_summary
 from ..errors import AlsstatsError
+from ..paths import data_path
 from ..reconstruct import count_conflicts, rebuild_cohort, targets_from_summary, verify_cohort
 from ._entries import TrialEntry, trial_entries
 
@@ -205,12 +206,21 @@ def rebuild_status(entry: TrialEntry, *, max_seconds: float = 20.0, seed: int = 
     return "infeasible: " + ", ".join(result.conflicts)
 
 
-def _row(entry: TrialEntry, rebuild: bool, max_seconds: float) -> CatalogueRow:
+def _relative(path: Path, base: Path) -> str:
+    """``path`` relative to ``base`` (the data folder), so output is the same in any checkout."""
+    try:
+        return path.resolve().relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _row(entry: TrialEntry, rebuild: bool, max_seconds: float, base: Path) -> CatalogueRow:
     row = CatalogueRow(trial=entry.id)
     if entry.cohort_path is not None:
-        row.cohort = str(entry.cohort_path)
+        row.cohort = _relative(entry.cohort_path, base)
     if entry.summary is None:
-        row.error = entry.error
+        where = str(entry.summary_path)
+        row.error = entry.error.replace(where, _relative(entry.summary_path, base))
         if rebuild:
             row.rebuild = rebuild_status(entry)
         return row
@@ -313,4 +323,6 @@ def build_catalogue(
         Also say whether a cohort can be rebuilt (verifies shipped cohorts; otherwise tries a
         rebuild of at most ``max_seconds`` per trial).
     """
-    return Catalogue(_row(e, rebuild, max_seconds) for e in trial_entries(root))
+    entries = trial_entries(root)
+    base = (Path(root) if root is not None else data_path("trials")).parent
+    return Catalogue(_row(e, rebuild, max_seconds, base) for e in entries)
