@@ -222,6 +222,11 @@ def _subgroup_targets(
     return out
 
 
+def _test(target: Target, hr: Any) -> str | None:
+    """The test behind a p: the target's (format v2 targets carry it), else the figure's."""
+    return getattr(target, "test", None) or getattr(hr, "test", None)
+
+
 def _two_arm_frame(df: pd.DataFrame, trt: str, ctl: str) -> pd.DataFrame:
     sub = df[df["arm"].isin([trt, ctl])].copy()
     sub["treatment"] = (sub["arm"] == trt).astype(int)
@@ -314,9 +319,12 @@ def verify_cohort(
             notes[t.id] = "the cohort has no biomarker values (column pnfh)"
             continue
         if t.statistic == "hr_p":
-            test = getattr(hr, "test", None)
+            test = _test(t, hr)
             if test not in _WALD and test not in _LOG_RANK:
                 notes[t.id] = f"p from a {test} test, which a cohort fit does not recompute"
+                continue
+            if test in _LOG_RANK and kind == "model_term":
+                notes[t.id] = "a log-rank p of a model term: no such test on a cohort"
                 continue
         by_pair.setdefault(pair, []).append(t)
 
@@ -343,7 +351,7 @@ def verify_cohort(
             table = _match(part, plain, dataclasses.replace(design, targets=plain), values, summary)
             # a p the summary says is log-rank is recomputed by the log-rank test
             for i, t in enumerate(plain):
-                if t.statistic == "hr_p" and getattr(hrs[t.figure], "test", None) in _LOG_RANK:
+                if t.statistic == "hr_p" and _test(t, hrs[t.figure]) in _LOG_RANK:
                     v = _logrank_p(part, t.population)
                     table.loc[i, ["cohort", "rounded", "agrees"]] = [v, t.format(v), t.rounds_to(v)]
                     table.loc[i, "note"] = "log-rank p"
