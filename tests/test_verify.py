@@ -287,3 +287,70 @@ def test_three_arms_subgroup_and_log_rank_against_lifelines():
     assert "onset" in no_onset.loc["low_bulbar.hr", "note"]
     doc["hazard_ratios"][1]["value"] = f"{hr_high[0] + 0.01:.2f}"
     assert verify_cohort(df, _v2_or_skip(doc)).failures == ["high.hr"]
+
+
+def test_medians_against_lifelines_and_the_r_midpoint_rule():
+    # Kaplan-Meier medians per arm: lifelines' median on continuous times; a median printed in
+    # days while the trial counts months is converted (365.25 / 12 days a month); "not reached"
+    # is met by an arm whose survival never falls to 0.5.
+    from lifelines import KaplanMeierFitter
+
+    rng = np.random.default_rng(5)
+    t = rng.exponential(20, 39)  # an odd arm: no exact S = 0.5 step, lifelines' rule applies
+    df = pd.DataFrame(
+        {
+            "arm": np.repeat(["a", "b"], [39, 40]),
+            "time": np.r_[np.minimum(t, 36.0), np.linspace(1, 10, 10), np.full(30, 36.0)],
+            "death": np.r_[(t <= 36).astype(int), np.ones(10, int), np.zeros(30, int)],
+        }
+    )  # arm b: 10 deaths of 40, survival never falls to 0.5
+    a = df[df["arm"] == "a"]
+    kmf = KaplanMeierFitter().fit(a["time"], a["death"])
+    median_a = float(kmf.median_survival_time_)
+    doc = {
+        "format": "alsstats.reported-summary",
+        "format_version": 2,
+        "trial": {"name": "M", "time_unit": "months", "endpoint": {"name": "death"}},
+        "sources": [{"key": "s", "citation": "made up"}],
+        "arms": [
+            {"id": "a", "role": "treatment", "n": {"value": 39, "source": "s"}},
+            {"id": "b", "role": "control", "n": {"value": 40, "source": "s"}},
+        ],
+        "medians": [
+            {"id": "m_a", "arm": "a", "value": f"{median_a:.1f}", "source": "s"},
+            {
+                "id": "m_a_days",
+                "arm": "a",
+                "value": f"{median_a * 365.25 / 12:.0f}",
+                "unit": "days",
+                "source": "s",
+            },
+            {"id": "m_b", "arm": "b", "value": "not reached", "source": "s"},
+        ],
+    }
+    table = verify_cohort(df, _v2_or_skip(doc)).table.set_index("figure")
+    assert (table.loc[["m_a", "m_a_days", "m_b"], "verdict"] == "met").all(), table
+    assert table.loc["m_a", "cohort"] == pytest.approx(median_a, rel=1e-12)
+    doc["medians"][0]["value"] = f"{median_a + 0.2:.1f}"
+    assert verify_cohort(df, _v2_or_skip(doc)).failures == ["m_a"]
+
+
+def test_km_median_takes_the_midpoint_on_a_flat_half():
+    # 4 patients, deaths at 1, 2 and censored at 3, death at 4: S = 0.75, 0.5 (from 2 to 4):
+    # R's survfit gives the median (2 + 4) / 2 = 3, checked through a v2 summary's median
+    df = pd.DataFrame(
+        {"arm": ["a"] * 4 + ["b"] * 4, "time": [1, 2, 3, 4] * 2, "death": [1, 1, 0, 1] * 2}
+    )
+    doc = {
+        "format": "alsstats.reported-summary",
+        "format_version": 2,
+        "trial": {"name": "M", "time_unit": "days", "endpoint": {"name": "death"}},
+        "sources": [{"key": "s", "citation": "made up"}],
+        "arms": [
+            {"id": "a", "role": "treatment", "n": {"value": 4, "source": "s"}},
+            {"id": "b", "role": "control", "n": {"value": 4, "source": "s"}},
+        ],
+        "medians": [{"id": "m", "arm": "a", "value": "3", "source": "s"}],
+    }
+    table = verify_cohort(df, _v2_or_skip(doc)).table.set_index("figure")
+    assert table.loc["m", "cohort"] == 3.0

@@ -29,7 +29,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..summary import Population, as_reported_summary
-from ..survival import logrank_batch
+from ..survival import km_estimate, logrank_batch
 from ._calibrate import Target, biomarker_groups, resolve_assumptions, targets_from_summary
 from ._fits import _Z, Design
 from ._result import Reconstruction
@@ -377,7 +377,9 @@ def verify_cohort(
                 }
             )
         )
-    rows.append(_uncovered(summary, targets, include))
+    medians = _median_rows(summary, df, include)
+    rows.append(medians)
+    rows.append(_uncovered(summary, targets, include, done=set(medians["figure"])))
     out = pd.concat([r for r in rows if len(r)], ignore_index=True)
     out = out[["figure", "statistic", "reported", "cohort", "rounded", "verdict", "note"]]
     return Verification(out, summary_name=str(getattr(summary, "path", "")), cohort_name=name)
@@ -409,9 +411,69 @@ def _match(
     return table[columns]
 
 
-def _uncovered(summary: Any, targets: list[Target], include: set[str] | frozenset[str]):
+def km_median(time: np.ndarray, death: np.ndarray) -> float:
+    """Kaplan-Meier median (R's survfit rule): the first time S(t) <= 0.5, or the midpoint to
+    the next event time when S(t) is exactly 0.5 on a flat stretch; inf when never reached."""
+    times, surv = km_estimate(time, death)
+    below = np.flatnonzero(surv <= 0.5 + 1e-12)
+    if below.size == 0:
+        return math.inf
+    i = int(below[0])
+    if abs(surv[i] - 0.5) < 1e-12 and i + 1 < times.size:
+        return float((times[i] + times[i + 1]) / 2)
+    return float(times[i])
+
+
+def _median_rows(summary: Any, df: pd.DataFrame, include: set[str] | frozenset[str]):
+    """Reported medians (format version 2) against the cohort's Kaplan-Meier medians."""
+    columns = ["figure", "statistic", "reported", "cohort", "rounded", "verdict", "note"]
+    rows = []
+    unit = getattr(summary, "time_unit", None)
+    for m in getattr(summary, "medians", None) or ():
+        status = getattr(m, "status", None) or "reported"
+        kind = getattr(getattr(m, "population", None), "kind", "all")
+        if status == "superseded" or (status == "conflicting" and m.id not in include):
+            continue  # listed by _uncovered with the reason
+        sel = df if m.arm in (None, "all") else df[df["arm"] == m.arm]
+        if kind != "all" or sel.empty:
+            continue
+        x = km_median(sel["time"].to_numpy(float), sel["death"].to_numpy(int))
+        if m.value is None:  # "not reached"
+            ok = not math.isfinite(x)
+            rows.append(
+                [
+                    m.id,
+                    "median",
+                    "not reached",
+                    x,
+                    "not reached" if ok else f"{x:g}",
+                    "met" if ok else "not met",
+                    "",
+                ]
+            )
+            continue
+        from ..summary import convert_time  # format version 2 only (medians are v2)
+
+        shown_unit = getattr(m, "unit", None) or unit
+        if math.isfinite(x) and unit and shown_unit and shown_unit != unit:
+            x = convert_time(x, unit, shown_unit)
+        printed = m.printed_form("value")
+        digits = printed.decimals or 0
+        rounded = f"{x:.{digits}f}" if math.isfinite(x) else "not reached"
+        note = "Kaplan-Meier median" + (f", in {shown_unit}" if shown_unit != unit else "")
+        verdict = "met" if printed.contains(x) else "not met"
+        rows.append([m.id, "median", printed.text, x, rounded, verdict, note])
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _uncovered(
+    summary: Any,
+    targets: list[Target],
+    include: set[str] | frozenset[str],
+    done: set[str] = frozenset(),
+):
     """Rows for the figures that no target covers, with the reason."""
-    covered = {t.figure for t in targets} | {t.id for t in targets}
+    covered = {t.figure for t in targets} | {t.id for t in targets} | set(done)
     rows = []
     for section in _SECTIONS:
         for fig in getattr(summary, section, None) or ():
