@@ -291,7 +291,7 @@ def test_three_arms_subgroup_and_log_rank_against_lifelines():
 
 def test_medians_against_lifelines_and_the_r_midpoint_rule():
     # Kaplan-Meier medians per arm: lifelines' median on continuous times; a median printed in
-    # days while the trial counts months is converted (365.25 / 12 days a month); "not reached"
+    # days while the trial counts months is met at its printed precision in days; "not reached"
     # is met by an arm whose survival never falls to 0.5.
     from lifelines import KaplanMeierFitter
 
@@ -354,3 +354,68 @@ def test_km_median_takes_the_midpoint_on_a_flat_half():
     }
     table = verify_cohort(df, _v2_or_skip(doc)).table.set_index("figure")
     assert table.loc["m", "cohort"] == 3.0
+
+
+def _riluzole_1994_by_hand() -> pd.DataFrame:
+    """A cohort built by hand from the NEJM 1994 counts (not a reconstruction): deaths before
+    12 months per arm and onset, the later deaths to the end-of-period counts, the medians
+    (449 and 532 days) placed on the 39th/40th placebo and 39th riluzole deaths."""
+    month = 365.25 / 12
+    rows = []
+
+    def add(arm, onset, times, deaths):
+        rows.extend(
+            {"arm": arm, "onset": onset, "time": t, "death": d}
+            for t, d in zip(times, deaths, strict=True)
+        )
+
+    # alive at 12 months: placebo bulbar 6/17, limb 39/61; riluzole bulbar 11/15, limb 46/62
+    add("placebo", "bulbar", np.linspace(1, 11, 11), [1] * 11)
+    add("placebo", "limb", np.linspace(1.5, 11.5, 22), [1] * 22)
+    add("riluzole", "bulbar", np.linspace(2, 10, 4), [1] * 4)
+    add("riluzole", "limb", np.linspace(2.5, 11.5, 16), [1] * 16)
+    # after 12 months: placebo 16 more deaths (49 of 78), riluzole 19 more (39 of 77)
+    placebo_late = np.r_[
+        np.linspace(12.5, 14.5, 5), 448.8 / month, 449.2 / month, np.linspace(15, 19, 9)
+    ]
+    riluzole_late = np.r_[np.linspace(12.5, 17.2, 18), 532 / month]
+    add("placebo", "bulbar", placebo_late[:5], [1] * 5)
+    add("placebo", "limb", placebo_late[5:], [1] * 11)
+    add("riluzole", "bulbar", riluzole_late[:4], [1] * 4)
+    add("riluzole", "limb", riluzole_late[4:], [1] * 15)
+    # survivors to the end of the period, censored at 20 months
+    add("placebo", "bulbar", [20.0], [0])
+    add("placebo", "limb", [20.0] * 28, [0] * 28)
+    add("riluzole", "bulbar", [20.0] * 7, [0] * 7)
+    add("riluzole", "limb", [20.0] * 31, [0] * 31)
+    return pd.DataFrame(rows)
+
+
+def test_hand_built_riluzole_1994_cohort_meets_the_shipped_summary():
+    from alsstats.errors import SummaryError
+
+    df = _riluzole_1994_by_hand()
+    assert len(df) == 155 and df.groupby("arm")["death"].sum().to_dict() == {
+        "placebo": 49,
+        "riluzole": 39,
+    }
+    try:
+        summary = load_reported_summary(data_path("trials", "riluzole_1994", "reported.yaml"))
+    except SummaryError as exc:
+        if "unsupported version 2" in str(exc):
+            pytest.skip("needs format v2")
+        raise
+    result = verify_cohort(df, summary)
+    table = result.table.set_index("figure")
+    assert result.passed, result.to_text()
+    # the site-of-onset landmarks and the medians are checked, not skipped
+    for ident in ("alive_12_placebo_bulbar", "alive_12_riluzole_limb", "median_placebo"):
+        rows = [i for i in table.index if i.startswith(ident)]
+        assert rows and (table.loc[rows, "verdict"] == "met").all()
+    # a bulbar placebo survivor moved to limb breaks the onset counts and nothing else
+    moved = df.copy()
+    moved.loc[
+        (moved["arm"] == "placebo") & (moved["onset"] == "bulbar") & (moved["death"] == 0), "onset"
+    ] = "limb"
+    failures = verify_cohort(moved, summary).failures
+    assert failures and all("bulbar" in f or "limb" in f for f in failures)

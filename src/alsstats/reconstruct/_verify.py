@@ -194,32 +194,30 @@ def _subgroup_targets(
     targets: list[Target],
     assumptions: Mapping[str, Any] | None,
     include: frozenset[str],
-) -> list[Target]:
-    """Targets of the hazard ratios in a categorical subgroup (the rebuild makes none).
+) -> tuple[list[Target], dict[str, tuple[str, str]]]:
+    """Targets of the figures in a categorical subgroup (the rebuild makes none for them).
 
-    Each such HR is the HR of the patients in its category: its targets are the ones the
-    reconstruction makes for a whole-population HR, computed later on the category's rows.
+    A hazard ratio or a landmark survival in a category is that figure for the patients in
+    the category: its targets are the ones the reconstruction makes for the whole population,
+    computed later on the category's rows. Returns the targets and, by target id, the
+    (modifier, category) they belong to.
     """
     covered = {t.figure for t in targets}
     out: list[Target] = []
-    for hr in summary.hazard_ratios:
-        if getattr(hr.population, "kind", "all") != "subgroup" or hr.id in covered:
-            continue
-        whole = dataclasses.replace(hr, population=Population(kind="all"))
-        alone = dataclasses.replace(
-            summary,
-            hazard_ratios=[whole],
-            events=[],
-            survival=[],
-            event_shares=[],
-            covariates=[],
-        )
-        out += [
-            t
-            for t in targets_from_summary(alone, assumptions, include=include)
-            if t.figure == hr.id
-        ]
-    return out
+    where: dict[str, tuple[str, str]] = {}
+    for section in ("hazard_ratios", "survival"):
+        for fig in getattr(summary, section, None) or ():
+            pop = getattr(fig, "population", None)
+            if getattr(pop, "kind", "all") != "subgroup" or fig.id in covered:
+                continue
+            whole = dataclasses.replace(fig, population=Population(kind="all"))
+            emptied = {s: [] for s in ("hazard_ratios", "events", "survival", "event_shares")}
+            alone = dataclasses.replace(summary, **{**emptied, section: [whole]}, covariates=[])
+            for t in targets_from_summary(alone, assumptions, include=include):
+                if t.figure == fig.id:
+                    out.append(t)
+                    where[t.id] = (str(pop.modifier), str(pop.category))
+    return out, where
 
 
 def _test(target: Target, hr: Any) -> str | None:
@@ -293,16 +291,25 @@ def verify_cohort(
     df = _prepare_cohort(df, name, summary)
     values = resolve_assumptions(summary, assumptions)
     targets = targets_from_summary(summary, assumptions, include=frozenset(include))
-    targets += _subgroup_targets(summary, targets, assumptions, frozenset(include))
+    extra, in_subgroup = _subgroup_targets(summary, targets, assumptions, frozenset(include))
+    targets += extra
     hrs = _hr_figures(summary)
 
     notes: dict[str, str] = {}
     checkable: list[Target] = []
     by_pair: dict[tuple[str, str], list[Target]] = {}
+    by_category: dict[tuple[str, str], list[Target]] = {}
     for t in targets:
         hr = hrs.get(t.figure)
         if hr is None:
-            checkable.append(t)
+            if t.id in in_subgroup:
+                modifier = in_subgroup[t.id][0]
+                if modifier not in df.columns:
+                    notes[t.id] = f"the cohort has no column {modifier!r} for this subgroup"
+                    continue
+                by_category.setdefault(in_subgroup[t.id], []).append(t)
+            else:
+                checkable.append(t)
             continue
         pop = hr.population
         kind = getattr(pop, "kind", "all")
@@ -332,6 +339,9 @@ def verify_cohort(
     # match table; hazard ratios on the two arms each compares (and its subgroup, if any)
     design = _design(summary, targets, values, df)
     tables = [_match(df.assign(treatment=0), checkable, design, values, summary)]
+    for (modifier, category), ts in by_category.items():
+        part = df[df[modifier].astype(str) == category].reset_index(drop=True)
+        tables.append(_match(part.assign(treatment=0), ts, design, values, summary))
     for (trt, ctl), ts in by_pair.items():
         sub = _two_arm_frame(df, trt, ctl)
         groups: dict[Any, list[Target]] = {}
@@ -428,7 +438,6 @@ def _median_rows(summary: Any, df: pd.DataFrame, include: set[str] | frozenset[s
     """Reported medians (format version 2) against the cohort's Kaplan-Meier medians."""
     columns = ["figure", "statistic", "reported", "cohort", "rounded", "verdict", "note"]
     rows = []
-    unit = getattr(summary, "time_unit", None)
     for m in getattr(summary, "medians", None) or ():
         status = getattr(m, "status", None) or "reported"
         kind = getattr(getattr(m, "population", None), "kind", "all")
@@ -452,15 +461,16 @@ def _median_rows(summary: Any, df: pd.DataFrame, include: set[str] | frozenset[s
                 ]
             )
             continue
-        from ..summary import convert_time  # format version 2 only (medians are v2)
-
-        shown_unit = getattr(m, "unit", None) or unit
-        if math.isfinite(x) and unit and shown_unit and shown_unit != unit:
-            x = convert_time(x, unit, shown_unit)
+        # the loader keeps a median's printed interval in the trial's time unit (converted
+        # from the unit it was written in); the printed text gives the factor back for display
         printed = m.printed_form("value")
+        try:
+            factor = float(printed.text) / printed.value
+        except (ValueError, ZeroDivisionError):
+            factor = 1.0
         digits = printed.decimals or 0
-        rounded = f"{x:.{digits}f}" if math.isfinite(x) else "not reached"
-        note = "Kaplan-Meier median" + (f", in {shown_unit}" if shown_unit != unit else "")
+        rounded = f"{x * factor:.{digits}f}" if math.isfinite(x) else "not reached"
+        note = "Kaplan-Meier median" + ("" if abs(factor - 1) < 1e-12 else ", converted")
         verdict = "met" if printed.contains(x) else "not met"
         rows.append([m.id, "median", printed.text, x, rounded, verdict, note])
     return pd.DataFrame(rows, columns=columns)
