@@ -52,6 +52,7 @@ def test_mirocals_row(catalogue_json):
     assert row["checks_failed"] == len(row["failing_checks"]) > 0
     assert all("death_split_medwire" in c for c in row["failing_checks"])
     assert row["cohort"] == "mirocals/cohort.csv"
+    assert row["registration"] == "clinicaltrials_gov NCT03039673; eudract 2015-005347-14"
 
 
 # Lithium x UNC13A: the per-arm split of the 518 patients was not located, and the format
@@ -110,3 +111,13 @@ def test_catalogue_json_is_the_same_from_any_working_directory(tmp_path, monkeyp
     monkeypatch.chdir(tmp_path)
     assert build_catalogue().to_json() == first
     assert "/work/" not in first and str(DATA) not in first
+
+
+def test_champion_row_states_the_registry_status(catalogue_json):
+    row = next(r for r in catalogue_json["trials"] if r["trial"] == "champion_als")
+    if row["error"]:
+        pytest.skip("needs format v2")
+    assert row["registration"] == (
+        "clinicaltrials_gov NCT04248465; status terminated; results posted 2023-01"
+    )
+    assert row["headline_hr"] == "" and row["missing"][0].startswith("no survival figure")

@@ -48,6 +48,7 @@ class CatalogueRow:
     trial: str
     name: str = ""
     endpoint: str = ""
+    registration: str = ""
     arms: str = ""
     headline_hr: str = ""
     headline_figure: str = ""
@@ -168,6 +169,19 @@ def _disagreements(summary: Any) -> list[str]:
     return ids
 
 
+def _registration(summary: Any) -> str:
+    """Registry ids and the registry's status, as the summary records them."""
+    reg = summary.trial.get("registration") or {}
+    if not isinstance(reg, dict):
+        return str(reg)
+    parts = [f"{k} {v}" for k, v in reg.items() if k not in ("note", "status", "results_posted")]
+    if reg.get("status"):
+        parts.append(f"status {reg['status']}")
+    if reg.get("results_posted"):
+        parts.append(f"results posted {reg['results_posted']}")
+    return "; ".join(parts) if parts else str(reg.get("note", ""))
+
+
 def _arms(summary: Any) -> str:
     parts = []
     for a in summary.arms:
@@ -232,6 +246,7 @@ def _row(entry: TrialEntry, rebuild: bool, max_seconds: float, base: Path) -> Ca
     row.name = s.name
     endpoint = s.trial.get("endpoint") or {}
     row.endpoint = str(endpoint.get("name", "")) if isinstance(endpoint, dict) else str(endpoint)
+    row.registration = _registration(s)
     row.arms = _arms(s)
     headline = headline_hazard_ratio(s)
     if headline is not None:
@@ -256,12 +271,12 @@ def _row(entry: TrialEntry, rebuild: bool, max_seconds: float, base: Path) -> Ca
 class Catalogue:
     """The trial catalogue: one :class:`CatalogueRow` per trial.
 
-    Columns: trial (folder id), name, endpoint, arms (label and n), headline_hr (as printed,
-    with CI, p and its test), headline_figure (its id), checks_passed / checks_failed /
-    checks_not_checkable, failing_checks (check and the figures it compared), missing (no CI,
-    no events, no curves, ...), disagreements (figures kept with status "conflicting"),
-    cohort (a shipped rebuilt cohort), rebuild (with ``rebuild=True``), error (a summary that
-    does not load, with the loader's message).
+    Columns: trial (folder id), name, endpoint, registration (registry ids and status), arms
+    (label and n), headline_hr (as printed, with CI, p and its test), headline_figure (its
+    id), checks_passed / checks_failed / checks_not_checkable, failing_checks (check and the
+    figures it compared), missing (no CI, no events, no curves, ...), disagreements (figures
+    kept with status "conflicting"), cohort (a shipped rebuilt cohort), rebuild (with
+    ``rebuild=True``), error (a summary that does not load, with the loader's message).
     """
 
     def __init__(self, rows: Iterable[CatalogueRow]) -> None:
