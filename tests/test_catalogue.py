@@ -16,7 +16,7 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 TRIAL_DIRS = sorted(
     p.name
     for p in (DATA / "trials").iterdir()
-    if (p / "reported.yaml").is_file() or (p / "link.yaml").is_file()
+    if (p / "reported.yaml").is_file() or (p / "link.json").is_file()
 )
 SUMMARIES = [DATA / "mirocals" / "reported.yaml"] + [
     DATA / "trials" / t / "reported.yaml"
@@ -87,9 +87,13 @@ def test_a_summary_that_does_not_load_is_a_row_not_a_crash(tmp_path):
     (tmp_path / "broken").mkdir()
     (tmp_path / "broken" / "reported.yaml").write_text("format: nope\n")
     (tmp_path / "mirocals").mkdir()
-    (tmp_path / "mirocals" / "link.yaml").write_text(
-        f"summary: {DATA / 'mirocals' / 'reported.yaml'}\n"
-        f"cohort: {DATA / 'mirocals' / 'cohort.csv'}\n"
+    (tmp_path / "mirocals" / "link.json").write_text(
+        json.dumps(
+            {
+                "summary": str(DATA / "mirocals" / "reported.yaml"),
+                "cohort": str(DATA / "mirocals" / "cohort.csv"),
+            }
+        )
     )
     cat = build_catalogue(tmp_path, rebuild=True, max_seconds=1)
     rows = {r.trial: r for r in cat.rows}

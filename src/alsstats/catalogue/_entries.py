@@ -1,17 +1,17 @@
 """The shipped trials: one folder per trial under ``data/trials/``, loaded without failing.
 
 A folder holds ``reported.yaml`` (and, when the figures allow one, a rebuilt ``cohort.csv``
-with its provenance), or a ``link.yaml`` naming files kept elsewhere (MIROCALS stays in
-``data/mirocals/``, whose cohort bytes a test pins).
+with its provenance), or a ``link.json`` naming files kept elsewhere (MIROCALS stays in
+``data/mirocals/``, whose cohort bytes a test pins). The link is JSON so that no YAML file
+under ``data/`` is anything but a reported summary.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from ..errors import AlsstatsError, InputError
 from ..paths import data_path
@@ -45,8 +45,11 @@ class TrialEntry:
 
 
 def _link(folder: Path) -> dict[str, Path | None]:
-    link = folder / "link.yaml"
-    doc = yaml.safe_load(link.read_text())
+    link = folder / "link.json"
+    try:
+        doc = json.loads(link.read_text())
+    except json.JSONDecodeError as exc:
+        raise InputError(link, "", f"not valid JSON: {exc}") from None
     if not isinstance(doc, dict) or "summary" not in doc:
         raise InputError(link, "summary", "a link file names the summary it points to")
     out: dict[str, Path | None] = {}
@@ -65,7 +68,7 @@ def trial_entries(root: str | Path | None = None) -> list[TrialEntry]:
         raise InputError(root, "", "no such catalogue folder")
     entries = []
     for folder in sorted(p for p in root.iterdir() if p.is_dir()):
-        if (folder / "link.yaml").is_file():
+        if (folder / "link.json").is_file():
             files = _link(folder)
         elif (folder / "reported.yaml").is_file():
             files = {
