@@ -222,10 +222,15 @@ def test_three_arms_subgroup_and_log_rank_against_lifelines():
     hr_low = _lifelines_hr(pair("low"))
     hr_high = _lifelines_hr(pair("high"))
     hr_bulbar = _lifelines_hr(pair("low", df[df["onset"] == "bulbar"]))
-    p_lr = logrank_test(
-        *(pair("high").query(f"treatment == {k}")["time"] for k in (1, 0)),
-        *(pair("high").query(f"treatment == {k}")["death"] for k in (1, 0)),
-    ).p_value
+
+    def lifelines_logrank(trt):
+        d = pair(trt)
+        return logrank_test(
+            *(d.query(f"treatment == {k}")["time"] for k in (1, 0)),
+            *(d.query(f"treatment == {k}")["death"] for k in (1, 0)),
+        ).p_value
+
+    p_lr, p_lr_low = lifelines_logrank("high"), lifelines_logrank("low")
 
     def printed(values, p=None):
         out = {"value": f"{values[0]:.2f}", "ci": [f"{values[1]:.2f}", f"{values[2]:.2f}"]}
@@ -274,10 +279,20 @@ def test_three_arms_subgroup_and_log_rank_against_lifelines():
                 "population": {"kind": "subgroup", "modifier": "onset", "category": "bulbar"},
             },
         ],
+        "comparisons": [
+            {
+                "id": "low_logrank",
+                "comparison": {"treatment": "low", "control": "ctl"},
+                "p": f"{p_lr_low:.3f}",
+                "test": "log_rank",
+                "source": "s",
+            },
+        ],
     }
     result = verify_cohort(df, _v2_or_skip(doc))
     assert result.passed, result.to_text()
     table = result.table.set_index("figure")
+    assert table.loc["low_logrank", "cohort"] == pytest.approx(p_lr_low, rel=1e-6)
     assert table.loc["high.p", "verdict"] == "met"
     assert table.loc["high.p", "cohort"] == pytest.approx(p_lr, rel=1e-6)
     assert table.loc["low_bulbar.hr", "cohort"] == pytest.approx(hr_bulbar[0], rel=1e-5)

@@ -388,8 +388,10 @@ def verify_cohort(
             )
         )
     medians = _median_rows(summary, df, include)
-    rows.append(medians)
-    rows.append(_uncovered(summary, targets, include, done=set(medians["figure"])))
+    comparisons = _comparison_rows(summary, df, include)
+    rows += [medians, comparisons]
+    done = set(medians["figure"]) | set(comparisons["figure"])
+    rows.append(_uncovered(summary, targets, include, done=done))
     out = pd.concat([r for r in rows if len(r)], ignore_index=True)
     out = out[["figure", "statistic", "reported", "cohort", "rounded", "verdict", "note"]]
     return Verification(out, summary_name=str(getattr(summary, "path", "")), cohort_name=name)
@@ -473,6 +475,36 @@ def _median_rows(summary: Any, df: pd.DataFrame, include: set[str] | frozenset[s
         note = "Kaplan-Meier median" + ("" if abs(factor - 1) < 1e-12 else ", converted")
         verdict = "met" if printed.contains(x) else "not met"
         rows.append([m.id, "median", printed.text, x, rounded, verdict, note])
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _comparison_rows(summary: Any, df: pd.DataFrame, include: set[str] | frozenset[str]):
+    """Log-rank p values printed without a hazard ratio (format version 2 ``comparisons``),
+    recomputed on the two arms compared (and the category's rows for a subgroup). A p from
+    another test, or at a landmark time, is left to :func:`_uncovered` (not checkable)."""
+    columns = ["figure", "statistic", "reported", "cohort", "rounded", "verdict", "note"]
+    rows = []
+    for c in getattr(summary, "comparisons", None) or ():
+        status = getattr(c, "status", None) or "reported"
+        if status == "superseded" or (status == "conflicting" and c.id not in include):
+            continue
+        if getattr(c, "test", None) not in _LOG_RANK or getattr(c, "time", None) is not None:
+            continue
+        pop = getattr(c, "population", None)
+        kind = getattr(pop, "kind", "all")
+        part = _two_arm_frame(df, c.comparison["treatment"], c.comparison["control"])
+        if kind == "subgroup":
+            if pop.modifier not in df.columns:
+                continue
+            part = part[part[pop.modifier].astype(str) == str(pop.category)]
+        elif kind != "all":
+            continue
+        x = _logrank_p(part.reset_index(drop=True), {})
+        printed = c.printed_form("p")
+        digits = printed.decimals if printed.decimals is not None else 4
+        rounded = f"{x:.{digits}f}" if np.isfinite(x) else "nan"
+        verdict = "met" if printed.contains(x) else "not met"
+        rows.append([c.id, "comparison_p", printed.text, x, rounded, verdict, "log-rank p"])
     return pd.DataFrame(rows, columns=columns)
 
 
