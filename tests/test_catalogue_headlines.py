@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from alsstats.errors import SummaryError
 from alsstats.summary import load_reported_summary
 
 TRIALS = Path(__file__).resolve().parents[1] / "data" / "trials"
@@ -165,12 +164,7 @@ def _float(printed):
 
 
 def _load(trial: str):
-    try:
-        return load_reported_summary(TRIALS / trial / "reported.yaml")
-    except SummaryError as exc:
-        if "format_version" in str(exc) and "unsupported version 2" in str(exc):
-            pytest.skip("needs format v2")
-        raise
+    return load_reported_summary(TRIALS / trial / "reported.yaml")
 
 
 # lithium x UNC13A leaves arms[].n out (not located); the format requires it: see test_catalogue

@@ -185,17 +185,6 @@ def test_loaded_summary_and_path_agree(shipped):
 # ----------------------------------------------------------------- format version 2 summaries
 
 
-def _v2_or_skip(doc: dict):
-    from alsstats.errors import SummaryError
-
-    try:
-        return summary_from_dict(doc)
-    except SummaryError as exc:
-        if "unsupported version 2" in str(exc):
-            pytest.skip("needs format v2")
-        raise
-
-
 def test_three_arms_subgroup_and_log_rank_against_lifelines():
     # Three arms, a categorical subgroup and a p the summary says is log-rank: every value is
     # computed here by lifelines (Cox, Efron; logrank_test), written as printed, and met; one
@@ -289,7 +278,7 @@ def test_three_arms_subgroup_and_log_rank_against_lifelines():
             },
         ],
     }
-    result = verify_cohort(df, _v2_or_skip(doc))
+    result = verify_cohort(df, summary_from_dict(doc))
     assert result.passed, result.to_text()
     table = result.table.set_index("figure")
     assert table.loc["low_logrank", "cohort"] == pytest.approx(p_lr_low, rel=1e-6)
@@ -297,11 +286,12 @@ def test_three_arms_subgroup_and_log_rank_against_lifelines():
     assert table.loc["high.p", "cohort"] == pytest.approx(p_lr, rel=1e-6)
     assert table.loc["low_bulbar.hr", "cohort"] == pytest.approx(hr_bulbar[0], rel=1e-5)
     # without the modifier column the subgroup figure cannot be checked, and says why
-    no_onset = verify_cohort(df.drop(columns="onset"), _v2_or_skip(doc)).table.set_index("figure")
+    summary = summary_from_dict(doc)
+    no_onset = verify_cohort(df.drop(columns="onset"), summary).table.set_index("figure")
     assert no_onset.loc["low_bulbar.hr", "verdict"] == "not checkable"
     assert "onset" in no_onset.loc["low_bulbar.hr", "note"]
     doc["hazard_ratios"][1]["value"] = f"{hr_high[0] + 0.01:.2f}"
-    assert verify_cohort(df, _v2_or_skip(doc)).failures == ["high.hr"]
+    assert verify_cohort(df, summary_from_dict(doc)).failures == ["high.hr"]
 
 
 def test_medians_against_lifelines_and_the_r_midpoint_rule():
@@ -343,11 +333,11 @@ def test_medians_against_lifelines_and_the_r_midpoint_rule():
             {"id": "m_b", "arm": "b", "value": "not reached", "source": "s"},
         ],
     }
-    table = verify_cohort(df, _v2_or_skip(doc)).table.set_index("figure")
+    table = verify_cohort(df, summary_from_dict(doc)).table.set_index("figure")
     assert (table.loc[["m_a", "m_a_days", "m_b"], "verdict"] == "met").all(), table
     assert table.loc["m_a", "cohort"] == pytest.approx(median_a, rel=1e-12)
     doc["medians"][0]["value"] = f"{median_a + 0.2:.1f}"
-    assert verify_cohort(df, _v2_or_skip(doc)).failures == ["m_a"]
+    assert verify_cohort(df, summary_from_dict(doc)).failures == ["m_a"]
 
 
 def test_km_median_takes_the_midpoint_on_a_flat_half():
@@ -367,7 +357,7 @@ def test_km_median_takes_the_midpoint_on_a_flat_half():
         ],
         "medians": [{"id": "m", "arm": "a", "value": "3", "source": "s"}],
     }
-    table = verify_cohort(df, _v2_or_skip(doc)).table.set_index("figure")
+    table = verify_cohort(df, summary_from_dict(doc)).table.set_index("figure")
     assert table.loc["m", "cohort"] == 3.0
 
 
@@ -407,19 +397,12 @@ def _riluzole_1994_by_hand() -> pd.DataFrame:
 
 
 def test_hand_built_riluzole_1994_cohort_meets_the_shipped_summary():
-    from alsstats.errors import SummaryError
-
     df = _riluzole_1994_by_hand()
     assert len(df) == 155 and df.groupby("arm")["death"].sum().to_dict() == {
         "placebo": 49,
         "riluzole": 39,
     }
-    try:
-        summary = load_reported_summary(data_path("trials", "riluzole_1994", "reported.yaml"))
-    except SummaryError as exc:
-        if "unsupported version 2" in str(exc):
-            pytest.skip("needs format v2")
-        raise
+    summary = load_reported_summary(data_path("trials", "riluzole_1994", "reported.yaml"))
     result = verify_cohort(df, summary)
     table = result.table.set_index("figure")
     assert result.passed, result.to_text()
