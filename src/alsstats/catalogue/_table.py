@@ -218,7 +218,11 @@ def rebuild_status(entry: TrialEntry, *, max_seconds: float = 20.0, seed: int = 
         result = rebuild_cohort(summary, seed=seed, max_seconds=max_seconds)
     except _REBUILD_GAPS as exc:
         # the generic rebuild does not take every summary the format describes yet
-        return f"not attempted: {type(exc).__name__}: {exc}"
+        if isinstance(exc, KeyError):
+            why = f"the rebuild looks for {exc.args[0]!r}, which this summary does not give"
+        else:
+            why = f"{type(exc).__name__}: {exc}"
+        return f"not attempted: {why}"
     if result.feasible:
         return f"feasible: rebuilt in {result.seconds:.1f} s (seed {seed})"
     return "infeasible: " + ", ".join(result.conflicts)
