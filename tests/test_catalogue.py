@@ -121,3 +121,21 @@ def test_champion_row_states_the_registry_status(catalogue_json):
         "clinicaltrials_gov NCT04248465; status terminated; results posted 2023-01"
     )
     assert row["headline_hr"] == "" and row["missing"][0].startswith("no survival figure")
+
+
+def test_no_false_alarm_where_p_and_ci_come_from_different_tests(catalogue_json):
+    # CNM-Au8: log-rank p 0.0115 beside a CI whose Wald reading gives about 0.007 (19 deaths);
+    # the summary names the test and the checks respect it
+    rows = {r["trial"]: r for r in catalogue_json["trials"]}
+    assert rows["cnm_au8_rescue_als"]["checks_failed"] == 0
+    assert rows["cnm_au8_rescue_als"]["checks_passed"] >= 4
+    assert rows["tofersen_valor"]["checks_failed"] == 0
+    assert rows["riluzole_1996"]["checks_failed"] == 0
+
+
+def test_disagreements_between_sources_are_shown(catalogue_json):
+    rows = {r["trial"]: r for r in catalogue_json["trials"]}
+    assert "os_2022_itt" in rows["centaur"]["disagreements"]
+    assert {"follow_up.press_cohort_masitinib", "follow_up.press_cohort_placebo"} <= set(
+        rows["masitinib"]["disagreements"]
+    )
