@@ -29,23 +29,7 @@ def test_schema_ships_inside_the_package() -> None:
     assert SCHEMA_PATH.parent.name == "summary" and SCHEMA_PATH.is_file()
 
 
-# The lithium x UNC13A summary leaves arms[].n out: the per-arm split of its 518 patients was
-# not located, and a guessed split would be an invented figure. The format requires n, so
-# this file is expected not to validate (test_catalogue.py marks its loading the same way).
-NOT_LOCATED_ARM_SIZES = {"data/trials/lithium_unc13a/reported.yaml"}
-
-
-def _shipped_param(path: Path):
-    rel = path.relative_to(ROOT).as_posix()
-    marks = (
-        [pytest.mark.xfail(strict=True, reason="arm sizes not located; the format requires n")]
-        if rel in NOT_LOCATED_ARM_SIZES
-        else []
-    )
-    return pytest.param(path, id=rel, marks=marks)
-
-
-@pytest.mark.parametrize("path", [_shipped_param(p) for p in SHIPPED])
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.relative_to(ROOT).as_posix() for p in SHIPPED])
 def test_shipped_summary_validates(path: Path, validator) -> None:
     doc = yaml.safe_load(path.read_text())
     errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path))

@@ -1,7 +1,8 @@
 """The shipped trials: one folder per trial under ``data/trials/``, loaded without failing.
 
 A folder holds ``reported.yaml`` (and, when the figures allow one, a rebuilt ``cohort.csv``
-with its provenance), or a ``link.json`` naming files kept elsewhere (MIROCALS stays in
+with its provenance), a ``reported.draft.yml`` (figures that cannot make a loadable summary
+yet; listed with the reason), or a ``link.json`` naming files kept elsewhere (MIROCALS stays in
 ``data/mirocals/``, whose cohort bytes a test pins). The link is JSON so that no YAML file
 under ``data/`` is anything but a reported summary.
 """
@@ -17,7 +18,11 @@ from ..errors import AlsstatsError, InputError
 from ..paths import data_path
 from ..summary import load_reported_summary
 
-__all__ = ["TrialEntry", "trial_entries"]
+__all__ = ["DRAFT", "TrialEntry", "trial_entries"]
+
+# A trial whose figures cannot yet make a loadable summary (e.g. arm sizes not located) keeps
+# them in this file, outside the globs that treat every data/**/*.yaml as a summary.
+DRAFT = "reported.draft.yml"
 
 
 @dataclass
@@ -42,6 +47,21 @@ class TrialEntry:
     @property
     def loaded(self) -> bool:
         return self.summary is not None
+
+
+def _draft_reason(folder: Path) -> str:
+    """The reason a draft gives in its header comment (the lines after "A DRAFT")."""
+    lines = (folder / DRAFT).read_text().splitlines()
+    comment = [ln.lstrip("# ").strip() for ln in lines if ln.startswith("#")]
+    start = next((i for i, ln in enumerate(comment) if ln.startswith("A DRAFT")), None)
+    if start is None:
+        return "a draft, not a loadable summary"
+    text = []
+    for ln in comment[start:]:
+        if not ln:
+            break
+        text.append(ln)
+    return " ".join(text)
 
 
 def _link(folder: Path) -> dict[str, Path | None]:
@@ -76,6 +96,9 @@ def trial_entries(root: str | Path | None = None) -> list[TrialEntry]:
                 "cohort": folder / "cohort.csv",
                 "provenance": folder / "cohort.provenance.json",
             }
+        elif (folder / DRAFT).is_file():
+            entries.append(TrialEntry(folder.name, folder / DRAFT, error=_draft_reason(folder)))
+            continue
         else:
             continue
         found = {k: v if v is not None and v.is_file() else None for k, v in files.items()}
