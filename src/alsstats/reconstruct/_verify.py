@@ -9,8 +9,9 @@ one rule. :func:`assert_reproduces` is the same for a user's own pytest suite.
 
 Cohort columns: ``arm`` (the summary's arm ids), ``time`` (in the summary's time unit),
 ``death`` (1 = event, 0 = censored; ``event`` is accepted too); ``treatment`` is derived from
-the arm when absent; biomarker figures need ``pnfh``, covariate figures ``age``/``male``, and
-a categorical subgroup figure a column named after its modifier.
+the arm when absent; biomarker figures need the biomarker's column (named by its id, the last
+part of its id, or ``biomarker``), covariate figures ``age``/``male``, and a categorical
+subgroup figure a column named after its modifier.
 """
 
 from __future__ import annotations
@@ -37,6 +38,11 @@ from ._result import Reconstruction
 __all__ = ["VERIFY_VERDICTS", "Verification", "assert_reproduces", "verify_cohort"]
 
 VERIFY_VERDICTS = ("met", "not met", "not checkable")
+
+# Cohort columns the reconstruction's fits read the biomarker from: "biomarker" (the generic
+# rebuild's default) and the one the present fits use; both are filled from the cohort.
+_ENGINE_COLUMNS = ("biomarker", "pnfh")
+_BIOMARKER = "biomarker"
 
 # Tests whose p a cohort can recompute (the engine's Cox fit gives Wald; log-rank by count).
 _WALD = {None, "wald"}
@@ -155,24 +161,48 @@ def _prepare_cohort(df: pd.DataFrame, name: str, summary: Any) -> pd.DataFrame:
     if not death.isin([0, 1]).all():
         raise InputError(name, "death", "every death must be 0 or 1")
     df["time"], df["death"] = time.astype(float), death.astype(int)
-    if "pnfh" not in df.columns:
-        df["pnfh"] = np.nan  # no biomarker: biomarker figures come out "not checkable"
+    values = next((df[c] for c in _biomarker_columns(summary) if c in df.columns), None)
+    # the reconstruction's fits read the biomarker from a fixed column: fill every name they
+    # may read with the cohort's values (NaN when it has none: those figures are "not checkable")
+    for col in dict.fromkeys([*_ENGINE_COLUMNS, *_biomarker_columns(summary)]):
+        df[col] = np.nan if values is None else pd.to_numeric(values, errors="coerce")
     return df
+
+
+def _biomarker_columns(summary: Any) -> list[str]:
+    """Names a cohort may give the summary's biomarker: its id, the id's last part, generic."""
+    # a biomarker entry with a value is a reported share or summary, not a measured column
+    ids = [b.id for b in getattr(summary, "biomarkers", None) or () if b.value is None]
+    ids += [m.id for m in getattr(summary, "modifiers", None) or () if _continuous(m)]
+    names = [n for i in ids for n in (i, i.rsplit("_", 1)[-1])]
+    return list(dict.fromkeys([*names, "biomarker"]))
+
+
+def _continuous(modifier: Any) -> bool:
+    return getattr(modifier, "kind", "continuous") == "continuous"
 
 
 # ------------------------------------------------------------------------------- design
 
 
+def _scale(summary: Any, values: Mapping[str, Any]) -> str:
+    """The biomarker's scale in the interaction model, from the ``<name>_scale`` assumption."""
+    for name in _biomarker_columns(summary):
+        if f"{name}_scale" in values:
+            return str(values[f"{name}_scale"])
+    return "linear"
+
+
 def _design(summary: Any, targets: list[Target], values: Mapping[str, Any], df: pd.DataFrame):
     """The fits' settings for a given cohort (no calibration: nothing is searched here)."""
-    x = df["pnfh"].to_numpy(float)
+    x = df[_BIOMARKER].to_numpy(float)
     x = x[np.isfinite(x) & (x > 0)]
     adjusted = values.get("adjusted_model_covariates") or []
     landmark = summary.follow_up.get("landmark") if summary.follow_up else None
     return Design(
         targets=[t for t in targets if t.statistic.startswith("hr")],
         groups=biomarker_groups(targets, values.get("remaining_share", "below")),
-        log_scale=values.get("pnfh_scale", "linear") == "log",
+        log_scale=_scale(summary, values) == "log",
         # scale only conditions the Newton steps; the treatment term does not depend on it
         x_unit=float(np.median(x)) if x.size else 1.0,
         adjust=tuple(c for c in adjusted if c in ("age", "male") and c in df.columns),
@@ -233,7 +263,7 @@ def _two_arm_frame(df: pd.DataFrame, trt: str, ctl: str) -> pd.DataFrame:
 
 def _logrank_p(sub: pd.DataFrame, population: Mapping[str, Any]) -> float:
     mask = np.ones(len(sub), bool)
-    x = sub["pnfh"].to_numpy(float)
+    x = sub[_BIOMARKER].to_numpy(float)
     lo, hi = population.get("lower"), population.get("upper")
     if lo is not None or hi is not None:
         mask &= np.isfinite(x)
@@ -263,8 +293,9 @@ def verify_cohort(
     ----------
     cohort
         A DataFrame or a CSV path with columns ``arm``, ``time`` (the summary's time unit),
-        ``death`` (or ``event``), optionally ``treatment``, ``pnfh``, ``age``, ``male`` and
-        one column per categorical modifier.
+        ``death`` (or ``event``), optionally ``treatment``, the biomarker (by its id, the
+        id's last part, or ``biomarker``), ``age``, ``male`` and one column per categorical
+        modifier.
     summary
         A :class:`~alsstats.summary.ReportedSummary` or a path to one.
     assumptions
@@ -322,8 +353,8 @@ def verify_cohort(
             t = dataclasses.replace(
                 t, population={**t.population, "category": getattr(pop, "category", None)}
             )
-        elif kind == "biomarker_range" and not np.isfinite(df["pnfh"].to_numpy(float)).any():
-            notes[t.id] = "the cohort has no biomarker values (column pnfh)"
+        elif kind == "biomarker_range" and not np.isfinite(df[_BIOMARKER].to_numpy(float)).any():
+            notes[t.id] = "the cohort has no biomarker values"
             continue
         if t.statistic == "hr_p":
             test = _test(t, hr)
