@@ -42,6 +42,7 @@ _LAZY: dict[str, str] = {
         ["ReportedSummary", "load_reported_summary", "parse_reported_summary"], "summary"
     ),
     **dict.fromkeys(["CheckReport", "check_summary"], "checks"),
+    **dict.fromkeys(["build_catalogue"], "catalogue"),
     **dict.fromkeys(["DataGeneratingModel", "LogNormalBiomarker", "WeibullBaseline"], "models"),
     **dict.fromkeys(
         [
@@ -80,6 +81,8 @@ _LAZY: dict[str, str] = {
             "rebuild_many",
             "sensitivity",
             "targets_from_summary",
+            "verify_cohort",
+            "assert_reproduces",
         ],
         "reconstruct",
     ),
@@ -122,6 +125,7 @@ _LAZY: dict[str, str] = {
 }
 
 _SUBPACKAGES = (
+    "catalogue",
     "checks",
     "cli",
     "design",
