@@ -72,3 +72,20 @@ def test_rebuilt_interaction_model_is_close_to_the_trials_own_fit(trips):
             est, own_est = coef[0] + coef[2] * x, own_b[0] + own_b[2] * x
             own_se = math.sqrt(own_v[0, 0] + 2 * x * own_v[0, 2] + x * x * own_v[2, 2])
             assert abs(est - own_est) <= 2 * own_se, x
+
+
+def test_family_validation_in_small():
+    """The family validation (validation/round_trip.py) on its first 5 trials, in threads
+    (any concurrent.futures executor runs it): every trial is simulated with known truth, so
+    each must rebuild feasibly; and the report prints the share feasible and the times."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    if not (ROOT / "validation" / "round_trip.py").is_file():
+        pytest.skip("validation/round_trip.py is not shipped with an installed package")
+    rt = _round_trip_module()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        df = rt.run_family(5, pool, seed=2026, max_seconds=60)
+    assert list(df["trial"]) == [0, 1, 2, 3, 4]
+    assert (df["outcome"] == "feasible").all(), df[["trial", "outcome", "missed"]]
+    text = rt.family_report(df, 60)
+    assert "trials: 5; feasible: 5 (100.0%)" in text and "seconds: median" in text

@@ -12,6 +12,7 @@ from ._approximations import (
     hr_from_deaths_logrank,
     rounding_interval,
 )
+from ._proofs import CountFigure, count_figures, count_proof, overall_hr_reach
 from ._registry import CHECKS, check_summary
 from ._report import VERDICTS, CheckReport, CheckResult
 
@@ -22,8 +23,12 @@ __all__ = [
     "Z_APPROX",
     "CheckReport",
     "CheckResult",
+    "CountFigure",
     "check_summary",
+    "count_figures",
+    "count_proof",
     "hr_from_deaths_landmark",
     "hr_from_deaths_logrank",
+    "overall_hr_reach",
     "rounding_interval",
 ]

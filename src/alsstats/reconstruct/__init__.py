@@ -16,9 +16,11 @@ from ._calibrate import (
     resolve_assumptions,
     targets_from_summary,
 )
+from ._counts import count_conflicts
 from ._fits import MARGIN, reconstructed_values
-from ._rebuild import Reconstruction, assign_biomarker, count_conflicts, rebuild_cohort
-from ._result import COHORT_COLUMNS
+from ._modifier import Modifier, modifier_of
+from ._rebuild import Reconstruction, assign_biomarker, rebuild_cohort
+from ._result import COHORT_COLUMNS, OUTCOMES, Proof
 from ._search import ATTEMPT_STEPS, CANDIDATES
 from ._sensitivity import (
     DEFAULT_ALTERNATIVES,
@@ -28,6 +30,7 @@ from ._sensitivity import (
     rebuild_many,
     sensitivity,
 )
+from ._simulate import TrialShape, random_shape, simulate_summary
 from ._verify import Verification, assert_reproduces, verify_cohort
 
 __all__ = [
@@ -38,9 +41,13 @@ __all__ = [
     "DEFAULT_ALTERNATIVES",
     "HR_VALUES",
     "MARGIN",
+    "OUTCOMES",
     "BiomarkerGroup",
+    "Modifier",
+    "Proof",
     "Reconstruction",
     "Target",
+    "TrialShape",
     "Verification",
     "assert_reproduces",
     "assign_biomarker",
@@ -50,12 +57,15 @@ __all__ = [
     "count_conflicts",
     "expected_estimates",
     "interaction_fit",
+    "modifier_of",
     "pooled_hr_curve",
+    "random_shape",
     "rebuild_cohort",
     "rebuild_many",
     "reconstructed_values",
     "resolve_assumptions",
     "sensitivity",
+    "simulate_summary",
     "targets_from_summary",
     "verify_cohort",
 ]

@@ -34,12 +34,15 @@ import numpy as np
 from scipy import optimize
 
 from ..errors import InputError, ReconstructionError
-from ..models import (
-    DataGeneratingModel,
-    GammaBiomarker,
-    LogNormalBiomarker,
-    WeibullBaseline,
-    biomarker_cdf,
+from ..models import DataGeneratingModel, WeibullBaseline, biomarker_cdf
+from ._modifier import (
+    KINDS,
+    check_assumption_ids,
+    fit_distribution,
+    modifier_key,
+    modifier_of,
+    modifier_value,
+    validate_modifier_values,
 )
 from ..summary import Printed
 
@@ -66,14 +69,28 @@ CODE_ASSUMPTIONS: dict[str, Any] = {
 
 
 def resolve_assumptions(summary: Any, overrides: Mapping[str, Any] | None = None) -> dict:
-    """Assumption values by id: the summary's defaults, the code's, then ``overrides``."""
+    """Assumption values by id: the summary's defaults, the code's, then ``overrides``.
+
+    Assumptions about the modifier may be keyed by its id, the last part of its id or
+    ``biomarker_`` (see :mod:`alsstats.reconstruct._modifier`); an override under any of these
+    replaces the summary's value under another. One naming no known modifier is an error.
+    """
+    modifier = modifier_of(summary)
     values: dict[str, Any] = dict(CODE_ASSUMPTIONS)
+    check_assumption_ids([a.id for a in getattr(summary, "assumptions", ()) or ()], modifier)
     for a in getattr(summary, "assumptions", ()) or ():
         values[a.id] = a.value
+    check_assumption_ids(list(overrides or {}), modifier, "overrides")
     for key, value in (overrides or {}).items():
-        if key not in values:
+        kind = next((k for k in KINDS if key.endswith(f"_{k}")), None)
+        if kind is not None and not key.startswith("age_"):
+            old = modifier_key(values, modifier, kind)
+            if old is not None and old != key:
+                del values[old]
+        elif key not in values:
             raise InputError("assumptions", key, f"unknown assumption; known: {sorted(values)}")
         values[key] = value
+    validate_modifier_values(values, modifier)
     # the choices the engine implements; anything else would be silently ignored
     for key, allowed in (("ties", ("efron", "breslow")), ("p_value_test", ("wald",))):
         if values[key] not in allowed:
@@ -82,6 +99,9 @@ def resolve_assumptions(summary: Any, overrides: Mapping[str, Any] | None = None
 
 
 # ------------------------------------------------------------------------------- targets
+
+# Covariates a rebuilt cohort holds, hence that an adjusted model may name.
+ADJUSTABLE = ("age", "male")
 
 
 def _decimals(value: float) -> int:
@@ -296,8 +316,13 @@ def targets_from_summary(
             continue  # a categorical subgroup or a ratio of HRs: not a statistic rebuilt here
         model = "interaction" if kind == "model_term" else "treatment"
         model_spec = hr.model if isinstance(hr.model, Mapping) else vars(hr.model)
-        if kind == "all" and model_spec.get("adjusted", False):
-            continue  # adjusted overall HR with unknown covariates: not reproducible
+        adjust: tuple[str, ...] = ()
+        if kind != "model_term" and model_spec.get("adjusted", False):
+            # reproducible only when the covariates are named and the cohort holds them
+            named = tuple(model_spec.get("covariates") or ())
+            if not named or not set(named) <= set(ADJUSTABLE):
+                continue
+            adjust = named
         population = {
             "kind": kind,
             "biomarker": getattr(pop, "biomarker", None),
@@ -305,6 +330,8 @@ def targets_from_summary(
             "upper": getattr(pop, "upper", None),
             "term": getattr(pop, "term", None),
             "at": getattr(pop, "at", None),
+            "per": getattr(pop, "per", None) or getattr(hr, "per", None),
+            "adjust": adjust,
         }
         ci = tuple(hr.ci) if getattr(hr, "ci", None) is not None else None
         d = max(_decimals(v) for v in (hr.value, *(ci or ())))  # figures built in code only
@@ -371,6 +398,21 @@ def targets_from_summary(
     return out
 
 
+def _is_interaction_term(t: Target) -> bool:
+    """A model term naming the treatment x modifier product (``treatment:nfl``): its value is
+    a ratio of hazard ratios per unit of the modifier, never the treatment HR."""
+    term = t.population.get("term") or ""
+    return ":" in str(term) or "*" in str(term)
+
+
+def _term_at(t: Target, log_scale: bool) -> float | None:
+    """Where the treatment term is read (``at``): None when it is the model's origin."""
+    at = t.population.get("at")
+    if at is None or at == 0 or (log_scale and at <= 0):
+        return None
+    return float(at)
+
+
 # ------------------------------------------------------------------------------- groups
 
 
@@ -425,25 +467,16 @@ def biomarker_groups(targets: list[Target], remaining: str = "below") -> list[Bi
     return groups
 
 
-def biomarker_from_assumptions(groups: list[BiomarkerGroup], values: Mapping[str, Any]) -> Any:
-    """The biomarker distribution through the two outer reported cut-off shares."""
-    spec = values.get("pnfh_distribution") or {}
-    family = spec.get("family", "lognormal") if isinstance(spec, Mapping) else str(spec)
-    ranged = [g for g in groups if not g.missing]
-    cuts = sorted(
-        {b for g in ranged for b in (g.lower, g.upper) if b is not None and math.isfinite(b)}
-    )
-    if len(cuts) < 2:
-        raise ReconstructionError("need at least two biomarker cut-offs to fit a distribution")
-    lower_cut, upper_cut = cuts[0], cuts[-1]
-    above = sum(g.share or 0.0 for g in ranged if g.lower is not None and g.lower >= upper_cut)
-    # Below the lowest cut: what the reported shares leave over. With the remaining patients
-    # "missing" the distribution keeps the same shape; that mass is then unmeasured.
-    below = 1.0 - sum(g.share or 0.0 for g in ranged if g.lower is not None)
-    families = {"lognormal": LogNormalBiomarker, "gamma": GammaBiomarker}
-    if family not in families:
-        raise InputError("assumptions", "pnfh_distribution", f"family {family!r} unknown")
-    return families[family].from_shares(lower_cut, below, upper_cut, above)
+def biomarker_from_assumptions(
+    groups: list[BiomarkerGroup], values: Mapping[str, Any], summary: Any = None
+) -> Any:
+    """The modifier's distribution: through the two outer cut-offs whose shares the summary
+    fixes; with fewer, through the one there is with an assumed spread (see
+    :func:`alsstats.reconstruct._modifier.fit_distribution`)."""
+    modifier = modifier_of(summary)
+    key = modifier_key(values, modifier, "distribution") or "biomarker_distribution"
+    spec = values.get(key) or {}
+    return fit_distribution(groups, spec, key)
 
 
 # ------------------------------------------------------------------------------- level a
@@ -520,7 +553,13 @@ def expected_estimates(
         if t.statistic != "hr":
             continue
         if t.population["kind"] == "model_term":
-            out[t.id] = model.log_hr_treatment
+            if _is_interaction_term(t):
+                per = float(t.population.get("per") or 1.0)
+                out[t.id] = model.log_hr_interaction * per
+            else:
+                at = _term_at(t, model.scale == "log")
+                shift = 0.0 if at is None else float(model.transform(np.array(at)))
+                out[t.id] = model.log_hr_treatment + model.log_hr_interaction * shift
             continue
         lo, hi = t.population.get("lower"), t.population.get("upper")
         members = [
@@ -537,7 +576,9 @@ def expected_estimates(
 
 
 def calibrate_model(
-    summary: Any, assumptions: Mapping[str, Any] | None = None
+    summary: Any,
+    assumptions: Mapping[str, Any] | None = None,
+    deaths: Mapping[str, float] | None = None,
 ) -> DataGeneratingModel:
     """Level a: the data-generating model whose expected estimates equal the reported ones.
 
@@ -559,14 +600,15 @@ def calibrate_model(
     values = resolve_assumptions(summary, assumptions)
     targets = targets_from_summary(summary, assumptions)
     groups = biomarker_groups(targets, values.get("remaining_share", "below"))
-    biomarker = biomarker_from_assumptions(groups, values)
+    biomarker = biomarker_from_assumptions(groups, values, summary)
     base = values.get("baseline_hazard") or {}
     shape = float(base.get("shape", 1.0)) if isinstance(base, Mapping) else 1.0
-    scale_kind = values.get("pnfh_scale", "linear")
+    scale_kind = modifier_value(values, modifier_of(summary), "scale", "linear")
     follow_up = float(summary.follow_up["landmark"].value)
     n = {a.id: float(a.n.value) for a in summary.arms}
     trt, ctl = summary.treatment_arm.id, summary.control_arm.id
-    deaths = {t.arm: t.value for t in targets if t.statistic == "deaths" and t.arm is not None}
+    if deaths is None:
+        deaths = {t.arm: t.value for t in targets if t.statistic == "deaths" and t.arm is not None}
     if set(deaths) != {trt, ctl}:
         total = next((t.value for t in targets if t.statistic == "deaths"), None)
         if total is None:
@@ -610,9 +652,16 @@ def calibrate_model(
             res.append((est[t.id] - math.log(t.value)) / se)
         return np.asarray(res)
 
-    model_term = next((t for t in hr_targets if t.population["kind"] == "model_term"), None)
+    model_term = next(
+        (
+            t
+            for t in hr_targets
+            if t.population["kind"] == "model_term" and not _is_interaction_term(t)
+        ),
+        None,
+    )
     b_t0 = math.log(model_term.value) if model_term else -0.2
-    mid = float(np.mean([v for v in risk.values()]))
+    mid = min(float(np.mean([v for v in risk.values()])), 0.999)  # everyone may die
     theta0 = np.array(
         [
             math.log(1.0 / max(-math.log(1 - mid), 1e-3)) / shape,
@@ -621,15 +670,29 @@ def calibrate_model(
             0.4,
         ]
     )
+    # without a figure that depends on the modifier its effects are not identified: zero
+    free = np.array([True, True, True, True])
+    if not any(
+        t.population["kind"] != "all" or t.population.get("lower") is not None for t in hr_targets
+    ):
+        free[2:] = False
+        theta0[2:] = 0.0
+
+    def full(theta_free: np.ndarray) -> np.ndarray:
+        theta = theta0.copy()
+        theta[free] = theta_free
+        return theta
+
+    lo_b, hi_b = np.array([-6.0, -5.0, -5.0, -5.0]), np.array([6.0, 5.0, 5.0, 5.0])
     # bounds keep every trial model finite (a log HR of 5 per biomarker unit is already absurd)
     fit = optimize.least_squares(
-        residuals,
-        theta0,
-        bounds=([-6.0, -5.0, -5.0, -5.0], [6.0, 5.0, 5.0, 5.0]),
+        lambda th: residuals(full(th)),
+        theta0[free],
+        bounds=(lo_b[free], hi_b[free]),
         xtol=1e-10,
         ftol=1e-12,
         diff_step=1e-6,
     )
     if not fit.success or not np.all(np.isfinite(fit.x)):
         raise ReconstructionError(f"calibration did not converge: {fit.message}")
-    return model_of(fit.x)
+    return model_of(full(fit.x))

@@ -4,13 +4,12 @@ death counts."""
 
 from __future__ import annotations
 
-import itertools
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..checks import CountFigure, count_proof, overall_hr_reach
 from ..errors import ReconstructionError
-from ..survival import fit_cox_batch
 from ._calibrate import Target
 from ._fits import Design
 
@@ -19,34 +18,20 @@ if TYPE_CHECKING:
 
 __all__: list[str] = ["count_conflicts"]
 
+# Above this many allowed (deaths treatment, deaths control) pairs the HR reach is not computed.
+MAX_PAIRS = 400
 
-def _count_ok(
-    t: Target,
-    d_trt: np.ndarray,
-    d_ctl: np.ndarray,
-    n: dict[str, int],
-    trt: str,
-    ctl: str,
-    landmark: float,
-) -> np.ndarray | None:
-    """Whether each (deaths treatment, deaths control) pair meets a count-type target."""
-    deaths = {trt: d_trt, ctl: d_ctl, None: d_trt + d_ctl}
-    size = {trt: n[trt], ctl: n[ctl], None: n[trt] + n[ctl]}
-    if t.statistic == "deaths":
-        return deaths[t.arm] == round(t.value)
-    if t.statistic in ("alive_count", "alive_proportion"):
-        if t.population.get("time", landmark) < landmark:
-            return None  # depends on death days: a search target
-        alive = size[t.arm] - deaths[t.arm]
-        if t.statistic == "alive_count":
-            return alive == round(t.value)
-        return np.vectorize(t.rounds_to)(alive / size[t.arm])
-    if t.statistic == "death_share":
-        total = d_trt + d_ctl
-        with np.errstate(invalid="ignore", divide="ignore"):
-            share = np.where(total > 0, deaths[t.arm] / np.maximum(total, 1), np.nan)
-        return np.vectorize(t.rounds_to)(share)
-    return None
+
+def _count_figures(summary: Any, targets: list[Target]) -> list[CountFigure]:
+    """The count-type targets as the proofs of :mod:`alsstats.checks` take them."""
+    out = []
+    for t in targets:
+        if t.statistic not in ("deaths", "alive_count", "alive_proportion", "death_share"):
+            continue
+        weight = 0.5 if "conflicting" in _status(summary, t.id) else 1.0
+        time = t.population.get("time") if t.population else None
+        out.append(CountFigure(t.id, t.statistic, t.arm, t.rounds_to, time, weight))
+    return out
 
 
 def count_conflicts(summary: Any, targets: list[Target]) -> tuple[list[str], tuple[int, int]]:
@@ -54,34 +39,21 @@ def count_conflicts(summary: Any, targets: list[Target]) -> tuple[list[str], tup
 
     Returns the ids in minimal infeasible subsets (empty when the counts are consistent) and
     the best compromise (deaths treatment, deaths control): the pair that violates the fewest
-    targets, figures with status "conflicting" counting less than the others.
+    targets, figures with status "conflicting" counting less than the others. The arithmetic
+    is :func:`alsstats.checks.count_proof`, which ``alsstats check`` runs too.
     """
+    sets, pairs = _count_proof(summary, targets)
+    names = [i for i in dict.fromkeys(i for m in sets for i in m)]
+    order = [t.id for t in targets]
+    names.sort(key=order.index)
+    return names, (int(pairs[0, 0]), int(pairs[0, 1]))
+
+
+def _count_proof(summary: Any, targets: list[Target]) -> tuple[list[list[str]], np.ndarray]:
     trt, ctl = summary.treatment_arm.id, summary.control_arm.id
-    n = {a.id: int(a.n.value) for a in summary.arms}
+    n = (int(summary.treatment_arm.n.value), int(summary.control_arm.n.value))
     landmark = float(summary.follow_up["landmark"].value)
-    d_t, d_c = np.meshgrid(np.arange(n[trt] + 1), np.arange(n[ctl] + 1), indexing="ij")
-    d_t, d_c = d_t.ravel(), d_c.ravel()
-    ids, ok_cols = [], []
-    for t in targets:
-        ok = _count_ok(t, d_t, d_c, n, trt, ctl, landmark)
-        if ok is not None:
-            ids.append(t.id)
-            ok_cols.append(np.asarray(ok, bool))
-    ok = np.column_stack(ok_cols) if ok_cols else np.ones((d_t.size, 0), bool)
-    weights = np.array([0.5 if "conflicting" in _status(summary, t) else 1.0 for t in ids])
-    bad = (~ok).astype(float) @ weights if ids else np.zeros(d_t.size)
-    best = int(np.argmin(bad))
-    if ok.all(axis=1).any():
-        return [], (int(d_t[best]), int(d_c[best]))
-    minimal: list[set[int]] = []
-    for size in range(2, len(ids) + 1):
-        for subset in itertools.combinations(range(len(ids)), size):
-            if any(m <= set(subset) for m in minimal):
-                continue
-            if not ok[:, list(subset)].all(axis=1).any():
-                minimal.append(set(subset))
-    names = sorted({ids[i] for m in minimal for i in m}, key=ids.index)
-    return names, (int(d_t[best]), int(d_c[best]))
+    return count_proof(_count_figures(summary, targets), n, (trt, ctl), landmark)
 
 
 def _status(summary: Any, target_id: str) -> str:
@@ -127,47 +99,66 @@ def _largest_remainder(
     return out
 
 
-def _hr_bound_conflicts(
-    design: Design, setup: Setup, deaths: tuple[int, int], targets: list[Target]
-) -> list[str]:
-    """The overall HR out of reach of the death counts, whatever the order of deaths."""
-    overall = [
+def _overall_targets(design: Design) -> list[Target]:
+    return [
         t
         for t in design.targets
         if t.statistic == "hr"
         and t.model == "treatment"
         and t.population.get("lower") is None
         and t.population.get("upper") is None
+        and not t.population.get("adjust")
     ]
+
+
+def _hr_bound_conflicts(
+    design: Design, setup: Setup, deaths: tuple[int, int], targets: list[Target]
+) -> list[str]:
+    """The overall HR out of reach of the death counts, whatever the order of deaths
+    (:func:`alsstats.checks.overall_hr_reach`): its id and the count figures'."""
+    overall = _overall_targets(design)
     if not overall:
         return []
-    n = setup.n_trt + setup.n_ctl
-    trt = np.r_[np.ones(setup.n_trt), np.zeros(setup.n_ctl)]
-    death = np.r_[np.arange(setup.n_trt) < deaths[0], np.arange(setup.n_ctl) < deaths[1]]
-    rank_first = np.where(trt == 1, 0.0, 1.0)  # treatment deaths first, then control
-    # death ranks placed inside (0, landmark) on the landmark's own scale (days or months):
-    # only their order matters to a Cox fit, and every death must precede the censoring
-    step = setup.landmark / (2 * n + 2)
-    time = np.stack(
-        [
-            np.where(death, step * (1 + rank_first * n + np.arange(n)), setup.landmark),
-            np.where(death, step * (1 + (1 - rank_first) * n + np.arange(n)), setup.landmark),
-        ]
-    )
-    res = fit_cox_batch(
-        time,
-        np.broadcast_to(death, time.shape),
-        np.broadcast_to(trt[None, :, None], (*time.shape, 1)),
-        ties=design.ties,
-    )
-    # a fit that did not converge (all deaths in one arm first: monotone likelihood) bounds
-    # nothing: its side of the reach is open
-    coef = np.where(res.ok, res.coef[:, 0], [np.inf, -np.inf])
-    hi, lo = np.exp(coef)
+    lo, hi = overall_hr_reach((setup.n_trt, setup.n_ctl), np.array([deaths]), design.ties)
     out = []
     for t in overall:
-        if not (lo < t.upper and t.lower < hi):
+        if not (lo[0] < t.upper and t.lower < hi[0]):
             out += [t.id] + [
                 c.id for c in targets if c.statistic in ("deaths", "alive_count", "death_share")
             ]
     return out
+
+
+def _choose_deaths(
+    design: Design, setup: Setup, pairs: np.ndarray, risk_ratio: float | None = None
+) -> tuple[tuple[int, int], list[str]]:
+    """The deaths per arm to rebuild with, among the pairs the counts allow, and the overall
+    HR targets no allowed pair can reach (a proof, :func:`alsstats.checks.overall_hr_reach`).
+
+    Pairs whose HR reach holds every overall HR come first; among them the one nearest the
+    reported HR (or ``risk_ratio``) on the log scale of the ratio of death risks."""
+    n = (setup.n_trt, setup.n_ctl)
+    overall = _overall_targets(design)
+    pairs = np.asarray(pairs, int)
+    if len(pairs) == 1 and not overall:
+        return (int(pairs[0, 0]), int(pairs[0, 1])), []
+    ok = np.ones(len(pairs), bool)
+    unreachable: list[str] = []
+    if overall and len(pairs) <= MAX_PAIRS:
+        lo, hi = overall_hr_reach(n, pairs, design.ties)
+        for t in overall:
+            fits = (lo < t.upper) & (t.lower < hi)
+            if not fits.any():
+                unreachable.append(t.id)
+            else:
+                ok &= fits
+    if len(pairs) == 1:
+        return (int(pairs[0, 0]), int(pairs[0, 1])), unreachable
+    cand = pairs[ok] if ok.any() else pairs
+    want = overall[0].value if overall else (risk_ratio or 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rr = (cand[:, 0] / n[0]) / (cand[:, 1] / n[1])
+        cost = np.abs(np.log(rr) - np.log(want))
+    cost = np.where(np.isfinite(cost), cost, np.inf)
+    best = int(np.argmin(cost))
+    return (int(cand[best, 0]), int(cand[best, 1])), unreachable

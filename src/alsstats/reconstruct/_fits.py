@@ -12,7 +12,7 @@ import pandas as pd
 from scipy import stats
 
 from ..survival import fit_cox_batch
-from ._calibrate import BiomarkerGroup, Target
+from ._calibrate import BiomarkerGroup, Target, _is_interaction_term, _term_at
 
 __all__: list[str] = ["MARGIN", "reconstructed_values"]
 
@@ -25,6 +25,13 @@ MARGIN = 0.9
 _WIDER_MARGINS = (0.95, 0.99, 0.999)
 
 _Z = {0.95: stats.norm.ppf(0.975)}
+
+# A search stalled at least PATIENCE steps on a cohort whose figures all hold within this
+# fraction of their rounding half-width stops there: the MARGIN is a safety for other
+# engines; 5% of half a unit in the last printed place is beyond the
+# differences between Cox implementations run to tight convergence (lifelines at its
+# default tolerance differs by up to ~1e-4 relative: use precision=1e-10).
+LOOSE_MARGIN = 0.95
 
 
 @dataclass(frozen=True)
@@ -42,6 +49,36 @@ class Design:
     # per-target margin where it differs from MARGIN (a value of the design, not module
     # state, so that rebuilds in one process may run concurrently)
     margins: Mapping[str, float] = field(default_factory=dict)
+    trt_id: str | None = None  # the treatment arm's id (survival targets of one arm)
+    ticks: float = 1.0  # search time steps per time unit of the summary
+    column: str = "biomarker"  # the modifier's cohort column
+
+    @property
+    def covariates(self) -> tuple[str, ...]:
+        """Covariates of any model: the interaction model's, then adjusted HRs'."""
+        extra = [c for t in self.targets for c in t.population.get("adjust") or ()]
+        return tuple(dict.fromkeys([*self.adjust, *extra]))
+
+
+def _fit_key(t: Target, design: Design) -> tuple:
+    """Which Cox model a target's statistic comes from (targets sharing a model share a fit)."""
+    pop = t.population
+    if t.model == "interaction":
+        return ("interaction", _term_at(t, design.log_scale))
+    return ("treatment", pop.get("lower"), pop.get("upper"), tuple(pop.get("adjust") or ()))
+
+
+def _term_scale(t: Target, design: Design) -> tuple[int, float]:
+    """(column, factor): a target's log HR is ``factor`` times the model's coefficient of
+    ``column`` (the product term, per ``per`` modifier units, for an interaction term)."""
+    if t.model == "interaction" and _is_interaction_term(t):
+        per = float(t.population.get("per") or 1.0)
+        return 2, per if design.log_scale else per / design.x_unit
+    return 0, 1.0
+
+
+def _is_survival(t: Target) -> bool:
+    return t.statistic in ("alive_count", "alive_proportion")
 
 
 def _level_z(t: Target, default: float) -> float:
@@ -60,8 +97,11 @@ def _fit_stats(
     pnfh: np.ndarray,
     cov: dict[str, np.ndarray],
     targets: list[Target] | None = None,
+    ticks: float | None = None,
 ) -> np.ndarray:
-    """(R, k) values of the search targets for R candidate cohorts."""
+    """(R, k) values of the search targets for R candidate cohorts (times in ``ticks`` per
+    time unit; the design's search grid by default)."""
+    ticks = design.ticks if ticks is None else ticks
     R, n = time.shape
     measured = np.isfinite(pnfh)
     x = np.where(measured, pnfh, 1.0)
@@ -69,16 +109,23 @@ def _fit_stats(
     trt_b = np.broadcast_to(trt, (R, n)).astype(float)
     cache: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
 
-    def fit(key: tuple) -> tuple[np.ndarray, np.ndarray]:
-        if key in cache:
-            return cache[key]
+    def fit(key: tuple, column: int) -> tuple[np.ndarray, np.ndarray]:
+        if (key, column) in cache:
+            return cache[(key, column)]
         if key[0] == "interaction":
-            cols = [trt_b, g, trt_b * g] + [np.broadcast_to(cov[c], (R, n)) for c in design.adjust]
+            at = key[1]
+            shift = 0.0 if at is None else (np.log(at) if design.log_scale else at / design.x_unit)
+            gc = g - shift
+            cols = [trt_b, gc, trt_b * gc]
+            cols += [np.broadcast_to(cov[c], (R, n)) for c in design.adjust]
             X = np.stack(cols, axis=-1)
             mask = measured
         else:
+            lo, hi, adjust = key[1], key[2], key[3]
             X = trt_b[..., None]
-            lo, hi = key[1], key[2]
+            if adjust:
+                cols = [trt_b] + [np.broadcast_to(cov[c], (R, n)) for c in adjust]
+                X = np.stack(cols, axis=-1)
             mask = np.ones((R, n), bool)
             if lo is not None or hi is not None:
                 mask = measured.copy()
@@ -87,21 +134,25 @@ def _fit_stats(
                 if hi is not None:
                     mask &= x < hi
         res = fit_cox_batch(time, death, X, mask=mask, ties=design.ties)
-        coef = np.where(res.ok, res.coef[:, 0], np.nan)
-        se = np.where(res.ok, np.sqrt(np.abs(res.cov[:, 0, 0])), np.nan)
-        cache[key] = (coef, se)
-        return coef, se
+        for k in {0, column}:
+            coef = np.where(res.ok, res.coef[:, k], np.nan)
+            se = np.where(res.ok, np.sqrt(np.abs(res.cov[:, k, k])), np.nan)
+            cache[(key, k)] = (coef, se)
+        return cache[(key, column)]
 
     targets = design.targets if targets is None else targets
     out = np.empty((R, len(targets)))
     for j, t in enumerate(targets):
-        pop = t.population
-        key = (
-            ("interaction",)
-            if t.model == "interaction"
-            else ("treatment", pop.get("lower"), pop.get("upper"))
-        )
-        b, se = fit(key)
+        if _is_survival(t):
+            when = t.population.get("time", design.landmark) * ticks
+            arm = trt_b[0] == 1
+            sel = np.ones(n, bool) if t.arm is None else arm == (t.arm == design.trt_id)
+            alive = ((time > when) | ((time >= when) & (death == 0)))[:, sel].sum(axis=1)
+            out[:, j] = alive if t.statistic == "alive_count" else alive / sel.sum()
+            continue
+        column, factor = _term_scale(t, design)
+        b, se = fit(_fit_key(t, design), column)
+        b, se = b * factor, se * abs(factor)
         z = _level_z(t, design.level_z)
         with np.errstate(invalid="ignore", over="ignore"):
             if t.statistic == "hr":
@@ -120,7 +171,8 @@ def _score(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Objective per candidate and whether every target holds with the margin."""
     centre = np.array([t.value for t in targets])
-    half = np.array([t.half_width for t in targets])
+    # counts are exact: half a unit either side is the same integer
+    half = np.array([t.half_width if t.half_width > 0 else 0.5 for t in targets])
     d = (values - centre) / half
     d = np.where(np.isfinite(d), d, 1e3)
     margin = np.array([margins.get(t.id, MARGIN) for t in targets])
@@ -128,6 +180,14 @@ def _score(
     return (100.0 * (excess + excess**2) + 0.01 * d**2).sum(axis=1), (np.abs(d) <= margin).all(
         axis=1
     )
+
+
+def _loose(targets: list[Target], values: np.ndarray) -> np.ndarray:
+    """Whether every target holds within LOOSE_MARGIN of its rounding half-width."""
+    centre = np.array([t.value for t in targets])
+    half = np.array([t.half_width if t.half_width > 0 else 0.5 for t in targets])
+    d = np.abs((values - centre) / half)
+    return np.where(np.isfinite(d), d, np.inf).max(axis=1, initial=0.0) <= LOOSE_MARGIN
 
 
 def _window(targets: list[Target], margin: float = MARGIN) -> tuple[float, float] | None:
@@ -217,7 +277,7 @@ def reconstructed_values(
         elif t.statistic == "death_share":
             out[t.id] = float(sel["death"].sum() / cohort["death"].sum())
         elif t.statistic == "subgroup_share":
-            x = cohort["pnfh"].to_numpy(float)
+            x = _modifier_column(cohort, design)[0]
             lo, hi = t.population.get("lower"), t.population.get("upper")
             inside = np.isfinite(x)
             inside &= (x >= lo) if lo is not None else inside
@@ -230,16 +290,24 @@ def reconstructed_values(
     fits = [t for t in targets if t.id not in out]
     if fits:
         trt = cohort["treatment"].to_numpy(float)
-        cov = {c: cohort[c].to_numpy(float) for c in design.adjust}
+        cov = {c: cohort[c].to_numpy(float) for c in design.covariates}
         vals = _fit_stats(
             design,
             trt,
             cohort["time"].to_numpy(float)[None, :],
             cohort["death"].to_numpy(np.int8)[None, :],
-            cohort["pnfh"].to_numpy(float)[None, :],
+            _modifier_column(cohort, design),
             {c: v[None, :] for c, v in cov.items()},
+            ticks=1.0,
         )
         lookup = {t.id: j for j, t in enumerate(design.targets)}
         for t in fits:
             out[t.id] = float(vals[0, lookup[t.id]]) if t.id in lookup else math.nan
     return out
+
+
+def _modifier_column(cohort: pd.DataFrame, design: Design) -> np.ndarray:
+    """(1, n) modifier values of a cohort (NaN where unmeasured or when there is none)."""
+    if design.column in cohort.columns:
+        return cohort[design.column].to_numpy(float)[None, :]
+    return np.full((1, len(cohort)), np.nan)

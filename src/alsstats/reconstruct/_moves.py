@@ -42,19 +42,35 @@ _STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
 # (_start._pilot_cells), chosen so that the subgroup fits can reach their CI and p; when it
 # fails, the cells are usually what is wrong (no time move changes deaths per group), so later
 # attempts also move deaths and pNFH across groups while fitting the subgroups.
+# They also use the smallest move that changes a Cox fit:
+# a death swaps its time with the nearest death of the other arm in its group (a swap within
+# one arm changes no treatment-only fit), and draw the best of several start cohorts
+# (alsstats.reconstruct._search).
 _RESTART_STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         "subgroups",
         (
             "swap_time_group",
-            "adjacent_in_group",
-            "adjacent_in_group",
+            "adjacent_other_arm",
+            "adjacent_other_arm",
             "redraw_time",
             "move_death",
             "swap_pnfh",
         ),
     ),
-    *_STAGES[1:],
+    (
+        "treatment",
+        (
+            "adjacent_other_arm",
+            "adjacent_other_arm",
+            "shift_in_group",
+            "swap_time_group",
+            "redraw_time",
+            "move_death",
+            "swap_pnfh",
+        ),
+    ),
+    _STAGES[2],
 )
 _ALL_MOVES = (
     "swap_time",
@@ -94,7 +110,7 @@ def _propose(
     death, time, group, trt = state["death"], state["time"], state["group"], state["trt"]
     deaths = np.flatnonzero(death)
     measured = np.flatnonzero(np.isfinite(state["pnfh"]))
-    landmark = int(setup.landmark)
+    landmark = setup.end
     used = np.zeros(landmark + 1, bool)
     used[time[deaths].astype(int)] = True
     by_group = {g: np.flatnonzero(group == g) for g in range(len(setup.groups))}
@@ -112,7 +128,8 @@ def _propose(
             i = _pick(rng, deaths)
             day = setup.draw_day(trt[i], state["pnfh"][i], rng)
             if used[day]:
-                day = _free(rng, used, max(1, day - 30), min(landmark - 1, day + 30))
+                reach = max(30, landmark // 25)  # 30 days on a day grid
+                day = _free(rng, used, max(1, day - reach), min(landmark - 1, day + reach))
             if day is not None:
                 cand["time"][r, i] = day
         elif kind == "adjacent_in_group":  # next death of the same group: a small step
@@ -121,6 +138,14 @@ def _propose(
             later = pool[time[pool] > time[i]]
             if later.size:
                 j = later[np.argmin(time[later])]
+                cand["time"][r, [i, j]] = time[[j, i]]
+        elif kind == "adjacent_other_arm":  # nearest death of the other arm, same group
+            i = _pick(rng, deaths)
+            pool = dead_by_group[group[i]]
+            pool = pool[trt[pool] != trt[i]]
+            side = pool[time[pool] > time[i]] if rng.random() < 0.5 else pool[time[pool] < time[i]]
+            if side.size:
+                j = side[np.argmin(np.abs(time[side] - time[i]))]
                 cand["time"][r, [i, j]] = time[[j, i]]
         elif kind == "shift_in_group":
             i = _pick(rng, deaths)
@@ -139,7 +164,7 @@ def _propose(
             if same.size:
                 j = _pick(rng, same)
                 cand["time"][r, j], cand["death"][r, j] = time[i], 1
-                cand["time"][r, i], cand["death"][r, i] = setup.landmark, 0
+                cand["time"][r, i], cand["death"][r, i] = setup.end, 0
         elif kind in ("swap_pnfh", "swap_pnfh_group", "swap_pnfh_across"):
             i = _pick(rng, measured)
             if kind == "swap_pnfh_group":

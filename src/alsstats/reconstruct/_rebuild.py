@@ -42,18 +42,20 @@ from ..errors import InputError, ReconstructionError
 from ..models import DataGeneratingModel
 from ..summary import as_reported_summary
 from ._calibrate import (
+    ADJUSTABLE,
     Target,
     biomarker_groups,
     calibrate_model,
     resolve_assumptions,
     targets_from_summary,
 )
-from ._counts import _hr_bound_conflicts, _integer_count, _largest_remainder, count_conflicts
+from ._counts import _choose_deaths, _count_proof, _integer_count, _largest_remainder
 from ._fits import _Z, Design, _subgroup_windows
+from ._modifier import Modifier, modifier_of, modifier_value
 from ._moves import _BIOMARKER_MOVES
-from ._result import Reconstruction, _finish
+from ._result import Proof, Reconstruction, _finish
 from ._search import _restarts
-from ._start import Setup, _cells, _covariates, _start
+from ._start import STRATA_COLUMNS, Setup, _cells, _covariates, _perturb_cells, _start
 
 __all__ = [
     "assign_biomarker",
@@ -75,20 +77,60 @@ class Plan:
     cov: dict[str, np.ndarray]
     windows: dict[int, tuple[float, float]]
     conflicts: list[str]
+    proofs: list[Proof] = dataclasses.field(default_factory=list)
+    modifier: Modifier | None = None
+    strata: tuple[str, ...] = ()
 
 
-def _prepare(
-    summary: Any, assumptions: Mapping[str, Any] | None, include: frozenset[str]
-) -> tuple[list[Target], dict[str, Any], Design, Setup, DataGeneratingModel]:
-    values = resolve_assumptions(summary, assumptions)
-    targets = targets_from_summary(summary, assumptions, include=include)
-    groups = biomarker_groups(targets, values.get("remaining_share", "below"))
-    model = calibrate_model(summary, assumptions)
-    loq_spec = values.get("limit_of_quantification") or {}
-    loq = float(loq_spec.get("value", 0.0) if isinstance(loq_spec, Mapping) else loq_spec)
-    n = {a.id: int(a.n.value) for a in summary.arms}
-    trt_id, ctl_id = summary.treatment_arm.id, summary.control_arm.id
-    n_all = n[trt_id] + n[ctl_id]
+def _ticks(landmark: float, deaths: int) -> tuple[float, int]:
+    """(steps per time unit, decimals of the cohort's times): whole units when the landmark
+    leaves three free steps per death (days, usually), else the coarsest power of ten that
+    does (months, years); death times are distinct steps."""
+    for k in range(7):
+        ticks = 10.0**k
+        end = landmark * ticks
+        if abs(end - round(end)) < 1e-6 and round(end) - 1 >= 3 * max(deaths, 1):
+            return ticks, k
+    return 1e6, 6
+
+
+def _fit_shares(
+    counts: list[int | None],
+    share_t: Mapping[tuple, Target],
+    groups: list[Any],
+    n_all: int,
+    fill: bool,
+) -> list[int | None]:
+    """Counts of the groups with a reported share moved one at a time, each staying a count
+    whose share prints as reported, until they leave no patient over (``fill``: they must
+    hold everyone; else they must not exceed the trial)."""
+    counts = list(counts)
+    shared = [i for i, c in enumerate(counts) if c is not None]
+
+    def ok(i: int, k: int) -> bool:
+        t = share_t.get((groups[i].lower, groups[i].upper))
+        return 0 <= k <= n_all and (t is None or t.rounds_to(k / n_all))
+
+    while True:
+        left = n_all - sum(counts[i] for i in shared)
+        if (fill and left == 0) or (not fill and left >= 0):
+            return counts
+        step = 1 if left > 0 else -1
+        movable = [i for i in shared if ok(i, counts[i] + step)]
+        if not movable:
+            raise ReconstructionError(
+                "reported subgroup shares: no patient counts that print as reported add up "
+                f"to the {n_all} randomised"
+            )
+        counts[movable[0]] += step
+
+
+def _group_counts(
+    summary: Any, targets: list[Target], groups: list[Any], model: DataGeneratingModel
+) -> np.ndarray:
+    """Patients per biomarker group: reported shares as integer counts, the rest by the
+    model's shares of the groups without one."""
+    n_all = sum(int(a.n.value) for a in summary.arms)
     share_t = {
         (t.population["lower"], t.population["upper"]): t
         for t in targets
@@ -100,36 +142,78 @@ def _prepare(
     ]
     rest = [i for i, c in enumerate(counts) if c is None]
     left = n_all - sum(c for c in counts if c is not None)
-    if left < 0:
-        raise ReconstructionError("reported subgroup shares add up to more than 100%")
+    if left < 0 or (left > 0 and not rest):
+        counts = _fit_shares(counts, share_t, groups, n_all, fill=not rest)
+        left = n_all - sum(c for c in counts if c is not None)
     weights = np.array(
         [model.biomarker.share_between(groups[i].lower, groups[i].upper) for i in rest]
     )
     for i, c in zip(rest, _largest_remainder(weights, left), strict=True):
         counts[i] = int(c)
+    return np.array(counts, int)
+
+
+def _prepare(
+    summary: Any,
+    assumptions: Mapping[str, Any] | None,
+    include: frozenset[str],
+    deaths: Callable[[list[Target]], Mapping[str, float] | None] | None = None,
+    n_deaths: int | None = None,
+) -> tuple[list[Target], dict[str, Any], Design, Setup, DataGeneratingModel]:
+    """Targets, assumption values, the search design and the fixed setup of a rebuild.
+
+    ``deaths(targets)`` gives the deaths per arm to calibrate on (the pair the counts
+    allow); ``n_deaths`` the number of deaths the time grid must hold."""
+    values = resolve_assumptions(summary, assumptions)
+    modifier = modifier_of(summary)
+    targets = targets_from_summary(summary, assumptions, include=include)
+    groups = biomarker_groups(targets, values.get("remaining_share", "below"))
+    known = deaths(targets) if deaths is not None else None
+    model = calibrate_model(summary, assumptions, deaths=known)
+    loq_spec = values.get("limit_of_quantification") or {}
+    loq = float(loq_spec.get("value", 0.0) if isinstance(loq_spec, Mapping) else loq_spec)
+    n = {a.id: int(a.n.value) for a in summary.arms}
+    trt_id, ctl_id = summary.treatment_arm.id, summary.control_arm.id
+    counts = _group_counts(summary, targets, groups, model)
     adjusted = values.get("adjusted_model_covariates") or []
-    adjust = tuple(c for c in adjusted if c in ("age", "male"))
+    adjust = tuple(c for c in adjusted if c in ADJUSTABLE)
+    landmark = float(summary.follow_up["landmark"].value)
+    d_max = n_deaths or sum(round(v) for v in (known or {}).values()) or sum(n.values())
+    ticks, _ = _ticks(landmark, d_max)
+    search_targets = [
+        t
+        for t in targets
+        if t.statistic.startswith("hr")
+        or (
+            t.statistic in ("alive_count", "alive_proportion")
+            and t.population.get("time", landmark) < landmark
+        )
+    ]
     design = Design(
-        targets=[t for t in targets if t.statistic.startswith("hr")],
+        targets=search_targets,
         groups=groups,
-        log_scale=values.get("pnfh_scale", "linear") == "log",
+        log_scale=modifier_value(values, modifier, "scale", "linear") == "log",
         x_unit=float(model.biomarker.median),
         adjust=adjust,
         ties=values["ties"],
         level_z=float(_Z[0.95]),
-        landmark=float(summary.follow_up["landmark"].value),
+        landmark=landmark,
+        trt_id=trt_id,
+        ticks=ticks,
+        column=modifier.column,
     )
     design = dataclasses.replace(design, margins=_subgroup_windows(design)[2])
     setup = Setup(
         model,
         groups,
-        np.array(counts, int),
+        counts,
         loq,
         design.landmark,
         trt_id,
         ctl_id,
         n[trt_id],
         n[ctl_id],
+        ticks,
     )
     return targets, values, design, setup, model
 
@@ -146,11 +230,17 @@ def _run(
     setup, design = plan.setup, plan.design
     cells = _cells(setup, deaths, np.random.default_rng([plan.seed, 1 << 20]), plan.windows)
 
-    def start(rng_k: np.random.Generator) -> dict[str, np.ndarray]:
-        state = _start(setup, cells, rng_k)
+    def start(rng_k: np.random.Generator, attempt: int = 0) -> dict[str, np.ndarray]:
+        use = cells
+        if attempt > 0 and plan.windows and outcomes is None:
+            # restarts try cells next to the pilot's
+            use = _perturb_cells(
+                cells, plan.windows, np.random.default_rng([plan.seed, attempt, 1 << 21])
+            )
+        state = _start(setup, use, rng_k)
         if outcomes is not None:
             outcomes(state)
-        for c in design.adjust:
+        for c in design.covariates:
             state[c] = plan.cov[c].astype(float)
         return state
 
@@ -179,29 +269,72 @@ def rebuild_cohort(
     assumptions
         Overrides of the summary's assumptions, by id.
     max_seconds
-        Search time limit; if it is reached, the best compromise is returned with
-        ``feasible`` False and the figures it misses in ``conflicts``.
+        Search time limit; if it is reached first, the closest cohort found is returned with
+        ``outcome_`` "not found in the time given".
     progress
-        Print the objective every 20 steps.
+        Show a progress bar per search stage (tqdm, on stderr).
     include
         Ids of figures with status "conflicting" to use as targets.
 
     Returns
     -------
     Reconstruction
-        ``feasible`` False with ``conflicts`` when figures cannot be met jointly (counts are
-        checked exactly before any search; hazard ratios by the search). Nothing is raised
-        for infeasible figures.
+        ``outcome_`` is one of :data:`OUTCOMES`: "feasible" (every figure met),
+        "infeasible" (a proof: ``proofs_`` names the smallest conflicting sets of figures and
+        the arithmetic), or "not found in the time given" (``residuals`` of the closest cohort
+        and a ``hint_``). Nothing is raised for infeasible figures.
     """
     summary = as_reported_summary(summary)
-    targets, values, design, setup, model = _prepare(summary, assumptions, frozenset(include))
-    conflicts, deaths = count_conflicts(summary, targets)
+    chosen: dict[str, Any] = {}
+
+    def deaths_for(targets: list[Target]) -> dict[str, float]:
+        sets, pairs = _count_proof(summary, targets)
+        chosen.update(sets=sets, pairs=pairs)
+        trt, ctl = summary.treatment_arm.id, summary.control_arm.id
+        return {trt: float(pairs[0, 0]), ctl: float(pairs[0, 1])} if len(pairs) == 1 else None
+
+    targets, values, design, setup, model = _prepare(
+        summary, assumptions, frozenset(include), deaths=deaths_for
+    )
+    sets, pairs = chosen["sets"], chosen["pairs"]
+    proofs = [Proof(tuple(m), "count arithmetic: no deaths-per-arm pair meets them") for m in sets]
+    conflicts = [i for m in sets for i in m]
+    deaths, unreachable = _choose_deaths(design, setup, pairs)
+    if len(pairs) > 1:
+        # the counts leave the split open: calibrate on the pair chosen
+        model = calibrate_model(
+            summary,
+            assumptions,
+            deaths={setup.trt_id: float(deaths[0]), setup.ctl_id: float(deaths[1])},
+        )
+        setup.model = model
+        setup.group_count = _group_counts(summary, targets, setup.groups, model)
+    count_ids = [t.id for t in targets if t.statistic in ("deaths", "alive_count", "death_share")]
+    for u in unreachable:
+        proofs.append(
+            Proof(
+                (u, *count_ids),
+                "hazard ratio out of reach: no order of the deaths the counts allow gives it",
+            )
+        )
+        conflicts += [u, *count_ids]
     cov = _covariates((setup.n_trt, setup.n_ctl), targets, values, np.random.default_rng(seed))
     windows, inconsistent, _ = _subgroup_windows(design)
-    conflicts += inconsistent
-    conflicts += _hr_bound_conflicts(design, setup, deaths, targets)
-    plan = Plan(summary, targets, values, design, setup, model, seed, cov, windows, conflicts)
+    if inconsistent:
+        figs = tuple(dict.fromkeys(inconsistent))
+        proofs.append(Proof(figs, "estimate, CI and p cannot hold together at any (log HR, SE)"))
+        conflicts += list(figs)
+    conflicts = list(dict.fromkeys(conflicts))
+    plan = Plan(
+        summary, targets, values, design, setup, model, seed, cov, windows, conflicts, proofs,
+        modifier_of(summary), _strata_columns(values),
+    )  # fmt: skip
     return _run(plan, deaths, max_seconds, progress)
+
+
+def _strata_columns(values: Mapping[str, Any]) -> tuple[str, ...]:
+    strata = values.get("randomisation_strata_shares") or {}
+    return tuple(STRATA_COLUMNS.get(k, k) for k in strata)
 
 
 def assign_biomarker(
@@ -224,7 +357,10 @@ def assign_biomarker(
     for col in ("arm", "time", "event"):
         if col not in ipd.columns:
             raise InputError("ipd", col, "missing column (need arm, time, event)")
-    targets, values, design, setup, model = _prepare(summary, assumptions, frozenset())
+    n_events = int(ipd["event"].sum())
+    targets, values, design, setup, model = _prepare(
+        summary, assumptions, frozenset(), n_deaths=n_events
+    )
     arms = ipd["arm"].astype(str).to_numpy()
     unknown = sorted(set(arms) - {setup.trt_id, setup.ctl_id})
     if unknown:
@@ -237,7 +373,7 @@ def assign_biomarker(
     event = ipd["event"].to_numpy(int)[order]
     deaths = (int(event[:n_trt].sum()), int(event[n_trt:].sum()))
     cov = _covariates((setup.n_trt, setup.n_ctl), targets, values, np.random.default_rng(seed))
-    times = ipd["time"].to_numpy(float)[order]
+    times = ipd["time"].to_numpy(float)[order] * setup.ticks
     windows, _, _ = _subgroup_windows(design)
 
     def outcomes(state: dict[str, np.ndarray]) -> None:
@@ -252,7 +388,10 @@ def assign_biomarker(
                 new_pnfh[dest], new_group[dest] = state["pnfh"][src], state["group"][src]
         state.update(time=times.copy(), death=event.astype(np.int8), pnfh=new_pnfh, group=new_group)
 
-    plan = Plan(summary, targets, values, design, setup, model, seed, cov, windows, [])
+    plan = Plan(
+        summary, targets, values, design, setup, model, seed, cov, windows, [], [],
+        modifier_of(summary), _strata_columns(values),
+    )  # fmt: skip
     stages = (("subgroups", ("swap_pnfh_across",)), ("model", ("swap_pnfh_group", "redraw_pnfh")))
     return _run(
         plan,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -16,22 +17,32 @@ from ._search import ATTEMPT_STEPS, CANDIDATES
 
 if TYPE_CHECKING:
     from ._rebuild import Plan
-    from ._start import Setup
 
-__all__: list[str] = ["COHORT_COLUMNS", "Reconstruction"]
+__all__: list[str] = ["COHORT_COLUMNS", "OUTCOMES", "Proof", "Reconstruction"]
 
-COHORT_COLUMNS = [
-    "id",
-    "arm",
-    "treatment",
-    "time",
-    "death",
-    "pnfh",
-    "age",
-    "male",
-    "country",
-    "onset",
-]
+# Columns of every rebuilt cohort; then the modifier (named as in the summary), the covariates
+# the summary reports (age, male) and the randomisation strata its assumptions name.
+COHORT_COLUMNS = ["id", "arm", "treatment", "time", "death"]
+
+FEASIBLE, INFEASIBLE, NOT_FOUND = "feasible", "infeasible", "not found in the time given"
+OUTCOMES = (FEASIBLE, INFEASIBLE, NOT_FOUND)
+
+HINT = (
+    "the search stopped at its time limit before meeting every figure: the figures may still "
+    "be met jointly; try more time (max_seconds / --max-seconds) or another seed"
+)
+
+
+@dataclass(frozen=True)
+class Proof:
+    """Why some figures cannot be met jointly by any cohort: the smallest set of ``figures``
+    that conflict and the ``reason`` (the arithmetic that decides it)."""
+
+    figures: tuple[str, ...]
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{{{', '.join(self.figures)}}}: {self.reason}"
 
 
 @dataclass
@@ -40,12 +51,15 @@ class Reconstruction:
 
     Attributes
     ----------
-    cohort : DataFrame with columns id, arm, treatment, time, death, pnfh, age, male,
-        country, onset.
+    cohort : DataFrame with columns id, arm, treatment, time (in the summary's time unit),
+        death, then the modifier (named by the summary), the reported covariates (age, male)
+        and the strata the assumptions name.
     targets : the reported figures used.
     assumptions : assumption values used, by id.
     seed, summary_sha256, model (the calibrated DGM), steps (search steps), seconds.
-    feasible : False when some figures cannot be met jointly; ``conflicts`` names them.
+    outcome_ : one of :data:`OUTCOMES`: "feasible" (every figure met), "infeasible" (a proof
+        in ``proofs_``), "not found in the time given" (the closest cohort; ``hint_``).
+    feasible : ``outcome_ == "feasible"``; ``conflicts`` names the figures not met.
     residuals : Series of (reconstructed - reported) / rounding half-width per search target.
     """
 
@@ -61,6 +75,31 @@ class Reconstruction:
     steps: int = 0
     seconds: float = 0.0
     design: Any = None
+    outcome_: str = FEASIBLE
+    proofs_: list[Proof] = field(default_factory=list)
+    hint_: str | None = None
+    time_decimals: int = 0
+
+    @property
+    def biomarker_column_(self) -> str | None:
+        """The modifier's column in ``cohort`` (None: the summary reports no modifier)."""
+        column = getattr(self.design, "column", None)
+        return column if column in self.cohort.columns else None
+
+    def message(self) -> str:
+        """One line saying the outcome: what was met, what conflicts and why, what to try."""
+        table = self.match_table()
+        met = f"{int(table['agrees'].sum())}/{len(table)} reported figures reproduced"
+        if self.outcome_ == FEASIBLE:
+            return f"feasible: {met}"
+        if self.outcome_ == INFEASIBLE:
+            return "infeasible: " + "; ".join(str(p) for p in self.proofs_)
+        worst = self.residuals.abs().sort_values(ascending=False).head(3)
+        shown = ", ".join(f"{k} {v:+.2f}" for k, v in worst.items())
+        return (
+            f"not found in the time given ({self.seconds:.0f} s): {met}; largest residuals "
+            f"(in rounding half-widths) {shown}; {self.hint_}"
+        )
 
     def match_table(self) -> pd.DataFrame:
         """Reported vs reconstructed, one row per target figure."""
@@ -84,9 +123,14 @@ class Reconstruction:
         return self.match_table().to_html(index=False)
 
     def to_csv(self) -> str:
-        """The cohort as CSV text with fixed formatting (pNFH to 0.1 pg/mL, days and ages as
-        integers, "\\n" line ends), so the same rebuild gives the same bytes."""
-        return self.cohort.to_csv(index=False, float_format="%.1f", lineterminator="\n")
+        """The cohort as CSV text with fixed formatting (the modifier to 0.1 unit, times to
+        the grid of the rebuild: whole days usually; ages as integers; "\\n" line ends), so
+        the same rebuild gives the same bytes."""
+        df = self.cohort
+        if self.time_decimals:
+            df = df.copy()
+            df["time"] = [f"{t:.{self.time_decimals}f}" for t in df["time"]]
+        return df.to_csv(index=False, float_format="%.1f", lineterminator="\n")
 
     def provenance(self) -> dict[str, Any]:
         """How the cohort was made: summary hash, seed, version, assumptions, engine settings
@@ -111,6 +155,8 @@ class Reconstruction:
             },
             "steps": self.steps,
             "feasible": self.feasible,
+            "outcome": self.outcome_,
+            "proofs": [{"figures": list(p.figures), "reason": p.reason} for p in self.proofs_],
             "conflicts": list(self.conflicts),
             "match_table": table.to_dict(orient="records"),
         }
@@ -126,29 +172,41 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _frame(state: dict[str, np.ndarray], setup: Setup, cov: dict[str, np.ndarray]) -> pd.DataFrame:
+def _frame(state: dict[str, np.ndarray], plan: Plan, decimals: int) -> pd.DataFrame:
+    setup, cov = plan.setup, plan.cov
     trt = state["trt"].astype(int)
+    time = state["time"] / setup.ticks
     df = pd.DataFrame(
         {
             "id": np.arange(1, trt.size + 1),
             "arm": np.where(trt == 1, setup.trt_id, setup.ctl_id),
             "treatment": trt,
-            "time": np.round(state["time"]).astype(int),
+            "time": np.round(time).astype(int) if decimals == 0 else np.round(time, decimals),
             "death": state["death"].astype(int),
-            "pnfh": np.round(state["pnfh"], 1),
         }
     )
-    for c in ("age", "male", "country", "onset"):
-        df[c] = state[c] if c in state else cov[c]
-    df["age"] = df["age"].astype(int)
-    df["male"] = df["male"].astype(int)
-    return df[COHORT_COLUMNS]
+    if plan.modifier is None or plan.modifier.present:
+        column = plan.design.column
+        df[column] = np.round(state["pnfh"], 1)
+    reported = {t.statistic for t in plan.targets}
+    wanted = set(plan.design.covariates)
+    if "covariate_median" in reported:
+        wanted.add("age")
+    if "covariate_proportion" in reported:
+        wanted.add("male")
+    for c in ("age", "male"):
+        if c in wanted:
+            df[c] = (state[c] if c in state else cov[c]).astype(int)
+    for c in plan.strata:
+        df[c] = cov[c]
+    return df
 
 
 def _finish(plan: Plan, state: dict[str, np.ndarray], steps: int, seconds: float) -> Reconstruction:
-    """The Reconstruction of a searched state: cohort, residuals, and the figures it misses
-    (added to the conflicts found before the search)."""
-    cohort = _frame(state, plan.setup, plan.cov)
+    """The Reconstruction of a searched state: cohort, residuals, the outcome (proofs found
+    before the search make it infeasible; figures the search missed, not found)."""
+    decimals = round(math.log10(plan.setup.ticks))
+    cohort = _frame(state, plan, decimals)
     targets, design = plan.targets, plan.design
     got = reconstructed_values(cohort, targets, design)
     residuals = pd.Series(
@@ -157,6 +215,12 @@ def _finish(plan: Plan, state: dict[str, np.ndarray], steps: int, seconds: float
     )
     unmet = [t.id for t in targets if not t.rounds_to(got[t.id])]
     conflicts = list(dict.fromkeys([*plan.conflicts, *unmet]))
+    if not conflicts:
+        outcome = FEASIBLE
+    elif plan.proofs:
+        outcome = INFEASIBLE
+    else:
+        outcome = NOT_FOUND
     return Reconstruction(
         cohort=cohort,
         targets=targets,
@@ -170,4 +234,8 @@ def _finish(plan: Plan, state: dict[str, np.ndarray], steps: int, seconds: float
         steps=steps,
         seconds=seconds,
         design=design,
+        outcome_=outcome,
+        proofs_=list(plan.proofs),
+        hint_=HINT if outcome == NOT_FOUND else None,
+        time_decimals=decimals,
     )

@@ -20,7 +20,7 @@ import numpy as np
 from tqdm import tqdm
 
 from ._calibrate import Target
-from ._fits import Design, _fit_stats, _score
+from ._fits import Design, _fit_stats, _loose, _score
 from ._moves import _ALL_MOVES, _RESTART_STAGES, _STAGES, _propose
 from ._start import Setup
 
@@ -31,6 +31,13 @@ CANDIDATES = 128  # moves scored per search step (one engine batch per model)
 # Search steps per start cohort before a restart (a count, not seconds: the result must not
 # depend on the machine's speed). max_seconds is only a safety cap.
 ATTEMPT_STEPS = 300
+
+# Steps without progress after which a search whose figures all round right (within
+# LOOSE_MARGIN) stops although some miss the safety margin (see alsstats.reconstruct._fits).
+PATIENCE = 15
+
+# Start cohorts drawn per restart, of which the closest to the figures is searched.
+START_DRAWS = 16
 
 
 @dataclass
@@ -72,21 +79,26 @@ def _search(
             s["time"],
             s["death"],
             s["pnfh"],
-            {c: s[c] for c in design.adjust},
+            {c: s[c] for c in design.covariates},
             targets,
         )
 
     if not targets:
         return state, 0, True
-    score, ok = _score(targets, evaluate({k: v[None, :] for k, v in state.items()}), design.margins)
-    current, done = float(score[0]), bool(ok[0])
+    first = evaluate({k: v[None, :] for k, v in state.items()})
+    score, ok = _score(targets, first, design.margins)
+    current, done, loose = float(score[0]), bool(ok[0]), bool(_loose(targets, first)[0])
     steps, stuck = 0, 0
     bar = tqdm(desc=f"rebuild: {label}", unit="step", disable=not progress, leave=False)
     while not done and budget.take():
+        if loose and stuck >= PATIENCE:
+            done = True  # every figure rounds right with room; the margin is out of reach
+            break
         steps += 1
         bar.update(1)
-        cand = _propose(state, setup, moves, design.adjust, rng, CANDIDATES)
-        sc, good = _score(targets, evaluate(cand), design.margins)
+        cand = _propose(state, setup, moves, design.covariates, rng, CANDIDATES)
+        values = evaluate(cand)
+        sc, good = _score(targets, values, design.margins)
         best = int(np.argmin(sc))
         if sc[best] >= current and stuck >= 20:
             moved = np.flatnonzero(np.abs(sc - current) > 1e-12)
@@ -94,6 +106,7 @@ def _search(
         if sc[best] < current or stuck >= 20:
             state = {k: v[best].copy() for k, v in cand.items()}
             current, done, stuck = float(sc[best]), bool(good[best]), 0
+            loose = bool(_loose(targets, values[best : best + 1])[0])
         else:
             stuck += 1
         if steps % 20 == 0:
@@ -129,8 +142,11 @@ def _staged_search(
         "model": lambda t: t.model == "interaction",
     }
     steps = 0
+    # survival landmarks before the end of follow-up are counts of early deaths: every stage
+    # keeps them (no stage of their own; the first stage's time moves meet them)
+    survival = [t for t in design.targets if t.model is None]
     for name, moves in stages:
-        stage_targets = [t for t in design.targets if kinds[name](t)]
+        stage_targets = [t for t in design.targets if kinds[name](t)] + survival
         state, k, done = _search(
             design, setup, state, stage_targets, moves, rng, budget, progress, name
         )
@@ -141,6 +157,28 @@ def _staged_search(
         design, setup, state, design.targets, fallback, rng, budget, progress, "all"
     )
     return state, steps + k, done
+
+
+def _best_start(
+    design: Design, state: dict[str, np.ndarray], start: Any, seed: int, attempt: int
+) -> dict[str, np.ndarray]:
+    """The best of START_DRAWS start cohorts (``state`` and more from the streams
+    (seed, attempt, k)) by the objective over every target: the random start's distance
+    from the figures is most of a search's work."""
+    states = [state] + [
+        start(np.random.default_rng([seed, attempt, k]), attempt) for k in range(1, START_DRAWS)
+    ]
+    batch = {key: np.stack([s[key] for s in states]) for key in state}
+    values = _fit_stats(
+        design,
+        batch["trt"][0],
+        batch["time"],
+        batch["death"],
+        batch["pnfh"],
+        {c: batch[c] for c in design.covariates},
+    )
+    score, _ = _score(design.targets, values, design.margins)
+    return states[int(np.argmin(score))]
 
 
 def _restarts(
@@ -165,7 +203,9 @@ def _restarts(
     best, best_score, steps, attempt = None, math.inf, 0, 0
     while True:
         rng = np.random.default_rng([seed, attempt])
-        state = start(rng)
+        state = start(rng, attempt)
+        if attempt > 0 and restart_stages is not None:
+            state = _best_start(design, state, start, seed, attempt)
         budget = _Budget(ATTEMPT_STEPS, deadline)
         plan = stages if attempt == 0 or restart_stages is None else restart_stages
         state, k, done = _staged_search(
@@ -185,7 +225,7 @@ def _restarts(
                     one["time"],
                     one["death"],
                     one["pnfh"],
-                    {c: one[c] for c in design.adjust},
+                    {c: one[c] for c in design.covariates},
                 ),
                 design.margins,
             )[0][0]

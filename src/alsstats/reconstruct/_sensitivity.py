@@ -27,6 +27,7 @@ from ..errors import ModelError
 from ..interaction import johnson_neyman_linear
 from ..summary import as_reported_summary
 from ..survival import fit_cox_batch
+from ._modifier import modifier_key, modifier_of
 from ._rebuild import Reconstruction, rebuild_cohort
 
 __all__ = [
@@ -42,9 +43,9 @@ HR_VALUES = (750.0, 2000.0, 3700.0, 6000.0)
 
 # Alternatives tried when a summary's assumption lists them only in words.
 DEFAULT_ALTERNATIVES: dict[str, list[Any]] = {
-    "pnfh_scale": ["log"],
+    "biomarker_scale": ["log"],
     "remaining_share": ["missing"],
-    "pnfh_distribution": [{"family": "gamma"}],
+    "biomarker_distribution": [{"family": "gamma"}],
     "baseline_hazard": [{"family": "weibull", "shape": 1.3}, {"family": "weibull", "shape": 0.8}],
     "limit_of_quantification": [{"value": 20, "unit": "pg/mL"}, {"value": 300, "unit": "pg/mL"}],
     "adjusted_model_covariates": [["treatment", "csf_pnfh", "treatment:csf_pnfh", "age", "male"]],
@@ -52,11 +53,15 @@ DEFAULT_ALTERNATIVES: dict[str, list[Any]] = {
 
 
 def interaction_fit(rec: Reconstruction) -> tuple[np.ndarray, np.ndarray, bool]:
-    """(coef, cov, log_scale) of the treatment x pNFH Cox model on a rebuilt cohort, pNFH in
-    pg/mL (or log pg/mL); columns treatment, pNFH, interaction, then adjusted covariates."""
-    df = rec.cohort[np.isfinite(rec.cohort["pnfh"].to_numpy(float))]
+    """(coef, cov, log_scale) of the treatment x modifier Cox model on a rebuilt cohort, the
+    modifier in its unit (or its log); columns treatment, modifier, interaction, then
+    adjusted covariates."""
+    column = rec.biomarker_column_
+    if column is None:
+        raise ModelError("the summary reports no modifier: no interaction model to fit")
+    df = rec.cohort[np.isfinite(rec.cohort[column].to_numpy(float))]
     log_scale = rec.design.log_scale
-    x = df["pnfh"].to_numpy(float)
+    x = df[column].to_numpy(float)
     g = np.log(x) if log_scale else x
     trt = df["treatment"].to_numpy(float)
     cols = [trt, g, trt * g] + [df[c].to_numpy(float) for c in rec.design.adjust]
@@ -130,7 +135,15 @@ def sensitivity(
     summary = as_reported_summary(summary)
     known = {a.id for a in summary.assumptions}
     if alternatives is None:
-        alternatives = {k: v for k, v in DEFAULT_ALTERNATIVES.items() if k in known}
+        # the modifier's assumptions under the summary's own ids (e.g. nfl_scale)
+        modifier = modifier_of(summary)
+        alternatives = {}
+        for k, v in DEFAULT_ALTERNATIVES.items():
+            kind = k.removeprefix("biomarker_")
+            if kind != k:
+                k = modifier_key(dict.fromkeys(known), modifier, kind) or k
+            if k in known:
+                alternatives[k] = v
     runs: list[tuple[str, Any, dict[str, Any] | None]] = [("default", None, None)]
     runs += [(k, v, {k: v}) for k, vs in alternatives.items() for v in vs]
     rows = []

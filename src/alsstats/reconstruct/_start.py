@@ -19,6 +19,10 @@ from ._counts import _integer_count, _largest_remainder
 
 __all__: list[str] = []
 
+# Cohort column of a randomisation stratum named in the assumption
+# ``randomisation_strata_shares`` (others keep their name).
+STRATA_COLUMNS = {"site_of_onset": "onset"}
+
 
 @dataclass
 class Setup:
@@ -33,6 +37,12 @@ class Setup:
     ctl_id: str
     n_trt: int
     n_ctl: int
+    ticks: float = 1.0  # search time steps per time unit (death times are distinct steps)
+
+    @property
+    def end(self) -> int:
+        """The landmark in time steps (survivors are censored there)."""
+        return round(self.landmark * self.ticks)
 
     def bounds(self, g: int) -> tuple[float, float]:
         grp = self.groups[g]
@@ -67,7 +77,7 @@ class Setup:
         return np.clip(out, lo + 0.1, hi - 0.1)
 
     def draw_day(self, arm: float, x: float, rng: np.random.Generator) -> int:
-        """A death day drawn from the model given death before the landmark."""
+        """A death time (in steps) drawn from the model given death before the landmark."""
         x = self.model.biomarker.median if not np.isfinite(x) else x
         lp = float(self.model.linear_predictor(np.array(arm), np.array(x)))
         p_dead = 1.0 - math.exp(
@@ -77,7 +87,7 @@ class Setup:
         t = float(
             self.model.baseline.inverse_cumulative_hazard(np.array(-math.log1p(-u) * math.exp(-lp)))
         )
-        return int(min(max(math.ceil(t), 1), int(self.landmark) - 1))
+        return int(min(max(math.ceil(t * self.ticks), 1), self.end - 1))
 
 
 def _free_day(day: int, used: set[int], landmark: int) -> int:
@@ -86,7 +96,7 @@ def _free_day(day: int, used: set[int], landmark: int) -> int:
         for cand in (day - step, day + step):
             if 1 <= cand < landmark and cand not in used:
                 return cand
-    raise ReconstructionError(f"more deaths than days before the landmark ({landmark})")
+    raise ReconstructionError(f"more deaths than time steps before the landmark ({landmark})")
 
 
 def _pilot_cells(
@@ -108,14 +118,37 @@ def _pilot_cells(
     """
     dead = dead.copy()
     total = dead.sum(axis=1)
-    for g, (b_star, se_star) in windows.items():
+    order = list(windows)
+    non_window = [k for k in range(dead.shape[1]) if k not in windows]
+    for step, (g, (b_star, se_star)) in enumerate(windows.items()):
+        # groups whose deaths are not fixed yet absorb the rest, so deaths per arm never change
+        open_ = non_window + order[step + 1 :]
+        fixed = [k for k in range(dead.shape[1]) if k not in open_ and k != g]
+        room = [total[a] - dead[a, fixed].sum() for a in (0, 1)]
+        cap = [size[a, open_].sum() for a in (0, 1)]
         best, best_cost = None, math.inf
-        pairs = [
-            (dt, dc)
-            for dt in range(max(1, dead[0, g] - reach), dead[0, g] + reach + 1)
-            for dc in range(max(1, dead[1, g] - reach), dead[1, g] + reach + 1)
-            if dt <= size[0, g] and dc <= size[1, g] and dt <= total[0] and dc <= total[1]
-        ]
+        # pairs near the model's expectation, then near the deaths the window's SE implies
+        # (1/d1 + 1/d0 = SE^2 at the model's split: the model does not know how deaths
+        # spread over groups, the printed CI does)
+        ratio = max(dead[0, g], 1) / max(dead[1, g], 1)
+        d_c = (1 + 1 / ratio) / se_star**2
+        implied = (round(ratio * d_c), round(d_c))
+        centres = [(int(dead[0, g]), int(dead[1, g])), implied]
+        pairs = list(
+            dict.fromkeys(
+                (dt, dc)
+                for c_t, c_c in centres
+                for dt in range(max(1, c_t - reach), c_t + reach + 1)
+                for dc in range(max(1, c_c - reach), c_c + reach + 1)
+                if dt <= size[0, g]
+                and dc <= size[1, g]
+                and 0 <= room[0] - dt <= cap[0]
+                and 0 <= room[1] - dc <= cap[1]
+            )
+        )
+        if not open_:  # the last group takes what is left
+            r0, r1 = int(room[0]), int(room[1])
+            pairs = [(r0, r1)] if 0 <= r0 <= size[0, g] and 0 <= r1 <= size[1, g] else []
         n = size[0, g] + size[1, g]
         trt = np.r_[np.ones(size[0, g]), np.zeros(size[1, g])]
         for dt, dc in pairs:
@@ -137,18 +170,47 @@ def _pilot_cells(
             if cost < best_cost:
                 best, best_cost = (dt, dc), cost
         if best is None:
+            if not open_:  # keep the per-arm totals whatever the pilot says
+                dead[:, g] = [max(int(room[0]), 0), max(int(room[1]), 0)]
             continue
         dead[:, g] = best
         for a in (0, 1):
-            others = [k for k in range(dead.shape[1]) if k != g and k not in windows]
-            if others:
-                left = (
-                    total[a] - dead[a, [k for k in range(dead.shape[1]) if k not in others]].sum()
-                )
-                dead[a, others] = _largest_remainder(
-                    np.maximum(dead[a, others], 0.01), int(left), size[a, others]
+            if open_:
+                left = total[a] - dead[a, [k for k in range(dead.shape[1]) if k not in open_]].sum()
+                dead[a, open_] = _largest_remainder(
+                    np.maximum(dead[a, open_], 0.01), int(left), size[a, open_]
                 )
     return dead
+
+
+def _perturb_cells(
+    cells: tuple[np.ndarray, np.ndarray],
+    windows: Mapping[int, tuple[float, float]],
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The pilot's cells with the deaths of each windowed group moved by up to one per arm
+    (for restarts: the pilot's SE model is approximate), deaths per arm kept by moving the
+    difference to other groups (non-windowed first)."""
+    size, dead = cells
+    dead = dead.copy()
+    groups = dead.shape[1]
+    for g in windows:
+        for a in (0, 1):
+            dead[a, g] = int(np.clip(dead[a, g] + rng.integers(-1, 2), 1, size[a, g]))
+    target = cells[1].sum(axis=1)
+    order = [k for k in range(groups) if k not in windows] + list(windows)
+    for a in (0, 1):
+        for k in order * 2:
+            excess = dead[a].sum() - target[a]
+            if excess == 0:
+                break
+            if k in windows and excess != 0 and any(j not in windows for j in range(groups)):
+                continue
+            step = int(np.clip(-excess, -dead[a, k], size[a, k] - dead[a, k]))
+            dead[a, k] += step
+        if dead[a].sum() != target[a]:
+            return cells  # no room to keep the deaths per arm: the pilot's cells
+    return size, dead
 
 
 def _cells(
@@ -201,10 +263,10 @@ def _start(
                 group[sl], death[sl] = g, d
                 pnfh[sl] = setup.draw_pnfh(g, rng, arm, d, count) if count else []
                 start += count
-    time = np.full(n, setup.landmark)
+    time = np.full(n, float(setup.end))
     used: set[int] = set()
     for i in np.flatnonzero(death):
-        day = _free_day(setup.draw_day(trt[i], pnfh[i], rng), used, int(setup.landmark))
+        day = _free_day(setup.draw_day(trt[i], pnfh[i], rng), used, setup.end)
         used.add(day)
         time[i] = day
     return {"trt": trt, "time": time, "death": death, "pnfh": pnfh, "group": group}
@@ -236,8 +298,10 @@ def _covariates(
     n_male = _integer_count(male_t, n, 0.5)
     male = rng.permutation(np.r_[np.ones(n_male), np.zeros(n - n_male)])
     out = {"age": age.astype(int), "male": male.astype(int)}
+    # strata only where the summary's assumptions name them (no placeholder columns)
     strata = values.get("randomisation_strata_shares") or {}
-    for name, column in (("country", "country"), ("site_of_onset", "onset")):
+    for name in strata:
+        column = STRATA_COLUMNS.get(name, name)
         shares = strata.get(name) or {}
         labels = list(shares) or ["unknown"]
         col = []

@@ -1,0 +1,405 @@
+"""Simulated trials printed as a paper would print them: summaries with a known truth.
+
+:func:`simulate_summary` draws one trial from a :class:`TrialShape` (size, allocation,
+modifier groups and which of them are reported, scale, interaction, time unit, ties,
+covariates), fits it as a paper would (Cox, Efron ties, Wald CI and p) and writes every figure
+rounded as printed (HRs and CIs to 2 decimals, p to 2 from 0.01 and to 3 below, shares to
+2, counts exact) into a
+reported-summary document (format version 1). The truth satisfies every figure, so a rebuild
+that misses one is the search's fault: the validation (``validation/round_trip.py``) and the
+tests of the reconstruction use it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from ..models import DataGeneratingModel, LogNormalBiomarker, WeibullBaseline
+from ..survival import fit_cox_batch
+
+__all__ = ["TrialShape", "random_shape", "simulate_summary"]
+
+_Z = float(stats.norm.ppf(0.975))
+
+
+@dataclass(frozen=True)
+class TrialShape:
+    """What a simulated trial and its printed summary look like.
+
+    ``groups`` modifier groups (0: no modifier figure at all) from ``cuts`` (quantiles of the
+    modifier, ``groups - 1`` of them); ``reported`` the indices of the groups whose HR is
+    printed, ``with_ci`` those that also get a CI and p, ``shares`` those whose share is
+    printed. ``binary``: the modifier takes two values (one cut, two groups). ``scale``:
+    linear or log modifier effect; ``interaction``: the true log HR ratio per unit of the
+    scaled modifier (0: none). ``model_term``: print the interaction model's treatment HR
+    (with CI and p) and, if ``interaction_term``, the ratio of HRs. ``unit``: days or months;
+    ``ties``: event times rounded up to whole units. ``covariates``: print median age and share
+    of men. ``landmarks``: extra survival landmarks (fractions of follow-up) per arm.
+    """
+
+    n: int = 300
+    allocation: tuple[int, int] = (1, 1)
+    groups: int = 2
+    reported: tuple[int, ...] = (0, 1)
+    with_ci: tuple[int, ...] = (0, 1)
+    shares: tuple[int, ...] = (0, 1)
+    binary: bool = False
+    scale: str = "linear"
+    interaction: float = 0.3
+    model_term: bool = False
+    interaction_term: bool = False
+    unit: str = "days"
+    ties: bool = False
+    covariates: bool = True
+    landmarks: tuple[float, ...] = ()
+    death_risk: float = 0.4
+    log_hr: float = -0.3
+    median: float = 200.0
+    sigma_log: float = 0.8
+    per_arm_deaths: bool = True
+    overall_ci: bool = True
+    adjusted_overall: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def random_shape(rng: np.random.Generator) -> TrialShape:
+    """A shape from the validation family (n 60-1,000; 1:1, 2:1, 3:2; 0-4 groups with a
+    random subset reported; continuous or binary modifier; linear or log scale; interaction or
+    not; days or months; ties; age and sex)."""
+    n = int(rng.integers(60, 1001))
+    allocation = [(1, 1), (2, 1), (3, 2)][rng.integers(3)]
+    groups = int(rng.integers(0, 5))
+    binary = bool(groups >= 2 and rng.random() < 0.25)
+    if binary:
+        groups = 2
+    reported = tuple(int(g) for g in range(groups) if rng.random() < 0.75) if groups else ()
+    if groups and not reported:
+        reported = (int(rng.integers(groups)),)
+    with_ci = tuple(g for g in reported if rng.random() < 0.6)
+    shares = tuple(g for g in reported if rng.random() < 0.7)
+    unit = "days" if rng.random() < 0.6 else "months"
+    model_term = bool(groups and not binary and rng.random() < 0.4)
+    return TrialShape(
+        n=n,
+        allocation=allocation,
+        groups=groups,
+        reported=reported,
+        with_ci=with_ci,
+        shares=shares,
+        binary=binary,
+        scale="log" if rng.random() < 0.5 else "linear",
+        interaction=0.0 if rng.random() < 0.4 else float(rng.uniform(0.2, 0.6)),
+        model_term=model_term,
+        interaction_term=bool(model_term and rng.random() < 0.5),
+        unit=unit,
+        ties=bool(unit == "months" and rng.random() < 0.5),
+        covariates=bool(rng.random() < 0.7),
+        landmarks=(0.5,) if rng.random() < 0.3 else (),
+        death_risk=float(rng.uniform(0.2, 0.6)),
+        log_hr=float(rng.uniform(-0.6, 0.1)),
+        median=float([20.0, 200.0, 2000.0][rng.integers(3)]),
+    )
+
+
+def _fit(time: np.ndarray, event: np.ndarray, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    X = X if X.ndim == 2 else X[:, None]
+    res = fit_cox_batch(time[None], event[None], X[None].astype(float), ties="efron")
+    if not res.ok[0]:
+        raise ValueError("simulated trial: a Cox fit failed")
+    return res.coef[0], res.cov[0]
+
+
+def _printed_p(p: float) -> float | None:
+    """A p-value as journals print it: 2 decimals from 0.01, 3 below; below 0.001 (printed
+    as a bound, which format version 1 cannot hold) or printed as 1.00 it is left out."""
+    if p < 0.001:
+        return None
+    printed = round(p, 3) if p < 0.01 else round(p, 2)
+    return None if printed >= 1.0 else printed
+
+
+def _ratio(b: float, se: float, with_ci: bool = True) -> dict[str, Any]:
+    """A printed hazard ratio (or ratio of HRs): value and CI to 2 decimals, p as printed."""
+    out: dict[str, Any] = {"value": round(math.exp(b), 2)}
+    if with_ci:
+        out["ci"] = [round(math.exp(b - _Z * se), 2), round(math.exp(b + _Z * se), 2)]
+        p = _printed_p(2 * float(stats.norm.sf(abs(b / se))))
+        if p is not None:
+            out["p"] = p
+    return out
+
+
+def _hr(time, event, trt, with_ci: bool) -> dict[str, Any]:
+    b, v = _fit(time, event, trt)
+    return _ratio(float(b[0]), math.sqrt(v[0, 0]), with_ci)
+
+
+def _printable(out: dict[str, Any]) -> bool:
+    """A printed HR whose figures a paper could show (positive, CI around the estimate, p
+    not printed as 0 or 1)."""
+    v = out["value"]
+    if not 0.05 <= v <= 20:
+        return False
+    if "ci" in out:
+        lo, hi = out["ci"]
+        if not (0 < lo <= v <= hi and lo < hi):
+            return False
+    return True
+
+
+def simulate_summary(
+    shape: TrialShape, rng: np.random.Generator
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One simulated trial of ``shape`` and its printed summary.
+
+    Returns
+    -------
+    doc, truth
+        The summary document (a dict to write as YAML) and the truth: the trial itself
+        (columns arm, modifier, time, event, age, male) and the model.
+    """
+    follow_up = 720.0 if shape.unit == "days" else 24.0
+    n_t = round(shape.n * shape.allocation[0] / sum(shape.allocation))
+    n_c = shape.n - n_t
+    if shape.binary:
+        median, sigma = 1.0, 1.0
+    else:
+        median, sigma = shape.median, shape.sigma_log
+    bm = LogNormalBiomarker(median, sigma, unit="u")
+    unit_x = 1.0 if shape.scale == "log" else median
+    b_int = shape.interaction / unit_x
+    b_mod = 0.3 / unit_x
+    # baseline scale so that about death_risk die by the landmark in the control arm at the
+    # median modifier
+    g_median = median if shape.scale == "linear" else math.log(median)
+    scale = follow_up * math.exp(b_mod * g_median) / (-math.log(1 - shape.death_risk))
+    model = DataGeneratingModel(
+        WeibullBaseline(1.0, scale),
+        bm,
+        shape.log_hr - b_int * g_median,
+        b_mod,
+        b_int,
+        scale=shape.scale,
+        follow_up=follow_up,
+    )
+    trial = model.simulate((n_t, n_c), rng)
+    trt = trial["arm"].to_numpy(float)
+    x = trial["biomarker"].to_numpy(float)
+    if shape.binary:
+        x = np.where(x >= 1.0, 2.0, 0.5)  # two values; the groups split at 1
+    x = np.round(x, 1)
+    t = trial["time"].to_numpy(float)
+    e = trial["event"].to_numpy(np.int8)
+    # event times as a trial records them: whole days, whole months (ties) or 0.01 month
+    if shape.ties or shape.unit == "days":
+        t = np.where(e == 1, np.maximum(np.ceil(t), 1.0), t)
+    else:
+        t = np.where(e == 1, np.maximum(np.round(t, 2), 0.01), t)
+    e = np.where(t >= follow_up, 0, e).astype(np.int8)
+    t = np.minimum(t, follow_up)
+    age = np.clip(np.round(rng.normal(60, 10, shape.n)), 18, 85)
+    male = (rng.random(shape.n) < 0.6).astype(int)
+    d_t, d_c = int(e[trt == 1].sum()), int(e[trt == 0].sum())
+    src = {"source": "sim"}
+    doc: dict[str, Any] = {
+        "format": "alsstats.reported-summary",
+        "format_version": 1,
+        "trial": {
+            "name": "SIMULATED",
+            "allocation": f"{shape.allocation[0]}:{shape.allocation[1]}",
+            "endpoint": {"name": "death", "time_unit": shape.unit},
+            "treatment_arm": "active",
+            "control_arm": "control",
+        },
+        "sources": [{"key": "sim", "citation": "simulated trial (alsstats validation)"}],
+        "arms": [
+            {"id": "active", "label": "active", "role": "treatment", "n": {"value": n_t, **src}},
+            {"id": "control", "label": "control", "role": "control", "n": {"value": n_c, **src}},
+        ],
+        "follow_up": {
+            "landmark": {"value": follow_up, "unit": shape.unit, **src},
+            "lost_to_follow_up": {"value": 0, **src},
+        },
+        "events": [{"id": "deaths_total", "arm": "all", "value": d_t + d_c, **src}],
+        "survival": [],
+        "hazard_ratios": [],
+        "assumptions": [
+            {
+                "id": "baseline_hazard",
+                "value": {"family": "weibull", "shape": 1.0},
+                "reason": "simulated with a constant hazard",
+            },
+        ],
+    }
+    if shape.per_arm_deaths:
+        doc["events"] += [
+            {"id": "deaths_active", "arm": "active", "value": d_t, **src},
+            {"id": "deaths_control", "arm": "control", "value": d_c, **src},
+        ]
+    for frac in shape.landmarks:
+        when = round(follow_up * frac, 1)
+        for arm, sel in (("active", trt == 1), ("control", trt == 0)):
+            alive = float(np.mean(~((e[sel] == 1) & (t[sel] <= when))))
+            doc["survival"].append(
+                {
+                    "id": f"alive_{arm}_{when:g}",
+                    "arm": arm,
+                    "time": when,
+                    "proportion": round(alive, 2),
+                    **src,
+                }
+            )
+    overall = _hr(t, e, trt, shape.overall_ci)
+    doc["hazard_ratios"].append(
+        {
+            "id": "overall",
+            "comparison": {"treatment": "active", "control": "control"},
+            **overall,
+            **src,
+            "population": {"kind": "all"},
+            "model": {"method": "cox", "adjusted": False},
+        }
+    )
+    if shape.adjusted_overall:
+        b, v = _fit(t, e, np.column_stack([trt, age, male]))
+        se = math.sqrt(v[0, 0])
+        doc["hazard_ratios"].append(
+            {
+                "id": "overall_adjusted",
+                "comparison": {"treatment": "active", "control": "control"},
+                **_ratio(float(b[0]), se),
+                **src,
+                "population": {"kind": "all"},
+                "model": {"method": "cox", "adjusted": True, "covariates": ["age", "male"]},
+            }
+        )
+    if shape.groups:
+        doc["biomarkers"] = [{"id": "marker", "label": "a biomarker", "unit": "u", **src}]
+        if shape.binary:
+            cuts = [1.0]
+        else:
+            qs = np.linspace(0, 1, shape.groups + 1)[1:-1]
+            cuts = [float(f"{c:.2g}") for c in bm.quantile(qs)]
+        edges: list[float | None] = [None, *cuts, None]
+        for g in range(shape.groups):
+            lo, hi = edges[g], edges[g + 1]
+            inside = np.ones(shape.n, bool)
+            if lo is not None:
+                inside &= x >= lo
+            if hi is not None:
+                inside &= x < hi
+            if g not in shape.reported or inside.sum() < 4 or e[inside].sum() < 2:
+                continue
+            if e[inside & (trt == 1)].sum() == 0 or e[inside & (trt == 0)].sum() == 0:
+                continue
+            fig = _hr(t[inside], e[inside], trt[inside], g in shape.with_ci)
+            if not _printable(fig):
+                continue
+            pop: dict[str, Any] = {"kind": "biomarker_range", "biomarker": "marker"}
+            if lo is not None:
+                pop["lower"] = lo
+            if hi is not None:
+                pop["upper"] = hi
+            if g in shape.shares:
+                pop["share"] = round(float(inside.mean()), 2)
+            doc["hazard_ratios"].append(
+                {
+                    "id": f"group_{g + 1}",
+                    "comparison": {"treatment": "active", "control": "control"},
+                    **fig,
+                    **src,
+                    "population": pop,
+                    "model": {"method": "cox", "adjusted": False},
+                }
+            )
+        doc["assumptions"].append(
+            {"id": "marker_scale", "value": shape.scale, "reason": "simulated on this scale"}
+        )
+        if not shape.binary:
+            # Table 1's median (IQR) of the modifier, as a lognormal (format version 1 has no
+            # field for them; version 2's modifiers.median / iqr)
+            q1, med, q3 = (float(v) for v in np.quantile(x, [0.25, 0.5, 0.75]))
+            doc["assumptions"].append(
+                {
+                    "id": "marker_distribution",
+                    "value": {
+                        "family": "lognormal",
+                        "median": float(f"{med:.3g}"),
+                        "sigma_log": round(math.log(q3 / q1) / 1.349, 2),
+                    },
+                    "reason": "lognormal with the printed median and IQR",
+                }
+            )
+        if shape.model_term:
+            g = np.log(x) if shape.scale == "log" else x
+            coef, cov = _fit(t, e, np.column_stack([trt, g, trt * g]))
+            se = math.sqrt(cov[0, 0])
+            term = _ratio(float(coef[0]), se)
+            if _printable(term):
+                doc["hazard_ratios"].append(
+                    {
+                        "id": "model_treatment",
+                        "comparison": {"treatment": "active", "control": "control"},
+                        **term,
+                        **src,
+                        "population": {
+                            "kind": "model_term",
+                            "term": "treatment",
+                            "modifier": "marker",
+                            "at": 1 if shape.scale == "log" else 0,
+                        },
+                        "model": {
+                            "method": "cox",
+                            "adjusted": False,
+                            "interaction": ["treatment", "marker"],
+                        },
+                    }
+                )
+            if shape.interaction_term:
+                se2 = math.sqrt(cov[2, 2])
+                ratio = _ratio(float(coef[2]), se2)
+                if _printable(ratio):
+                    doc["hazard_ratios"].append(
+                        {
+                            "id": "model_interaction",
+                            "comparison": {"treatment": "active", "control": "control"},
+                            **ratio,
+                            **src,
+                            "population": {
+                                "kind": "model_term",
+                                "term": "treatment:marker",
+                                "modifier": "marker",
+                            },
+                            "model": {
+                                "method": "cox",
+                                "adjusted": False,
+                                "interaction": ["treatment", "marker"],
+                            },
+                        }
+                    )
+    if shape.covariates:
+        doc["covariates"] = [
+            {
+                "name": "age",
+                "statistic": "median",
+                "value": float(np.median(age)),
+                "unit": "years",
+                **src,
+            },
+            {
+                "name": "male",
+                "statistic": "proportion",
+                "value": round(float(male.mean()), 2),
+                **src,
+            },
+        ]
+    truth = {
+        "model": model,
+        "trial": {"arm": trt, "modifier": x, "time": t, "event": e, "age": age, "male": male},
+    }
+    return doc, truth
