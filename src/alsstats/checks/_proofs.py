@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from ..summary import ReportedSummary
+from ..summary import Printed, ReportedSummary
 from ..survival import fit_cox_batch
 from ._report import CheckResult, _row
 
@@ -54,6 +54,16 @@ MAX_PAIRS = 400
 
 def _decimals(value: float) -> int:
     return max(0, -int(Decimal(repr(float(value))).as_tuple().exponent))
+
+
+def _share_digits(figure: Any, name: str, value: float) -> int:
+    """Decimals a share prints with: its printed form's (version 2: "0.60", "58%"), else at
+    least 2 (a bare YAML number drops trailing zeros), as the reconstruction's targets read
+    it."""
+    form = (getattr(figure, "printed", None) or {}).get(name)
+    if isinstance(form, Printed) and not form.bare and form.decimals is not None:
+        return form.decimals + (2 if form.percent else 0)
+    return max(2, _decimals(value))
 
 
 def _printed(value: float, digits: int | None) -> Callable[[float], bool]:
@@ -90,7 +100,7 @@ def count_figures(summary: ReportedSummary) -> list[CountFigure]:
                 )
             )
         if s.proportion is not None:
-            d = max(2, _decimals(s.proportion))
+            d = _share_digits(s, "proportion", s.proportion)
             ident = f"{s.id}.proportion" if s.count is not None else s.id
             out.append(
                 CountFigure(
@@ -106,7 +116,7 @@ def count_figures(summary: ReportedSummary) -> list[CountFigure]:
         if getattr(es, "status", "") == "superseded":
             continue
         for arm, share in es.shares.items():
-            d = max(2, _decimals(share))
+            d = _share_digits(es, f"shares.{arm}", share)
             out.append(
                 CountFigure(
                     f"{es.id}.{arm}", "death_share", arm, _printed(share, d), None, weight(es)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -312,8 +313,8 @@ def targets_from_summary(
         kind = pop.kind
         if kind == "biomarker_range" and pop.lower is None and pop.upper is None:
             continue  # a range not stated: nothing to rebuild
-        if kind == "subgroup" or (kind == "model_term" and ":" in str(pop.term)):
-            continue  # a categorical subgroup or a ratio of HRs: not a statistic rebuilt here
+        if kind == "subgroup":
+            continue  # a categorical subgroup: not a statistic rebuilt here (yet)
         model = "interaction" if kind == "model_term" else "treatment"
         model_spec = hr.model if isinstance(hr.model, Mapping) else vars(hr.model)
         adjust: tuple[str, ...] = ()
@@ -330,7 +331,7 @@ def targets_from_summary(
             "upper": getattr(pop, "upper", None),
             "term": getattr(pop, "term", None),
             "at": getattr(pop, "at", None),
-            "per": getattr(pop, "per", None) or getattr(hr, "per", None),
+            "per": _per(getattr(pop, "per", None) or getattr(hr, "per", None)),
             "adjust": adjust,
         }
         ci = tuple(hr.ci) if getattr(hr, "ci", None) is not None else None
@@ -396,6 +397,17 @@ def targets_from_summary(
                 )
             )
     return out
+
+
+def _per(per: Any) -> float | None:
+    """Modifier units per step of a ratio of HRs: a number, or the first number of a text
+    ("per 1,000 pg/mL"); None (one unit) otherwise."""
+    if per is None:
+        return None
+    if isinstance(per, int | float):
+        return float(per)
+    found = re.search(r"\d[\d,]*(\.\d+)?(e[-+]?\d+)?", str(per))
+    return float(found.group(0).replace(",", "")) if found else None
 
 
 def _is_interaction_term(t: Target) -> bool:
@@ -476,6 +488,12 @@ def biomarker_from_assumptions(
     modifier = modifier_of(summary)
     key = modifier_key(values, modifier, "distribution") or "biomarker_distribution"
     spec = values.get(key) or {}
+    spec = dict(spec) if isinstance(spec, Mapping) else {"family": spec} if spec else {}
+    if modifier.median and modifier.iqr and not {"median", "sigma_log"} & set(spec):
+        # a printed median (IQR): the lognormal with that median and quartiles
+        q1, q3 = modifier.iqr
+        if 0 < q1 < q3:
+            spec.update(median=float(modifier.median), sigma_log=math.log(q3 / q1) / 1.349)
     return fit_distribution(groups, spec, key)
 
 

@@ -36,13 +36,16 @@ DEFAULT_SIGMA_LOG = 1.0
 @dataclass(frozen=True)
 class Modifier:
     """The modifier of a summary: ``id`` (as in the summary), ``column`` (its cohort column),
-    ``unit`` and ``label``; ``present`` is False when the summary reports no modifier figure."""
+    ``unit`` and ``label``; ``present`` is False when the summary reports no modifier figure;
+    ``median`` and ``iqr`` when printed (format version 2)."""
 
     id: str
     column: str
     unit: str | None = None
     label: str | None = None
     present: bool = True
+    median: float | None = None
+    iqr: tuple[float, float] | None = None
 
     def aliases(self) -> tuple[str, ...]:
         short = self.id.rsplit("_", 1)[-1]
@@ -73,6 +76,10 @@ def modifier_of(summary: Any) -> Modifier:
     A summary without any has a placeholder (``present`` False) named ``biomarker``.
     """
     listed = {b.id: b for b in getattr(summary, "biomarkers", ()) or ()}
+    # format version 2 names them modifiers (continuous ones are what a cohort column holds)
+    for m in getattr(summary, "modifiers", ()) or ():
+        if getattr(m, "kind", "continuous") == "continuous":
+            listed.setdefault(m.id, m)
     ref = _referenced(summary)
     if ref:
         ident = ref[0]
@@ -90,7 +97,9 @@ def modifier_of(summary: Any) -> Modifier:
         parts = _split(key)
         if parts and parts[0] == short and short != ident:
             column = short  # e.g. pnfh_scale for csf_pnfh: the column is pnfh
-    return Modifier(ident, column, unit, label, present=bool(ref))
+    median = getattr(b, "median", None) if b is not None else None
+    iqr = getattr(b, "iqr", None) if b is not None else None
+    return Modifier(ident, column, unit, label, bool(ref), median, tuple(iqr) if iqr else None)
 
 
 def check_assumption_ids(keys: list[str], modifier: Modifier, where: str = "assumptions") -> None:
