@@ -228,7 +228,15 @@ def _run(
 ) -> Reconstruction:
     """Start cohorts from the plan's cells, the search, and the result (both entry points)."""
     setup, design = plan.setup, plan.design
-    cells = _cells(setup, deaths, np.random.default_rng([plan.seed, 1 << 20]), plan.windows)
+    ranges = {
+        (t.population.get("lower"), t.population.get("upper"))
+        for t in design.targets
+        if t.model == "treatment" and t.statistic == "hr"
+    }
+    floored = np.array([(g.lower, g.upper) in ranges and not g.missing for g in setup.groups])
+    cells = _cells(
+        setup, deaths, np.random.default_rng([plan.seed, 1 << 20]), plan.windows, floored
+    )
 
     def start(rng_k: np.random.Generator, attempt: int = 0) -> dict[str, np.ndarray]:
         use = cells

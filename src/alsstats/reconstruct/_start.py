@@ -213,13 +213,38 @@ def _perturb_cells(
     return size, dead
 
 
+def _floor_deaths(dead: np.ndarray, size: np.ndarray, floored: np.ndarray) -> np.ndarray:
+    """Deaths per group of one arm, each group with a hazard ratio of its own (``floored``)
+    at least half of what an equal risk in every group would give: the calibrated model's prognostic effect of the modifier is barely
+    identified by hazard ratios, and a group left with a handful of deaths has too few
+    orders of death to print its HR. Deaths move from the groups with the most above their
+    floor; the arm's total is kept."""
+    dead = dead.copy()
+    total = int(dead.sum())
+    floor = np.minimum(size, np.ceil(0.5 * size * total / max(int(size.sum()), 1))).astype(int)
+    floor = np.where(floored, floor, 0)
+    while (dead < floor).any():
+        g = int(np.argmax(floor - dead))
+        spare = dead - floor
+        k = int(np.argmax(spare))
+        if spare[k] <= 0:
+            break
+        dead[g] += 1
+        dead[k] -= 1
+    return dead
+
+
 def _cells(
     setup: Setup,
     deaths: tuple[int, int],
     rng: np.random.Generator,
     windows: Mapping[int, tuple[float, float]] | None = None,
+    floored: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Patients and deaths per arm (rows: treatment, control) and biomarker group."""
+    """Patients and deaths per arm (rows: treatment, control) and biomarker group
+    (``floored``: groups with a hazard ratio of their own, see :func:`_floor_deaths`)."""
+    if floored is None:
+        floored = np.zeros(len(setup.groups), bool)
     n = setup.n_trt + setup.n_ctl
     size = np.zeros((2, len(setup.groups)), int)
     size[0] = _largest_remainder(
@@ -239,7 +264,9 @@ def _cells(
                     )
                 )
             )
-        dead[a] = _largest_remainder(size[a] * np.array(risk), deaths[a], size[a])
+        dead[a] = _floor_deaths(
+            _largest_remainder(size[a] * np.array(risk), deaths[a], size[a]), size[a], floored
+        )
     if windows:
         dead = _pilot_cells(setup, size, dead, windows, rng)
     return size, dead
