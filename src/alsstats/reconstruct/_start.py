@@ -99,6 +99,81 @@ def _free_day(day: int, used: set[int], landmark: int) -> int:
     raise ReconstructionError(f"more deaths than time steps before the landmark ({landmark})")
 
 
+def _se_cost(
+    size: np.ndarray,
+    g: int,
+    dt: int,
+    dc: int,
+    window: tuple[float, float],
+    rng: np.random.Generator,
+    reps: int,
+) -> float | None:
+    """How far group g's SE, with dt and dc deaths, lands from its window's SE at the
+    window's log HR (squared, in 1% of the SE); None when the HR is out of the pilot's reach.
+    ``reps`` random orders drawn with the target HR give SE as a linear function of log HR."""
+    b_star, se_star = window
+    if not (1 <= dt <= size[0, g] and 1 <= dc <= size[1, g]):
+        return None
+    n = size[0, g] + size[1, g]
+    trt = np.r_[np.ones(size[0, g]), np.zeros(size[1, g])]
+    death = np.r_[np.arange(size[0, g]) < dt, np.arange(size[1, g]) < dc]
+    t = rng.exponential(1.0, (reps, n)) / np.where(trt == 1, math.exp(b_star), 1.0)
+    t = np.where(death, t, 1e9)
+    res = fit_cox_batch(
+        t,
+        np.broadcast_to(death, t.shape),
+        np.broadcast_to(trt[None, :, None], (reps, n, 1)),
+    )
+    b, se = res.coef[res.ok, 0], res.se[res.ok, 0]
+    if b.size < 3 or not (b.min() <= b_star <= b.max()):
+        return None
+    slope, icpt = np.polyfit(b, se, 1)
+    return float(((icpt + slope * b_star - se_star) / (0.01 * se_star)) ** 2)
+
+
+SHIFTS = (-1, 1, -2, 2, -3, 3, -4, 4, -6, 6)
+
+
+def _shift_split(
+    size: np.ndarray,
+    dead: np.ndarray,
+    g: int,
+    open_: list[int],
+    pairs: list[tuple[int, int]],
+    windows: Mapping[int, tuple[float, float]],
+    last: int | None,
+    room: list[int],
+    reps: int,
+) -> tuple[tuple[int, int], float, np.ndarray] | None:
+    """The best (pair, cost, sizes) with group g's split between arms moved by s patients
+    (the largest open group takes the difference), or None."""
+    k = max(open_, key=lambda j: int(size[:, j].min()))
+    rng = np.random.default_rng([int(size.sum()), g, 1 << 23])
+    best = None
+    for s in SHIFTS:
+        new = size.copy()
+        new[0, g] += s
+        new[1, g] -= s
+        new[0, k] -= s
+        new[1, k] += s
+        if (new < 0).any():
+            continue
+        cap = [new[a, open_].sum() for a in (0, 1)]
+        for dt, dc in pairs:
+            if not (0 <= room[0] - dt <= cap[0] and 0 <= room[1] - dc <= cap[1]):
+                continue
+            cost = _se_cost(new, g, dt, dc, windows[g], rng, reps)
+            if cost is None:
+                continue
+            cost += 0.01 * ((dt - dead[0, g]) ** 2 + (dc - dead[1, g]) ** 2) + 0.01 * s * s
+            if last is not None:
+                rest = _se_cost(new, last, room[0] - dt, room[1] - dc, windows[last], rng, reps)
+                cost = math.inf if rest is None else cost + rest
+            if best is None or cost < best[1]:
+                best = ((dt, dc), cost, new)
+    return best
+
+
 def _pilot_cells(
     setup: Setup,
     size: np.ndarray,
@@ -120,7 +195,7 @@ def _pilot_cells(
     total = dead.sum(axis=1)
     order = list(windows)
     non_window = [k for k in range(dead.shape[1]) if k not in windows]
-    for step, (g, (b_star, se_star)) in enumerate(windows.items()):
+    for step, (g, (_, se_star)) in enumerate(windows.items()):
         # groups whose deaths are not fixed yet absorb the rest, so deaths per arm never change
         open_ = non_window + order[step + 1 :]
         fixed = [k for k in range(dead.shape[1]) if k not in open_ and k != g]
@@ -149,26 +224,28 @@ def _pilot_cells(
         if not open_:  # the last group takes what is left
             r0, r1 = int(room[0]), int(room[1])
             pairs = [(r0, r1)] if 0 <= r0 <= size[0, g] and 0 <= r1 <= size[1, g] else []
-        n = size[0, g] + size[1, g]
-        trt = np.r_[np.ones(size[0, g]), np.zeros(size[1, g])]
+        # the last windowed group takes what this one leaves when no other group can: both
+        # costs count (else the first group's choice may leave the last one no reachable SE)
+        last = open_[0] if len(open_) == 1 and open_[0] in windows else None
+        rng_last = np.random.default_rng([int(size.sum()), g, 1 << 22])
         for dt, dc in pairs:
-            death = np.r_[np.arange(size[0, g]) < dt, np.arange(size[1, g]) < dc]
-            t = rng.exponential(1.0, (reps, n)) / np.where(trt == 1, math.exp(b_star), 1.0)
-            t = np.where(death, t, 1e9)
-            res = fit_cox_batch(
-                t,
-                np.broadcast_to(death, t.shape),
-                np.broadcast_to(trt[None, :, None], (reps, n, 1)),
-            )
-            b, se = res.coef[res.ok, 0], res.se[res.ok, 0]
-            if b.size < 3 or not (b.min() <= b_star <= b.max()):
+            cost = _se_cost(size, g, dt, dc, windows[g], rng, reps)
+            if cost is None:
                 continue
-            slope, icpt = np.polyfit(b, se, 1)
-            cost = ((icpt + slope * b_star - se_star) / (0.01 * se_star)) ** 2 + 0.01 * (
-                (dt - dead[0, g]) ** 2 + (dc - dead[1, g]) ** 2
-            )
+            cost += 0.01 * ((dt - dead[0, g]) ** 2 + (dc - dead[1, g]) ** 2)
+            if last is not None:
+                rest = _se_cost(
+                    size, last, room[0] - dt, room[1] - dc, windows[last], rng_last, reps
+                )
+                cost = math.inf if rest is None else cost + rest
             if cost < best_cost:
                 best, best_cost = (dt, dc), cost
+        if (best is None or best_cost > 4.0) and open_:
+            # no pair fits at the proportional split of the group between arms (which no
+            # figure fixes): try moving up to SHIFTS patients of each arm to an open group
+            shifted = _shift_split(size, dead, g, open_, pairs, windows, last, room, reps)
+            if shifted is not None and shifted[1] < best_cost:
+                size[:], best, best_cost = shifted[2], shifted[0], shifted[1]
         if best is None:
             if not open_:  # keep the per-arm totals whatever the pilot says
                 dead[:, g] = [max(int(room[0]), 0), max(int(room[1]), 0)]
