@@ -36,6 +36,7 @@ from scipy import optimize
 
 from ..errors import InputError, ReconstructionError
 from ..models import DataGeneratingModel, WeibullBaseline, biomarker_cdf
+from ..summary import Printed
 from ._modifier import (
     KINDS,
     check_assumption_ids,
@@ -45,7 +46,6 @@ from ._modifier import (
     modifier_value,
     validate_modifier_values,
 )
-from ..summary import Printed
 
 __all__ = [
     "CODE_ASSUMPTIONS",

@@ -292,10 +292,10 @@ def _perturb_cells(
 
 def _floor_deaths(dead: np.ndarray, size: np.ndarray, floored: np.ndarray) -> np.ndarray:
     """Deaths per group of one arm, each group with a hazard ratio of its own (``floored``)
-    at least half of what an equal risk in every group would give: the calibrated model's prognostic effect of the modifier is barely
-    identified by hazard ratios, and a group left with a handful of deaths has too few
-    orders of death to print its HR. Deaths move from the groups with the most above their
-    floor; the arm's total is kept."""
+    at least half of what an equal risk in every group would give: the calibrated model's
+    prognostic effect of the modifier is barely identified by hazard ratios, and a group
+    left with a handful of deaths has too few orders of death to print its HR. Deaths move
+    from the groups with the most above their floor; the arm's total is kept."""
     dead = dead.copy()
     total = int(dead.sum())
     floor = np.minimum(size, np.ceil(0.5 * size * total / max(int(size.sum()), 1))).astype(int)
