@@ -1,30 +1,30 @@
 """Rebuild a patient-level cohort from published summary figures alone ("level b").
 
 :func:`rebuild_cohort` returns a cohort of exactly the reported size whose own fitted models
-reproduce every reported figure at its reported precision (110/110 randomised, 41/49 deaths,
-HR 0.81, subgroup and interaction-model HRs with CIs and p-values, shares, median age, share of
-men). Method:
+reproduce every reported figure at its printed precision (arm sizes, deaths, survivors and
+survival landmarks, overall, adjusted and subgroup HRs with CIs and p-values, interaction-model
+terms, subgroup shares, median age, share of men). The modifier, its cut-offs, unit and
+assumptions come from the summary (:mod:`alsstats.reconstruct._modifier`). Method:
 
-1. Count targets are checked exactly first (integer enumeration of deaths per arm and subgroup
-   counts, :mod:`alsstats.reconstruct`); jointly impossible figures are named
-   (:attr:`Reconstruction.conflicts`) before any search.
-2. A start cohort is drawn from the calibrated model (:func:`alsstats.reconstruct.calibrate_model`,
-   :mod:`alsstats.reconstruct`): arm x biomarker-group x death cells from the model's expected
-   counts, pNFH within each cell from the biomarker distribution weighted by the model's risk of
-   death, death days from the model conditional on death before the landmark, survivors
-   censored at the landmark.
-3. A seeded stochastic search (:mod:`alsstats.reconstruct`) improves it: each step proposes a batch
-   of single moves (:mod:`alsstats.reconstruct`: swap two death days, redraw one death day, swap two
-   patients' pNFH, redraw one pNFH within its group, move a death to another patient of the
-   same arm), scores all of them at once with :func:`alsstats.survival.fit_cox_batch` (one
-   (R, n) batch per model; Efron ties, although a rebuilt cohort has no tied death days), and
-   keeps one. Objective (:mod:`alsstats.reconstruct`): sum over targets of ((deviation from the
-   interval centre) / rounding half-width)^2 beyond a safety margin, plus a small pull to the
-   centre. It stops as soon as every figure rounds right with the margin.
+1. Proofs first (:func:`alsstats.checks.count_proof`, :func:`alsstats.checks.overall_hr_reach`,
+   the same arithmetic ``alsstats check`` runs): count figures no deaths-per-arm pair meets,
+   an overall HR no order of deaths reaches, an HR whose CI and p cannot hold together. Any
+   of these makes the outcome "infeasible", with the smallest conflicting sets named.
+2. A start cohort drawn from the calibrated model (:func:`calibrate_model`): arm x group x
+   death cells (a pilot fits the cells of groups with a CI or p to their SE), modifier values
+   within each cell weighted by the model's risk, death times from the model on a grid of
+   distinct steps (whole days when the landmark leaves room, else finer), survivors censored
+   at the landmark.
+3. A seeded stochastic search (:mod:`alsstats.reconstruct._search`): batches of single moves
+   that keep every count, scored at once by :func:`alsstats.survival.fit_cox_batch`, staged
+   (subgroups, treatment fits, interaction model), restarted from the best of several fresh
+   starts. It stops when every figure holds with a safety margin (or, stalled, within 95% of
+   its rounding half-width); at the time limit the closest cohort is returned as "not found
+   in the time given".
 
-Count-type figures hold by construction and every move keeps them. :func:`assign_biomarker`
-runs the same search with arm, time and event fixed (the Kaplan-Meier reconstruction path).
-Every rebuild carries its own settings (no module state): rebuilds may run in threads.
+:func:`assign_biomarker` runs the same search with arm, time and event fixed (the
+Kaplan-Meier reconstruction path). Every rebuild carries its own settings (no module state):
+rebuilds may run in threads.
 """
 
 from __future__ import annotations
@@ -354,10 +354,10 @@ def assign_biomarker(
     max_seconds: float = 60.0,
     progress: bool = False,
 ) -> Reconstruction:
-    """Assign pNFH and covariates to fixed individual outcomes (arm, time, event).
+    """Assign the modifier and covariates to fixed individual outcomes (arm, time, event).
 
     For individual data reconstructed from Kaplan-Meier curves (:mod:`alsstats.km`): the
-    outcomes stay as given; pNFH values (group sizes from the reported shares) and covariates
+    outcomes stay as given; modifier values (group sizes from the reported shares) and covariates
     are placed on patients by the same search so that the subgroup and interaction hazard
     ratios are met. ``ipd`` needs columns arm (the summary's arm ids), time, event.
     """
