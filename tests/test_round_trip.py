@@ -74,6 +74,7 @@ def test_rebuilt_interaction_model_is_close_to_the_trials_own_fit(trips):
             assert abs(est - own_est) <= 2 * own_se, x
 
 
+@pytest.mark.slow
 def test_family_validation_in_small():
     """The family validation (validation/round_trip.py) on its first 5 trials, in threads
     (any concurrent.futures executor runs it): every trial is simulated with known truth, so

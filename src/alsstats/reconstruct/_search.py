@@ -32,6 +32,11 @@ CANDIDATES = 128  # moves scored per search step (one engine batch per model)
 # depend on the machine's speed). max_seconds is only a safety cap.
 ATTEMPT_STEPS = 300
 
+# The first attempt searches from the pilot's start cohort with the plain moves; when it has
+# not finished in this many steps the restarts (best of several starts, moves between arms)
+# usually do better than more of the same.
+FIRST_ATTEMPT_STEPS = 120
+
 # Steps without progress after which a search whose figures all round right (within
 # LOOSE_MARGIN) stops although some miss the safety margin (see alsstats.reconstruct._fits).
 PATIENCE = 15
@@ -206,7 +211,7 @@ def _restarts(
         state = start(rng, attempt)
         if attempt > 0 and restart_stages is not None:
             state = _best_start(design, state, start, seed, attempt)
-        budget = _Budget(ATTEMPT_STEPS, deadline)
+        budget = _Budget(ATTEMPT_STEPS if attempt else FIRST_ATTEMPT_STEPS, deadline)
         plan = stages if attempt == 0 or restart_stages is None else restart_stages
         state, k, done = _staged_search(
             design, setup, state, rng, budget, progress, stages=plan, fallback=fallback
