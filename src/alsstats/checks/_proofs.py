@@ -261,7 +261,7 @@ def _check_count_proofs(s: ReportedSummary) -> list[CheckResult]:
     inputs = [f.id for f in figures]
     rows = []
     if conflicts:
-        sets = "; ".join("{" + ", ".join(c) + "}" for c in conflicts)
+        sets = "; ".join(" with ".join(c) for c in conflicts)
         text = f"no (deaths {trt}, deaths {ctl}) pair meets these figures together: {sets}"
         rows.append(_row("counts_jointly", inputs, "no pair", "a pair", False, text))
         return rows
@@ -286,14 +286,14 @@ def _check_count_proofs(s: ReportedSummary) -> list[CheckResult]:
         ok = bool(np.any((lows < h_hi) & (h_lo < highs)))
         text = (
             f"with the deaths per arm the counts allow, any order of deaths gives an HR in "
-            f"[{lo:.3g}, {hi:.3g}]; reported {hr.value:g}"
+            f"{lo:.3g} to {hi:.3g}; reported {hr.value:g}"
         )
         rows.append(
             _row(
                 "overall_hr_vs_counts",
                 [hr.id, *inputs],
                 f"{hr.value:g}",
-                f"[{lo:.3g}, {hi:.3g}]",
+                f"{lo:.3g} to {hi:.3g}",
                 ok,
                 text,
             )

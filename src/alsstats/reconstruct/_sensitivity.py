@@ -187,7 +187,11 @@ def pooled_hr_curve(
         est.append(e)
         var.append(v)
     q, u = np.array(est), np.array(var)
-    qbar, w, b = q.mean(axis=0), u.mean(axis=0), q.var(axis=0, ddof=1)
+    # deviations from the first cohort's curve: identical cohorts give exactly b = 0 (the
+    # mean of K equal floats is not always that float)
+    dev = q - q[0]
+    qbar, w = q[0] + dev.mean(axis=0), u.mean(axis=0)
+    b = dev.var(axis=0, ddof=1)
     t = w + (1 + 1 / k) * b
     # Rubin's degrees of freedom; with (numerically) no between-cohort variance the reference
     # distribution is the normal (df = inf), computed without overflowing on a tiny b.
