@@ -16,19 +16,15 @@ import argparse
 import json
 import os
 import sys
-import threading
 from pathlib import Path
-from typing import Any, TextIO
-
-import numpy as np
+from typing import Any
 
 from ..errors import InputError
 from ..io import atomic_write_text, refuse_overwrite
 from ..km import rebuild_from_curves
 from ..reconstruct import rebuild_cohort
 from ..summary import load_reported_summary
-from ..survival import fit_cox_batch
-from . import positive_float
+from . import positive_float, prepare_engine
 
 __all__ = ["EXIT_CODES", "provenance_path", "register", "run"]
 
@@ -81,27 +77,6 @@ def provenance_path(out: str | os.PathLike[str]) -> Path:
     return out.with_name(f"{out.stem}.provenance.json")
 
 
-def _warm_engine(stream: TextIO) -> None:
-    """Run the Cox engine once on a tiny problem; say so if that call compiles it (numba
-    compiles on first use and caches the result, which takes up to a minute)."""
-    done = threading.Event()
-
-    def note() -> None:
-        if not done.wait(0.5):
-            print(
-                "compiling the Cox engine (first use only; up to a minute)...",
-                file=stream,
-                flush=True,
-            )
-
-    watcher = threading.Thread(target=note, daemon=True)
-    watcher.start()
-    time = np.arange(1.0, 5.0)[None, :]
-    fit_cox_batch(time, np.ones_like(time, np.int8), np.array([[[0.0], [1.0], [0.0], [1.0]]]))
-    done.set()
-    watcher.join()
-
-
 def run(args: argparse.Namespace) -> int:
     out = refuse_overwrite(args.out, args.force)  # both files, before any work
     prov = refuse_overwrite(provenance_path(out), args.force)
@@ -109,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(args.summary, "", "no such file")
     summary = load_reported_summary(args.summary)
     progress = sys.stderr.isatty()  # a bar on a terminal; quiet in logs and pipes
-    _warm_engine(sys.stderr)
+    prepare_engine()  # says so when the first call compiles the Cox engine
     if summary.km_curves:  # published curves give time, death and arm (Guyot)
         rec = rebuild_from_curves(summary, seed=args.seed, max_seconds=args.max_seconds)
     else:
