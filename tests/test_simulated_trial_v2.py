@@ -122,8 +122,8 @@ def simulated_trial(n_per_arm: int = 220, seed: int = 12) -> tuple[dict, dict, p
             for ident, fit in fits.items()
         ],
         "assumptions": [
-            {"id": "pnfh_distribution", "value": {"family": "lognormal"}, "reason": "truth"},
-            {"id": "pnfh_scale", "value": "linear", "reason": "truth"},
+            {"id": "nfh_distribution", "value": {"family": "lognormal"}, "reason": "truth"},
+            {"id": "nfh_scale", "value": "linear", "reason": "truth"},
             {"id": "remaining_share", "value": "below", "reason": "truth"},
             {
                 "id": "adjusted_model_covariates",
@@ -191,7 +191,7 @@ def test_rebuilt_cohort_reproduces_every_figure_at_printed_digits_and_level(tria
             "time": rec.cohort["time"].to_numpy(float),
             "event": rec.cohort["death"].to_numpy(int),
             "arm": rec.cohort["treatment"].to_numpy(int),
-            "biomarker": rec.cohort["pnfh"].to_numpy(float),
+            "biomarker": rec.cohort[rec.biomarker_column_].to_numpy(float),
         }
     )
     cohort["ix"] = cohort["arm"] * cohort["biomarker"]
