@@ -112,6 +112,7 @@ def test_refit_helper_reads_the_shipped_cohort():
 def test_mirocals_crossing_bounds(tmp_path, capsys):
     shipped = _crossing(pd.read_csv(data_path("mirocals", "cohort.csv")))
     out = tmp_path / "ends"
+    out.mkdir()
     args = ["bounds", str(SUMMARY), "--out-dir", str(out), "--json"]
     assert main([*args, "--starts", "1", "--steps", "150"]) == 0
     doc = json.loads(capsys.readouterr().out)
@@ -146,7 +147,8 @@ def test_existing_files_are_refused_before_any_work(tmp_path, capsys):
         (["nope.yaml"], "nope.yaml: no such file"),
         ([str(SUMMARY), "--quantity", "hr-at"], "needs modifier values"),
         ([str(SUMMARY), "--quantity", "median"], "unknown"),
-        ([str(SUMMARY), "--starts", "0"], "--starts"),
+        ([str(SUMMARY), "--starts", "0"], "positive whole number"),
+        ([str(SUMMARY), "--out-dir", "no/such/folder"], "does not exist"),
     ],
 )
 def test_bad_input_is_one_clear_error(args, message, capsys):

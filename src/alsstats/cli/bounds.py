@@ -20,6 +20,7 @@ from ..errors import InputError
 from ..io import atomic_write_text, refuse_overwrite
 from ..reconstruct import bounds, bounds_across, parse_quantities
 from ..summary import load_reported_summary
+from . import nonnegative_int, positive_float, positive_int
 
 __all__ = ["register", "run"]
 
@@ -46,14 +47,23 @@ def register(subparsers: Any) -> None:
             "(treatment HR at modifier values); repeat for several"
         ),
     )
-    p.add_argument("--seed", type=int, default=0, help="seed of the first start (default 0)")
-    p.add_argument("--starts", type=int, default=4, help="rebuilds to start from (default 4)")
-    p.add_argument("--steps", type=int, default=600, help="search steps per direction (600)")
     p.add_argument(
-        "--max-seconds", type=float, default=600.0, help="wall-clock safety cap (default 600)"
+        "--seed", type=nonnegative_int, default=0, help="seed of the first start (default 0)"
+    )
+    p.add_argument(
+        "--starts", type=positive_int, default=4, help="rebuilds to start from (default 4)"
+    )
+    p.add_argument(
+        "--steps", type=nonnegative_int, default=600, help="search steps per direction (600)"
+    )
+    p.add_argument(
+        "--max-seconds",
+        type=positive_float,
+        default=600.0,
+        help="wall-clock safety cap (default 600)",
     )
     p.add_argument("--across", action="store_true", help="also under each alternative assumption")
-    p.add_argument("--out-dir", metavar="DIR", help="write the extreme cohorts here")
+    p.add_argument("--out-dir", metavar="DIR", help="existing folder for the extreme cohorts")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--force", action="store_true", help="replace existing files")
     p.set_defaults(func=run)
@@ -74,9 +84,6 @@ def _quantities(spec: list[list[str]] | None) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     if not Path(args.summary).is_file():
         raise InputError(args.summary, "", "no such file")
-    for name in ("starts", "steps"):
-        if getattr(args, name) < (1 if name == "starts" else 0):
-            raise InputError(f"--{name}", str(getattr(args, name)), "too small")
     quantities = _quantities(args.quantity)
     paths = _paths(args, quantities)  # refuse before any work
     summary = load_reported_summary(args.summary)
@@ -111,13 +118,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _paths(args: argparse.Namespace, quantities: list[str]) -> dict[str, tuple[Path, Path]]:
-    """CSV and provenance path of each extreme cohort; refuses existing files (no --force)
-    before any work, so a refusal costs nothing and leaves nothing half-written."""
+    """CSV and provenance path of each extreme cohort in the existing folder ``--out-dir``;
+    refuses existing files (no --force) before any work, so a refusal costs nothing and leaves
+    nothing half-written."""
     if not args.out_dir:
         return {}
     out_dir = Path(args.out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise InputError(str(out_dir), "--out-dir", "exists and is not a directory")
     paths = {}
     for q in parse_quantities(quantities):
         for end in ("lower", "upper"):
@@ -132,7 +138,6 @@ def _write_cohorts(
 ) -> dict[str, str]:
     """Both extreme cohorts of each quantity, each with its provenance."""
     cohorts = result.cohorts()
-    next(iter(paths.values()))[0].parent.mkdir(parents=True, exist_ok=True)
     search = result.to_dict()
     written = {}
     for name, rec in cohorts.items():
