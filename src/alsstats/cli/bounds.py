@@ -87,7 +87,9 @@ def run(args: argparse.Namespace) -> int:
     quantities = _quantities(args.quantity)
     paths = _paths(args, quantities)  # refuse before any work
     summary = load_reported_summary(args.summary)
-    kwargs = dict(seed=args.seed, starts=args.starts, steps=args.steps)
+    kwargs = dict(
+        seed=args.seed, starts=args.starts, steps=args.steps, progress=sys.stderr.isatty()
+    )
     if args.across:
         kwargs["max_seconds"] = args.max_seconds
         across = bounds_across(summary, quantities, **kwargs)

@@ -299,7 +299,8 @@ def _scale_of(summary: Any, assumptions: Mapping[str, Any] | None = None) -> str
 def _start_task(args: tuple) -> dict[str, Any]:
     """One start: a rebuild, then a directed search down and up for each quantity (module
     level, so that a process pool can run it)."""
-    summary, assumptions, seed, k, quantities, steps, candidates, deadline, rebuild_seconds = args
+    (summary, assumptions, seed, k, quantities, steps, candidates, deadline, rebuild_seconds,
+     progress) = args  # fmt: skip
     clock = _time.monotonic()
     left = max(deadline - _time.monotonic(), 1.0)
     rec = rebuild_cohort(
@@ -307,6 +308,7 @@ def _start_task(args: tuple) -> dict[str, Any]:
         seed=seed + k,
         assumptions=assumptions,
         max_seconds=min(rebuild_seconds, left),
+        progress=progress,
     )
     out: dict[str, Any] = {"seed": seed + k, "rec": rec, "ends": {}}
     if not rec.feasible:
@@ -327,6 +329,7 @@ def _start_task(args: tuple) -> dict[str, Any]:
                 steps=steps,
                 candidates=candidates,
                 deadline=deadline,
+                progress=progress,
             )
             made = problem.reconstruction(end.state)
             if not made.match_table()["agrees"].all():  # certified in the search; kept honest
@@ -349,6 +352,7 @@ def bounds(
     max_seconds: float = 600.0,
     rebuild_seconds: float = 120.0,
     executor: Executor | None = None,
+    progress: bool = False,
 ) -> Bounds:
     """Smallest and largest value of a quantity over cohorts that meet every reported figure.
 
@@ -376,6 +380,8 @@ def bounds(
         Cap of each start's rebuild.
     executor
         Runs the starts (any :class:`concurrent.futures.Executor`; default: in turn).
+    progress
+        A tqdm bar per rebuild and per directed search, on stderr.
 
     Returns
     -------
@@ -393,7 +399,7 @@ def bounds(
     deadline = clock + max_seconds
     tasks = [
         (summary, dict(assumptions or {}), seed, k, quantities, steps, candidates, deadline,
-         rebuild_seconds)
+         rebuild_seconds, progress)
         for k in range(starts)
     ]  # fmt: skip
     mapper = map if executor is None else executor.map

@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import stats
+from tqdm import tqdm
 
 from ..errors import InputError
 from ..survival import fit_cox_batch
@@ -370,29 +371,38 @@ def directed_search(
     deadline: float,
     patience: int = 8,
     slack: float = 0.01,
+    progress: bool = False,
 ) -> End:
     """Minimise ``sign`` x quantity over admissible cohorts reached by single moves.
 
     ``state`` must meet every figure. Returns the best certified end (the start itself if
-    nothing better was certified).
+    nothing better was certified). For the crossing, only cohorts whose interaction keeps the
+    start's sign count: where the slope changes sign the crossing jumps from one infinity to the
+    other (bound the slope to see whether it can).
     """
     clock = _time.monotonic()
     one = {k: v[None, :] for k, v in state.items()}
     _, _, coef, cov = problem.evaluate(one)
     start_value = float(problem.quantity(quantity, coef, cov)[0])
+    slope_sign = float(np.sign(coef[0, 2]))
     scale = abs(start_value) if math.isfinite(start_value) and start_value != 0 else 1.0
     best = sign * start_value if math.isfinite(start_value) else math.inf
     current = best + slack * scale * float(problem.last_slack[0])
     best_state = state
     stall, accepted, done, capped = 0, 0, 0, False
+    label = f"bounds: {quantity.name} {'down' if sign > 0 else 'up'}"
+    bar = tqdm(total=steps, desc=label, unit="step", disable=not progress, leave=False)
     for _ in range(steps):
         if _time.monotonic() >= deadline:
             capped = True
             break
         done += 1
+        bar.update(1)
         cand = problem.propose(state, rng, candidates)
         _, ok, coef, cov = problem.evaluate(cand)
         q = sign * problem.quantity(quantity, coef, cov)
+        if quantity.kind == "crossing":
+            ok = ok & (np.sign(coef[:, 2]) == slope_sign)
         q = np.where(ok & np.isfinite(q), q, np.inf)
         f = q + slack * scale * problem.last_slack
         i = int(np.argmin(f))
@@ -418,6 +428,7 @@ def directed_search(
             best, best_state = float(q[pick]), new
         state, current, stall = new, float(f[pick]), 0
         accepted += 1
+    bar.close()
     value = sign * best if math.isfinite(best) else math.nan
     return End(
         value=value,
