@@ -202,3 +202,12 @@ def test_infeasible_scenario_is_reported_not_raised(summary):
     else:
         assert res.conflicts and res.quantities == {}
         assert res.summary.empty
+
+
+def test_units_follow_the_scale(summary):
+    from alsstats.reconstruct._bounds import _unit
+
+    assert _unit(summary, Quantity("crossing")) == "pg/mL"
+    assert _unit(summary, Quantity("slope")) == "log HR per pg/mL"
+    assert _unit(summary, Quantity("slope"), {"pnfh_scale": "log"}) == "log HR per log pg/mL"
+    assert _unit(summary, Quantity("hr_at", 750.0)) == "hazard ratio"

@@ -276,9 +276,9 @@ def _modifier_of(rec: Reconstruction) -> str:
     raise ReconstructionError("the rebuilt cohort has no modifier column")
 
 
-def _unit(summary: Any, q: Quantity) -> str:
+def _unit(summary: Any, q: Quantity, assumptions: Mapping[str, Any] | None = None) -> str:
     unit = next((b.unit for b in summary.biomarkers if b.unit and b.unit != "proportion"), "")
-    scale = _scale_of(summary)
+    scale = _scale_of(summary, assumptions)
     if q.kind in ("crossing", "jn_lower", "jn_upper"):
         return unit
     if q.kind == "hr_at":
@@ -451,7 +451,7 @@ def bounds(
         highs = np.sort(ends["upper"].to_numpy(float))[::-1]
         out[q.name] = QuantityBounds(
             quantity=q,
-            unit=_unit(summary, q),
+            unit=_unit(summary, q, assumptions),
             lower=lower,
             upper=upper,
             lower_cohort=ends["_lo"].iloc[i_lo],
