@@ -55,8 +55,12 @@ PRINTED = {
 }
 
 
+# lifelines to tight convergence (its default stops ~1e-4 relative from the optimum)
+FIT = {"precision": 1e-10}
+
+
 def _cox(df: pd.DataFrame, cols: list[str]) -> pd.Series:
-    cph = CoxPHFitter().fit(df[["time", "death", *cols]], "time", "death")
+    cph = CoxPHFitter().fit(df[["time", "death", *cols]], "time", "death", fit_options=FIT)
     return cph.summary.loc["treatment"]
 
 
@@ -99,7 +103,8 @@ def _refit(df: pd.DataFrame) -> dict[str, str]:
 
 def _crossing(df: pd.DataFrame) -> float:
     m = df[df["pnfh"].notna()].assign(inter=lambda d: d["treatment"] * d["pnfh"])
-    cph = CoxPHFitter().fit(m[["time", "death", "treatment", "pnfh", "inter"]], "time", "death")
+    cols = ["time", "death", "treatment", "pnfh", "inter"]
+    cph = CoxPHFitter().fit(m[cols], "time", "death", fit_options=FIT)
     return -cph.params_["treatment"] / cph.params_["inter"]
 
 

@@ -13,8 +13,9 @@ the batched evaluation of the fitted figures are this module's own:
   covariate;
 * R candidate cohorts per step are fitted at once with :func:`alsstats.survival.fit_cox_batch`
   (one batch per model: overall, each subgroup, the interaction model); a candidate is
-  admissible when every fitted figure is within ``margin`` x its rounding half-width of the
-  reported value (the reconstruction's margin, so an independent refit rounds the same way);
+  admissible when every fitted figure is within :data:`LOOSE` x its rounding half-width of
+  the reported value (or the rebuild's own wider margin), so that an independent refit rounds
+  the same way;
 * the admissible candidate with the best quantity is taken when it improves; after
   ``patience`` steps without improvement, a random admissible candidate among the better
   quarter is taken (a walk along the plateau); every new best is certified by the full match
@@ -47,6 +48,12 @@ from ._result import Reconstruction
 __all__: list[str] = []
 
 _STAT_PREFIX = "hr"  # fitted figures: hr, hr_ci_lower, hr_ci_upper, hr_p
+
+# Admissible: every fitted figure within this share of its rounding half-width of the
+# reported value (at least; the rebuild's own margins where wider). 5% of half a unit in the
+# last printed place is far beyond the differences between Cox implementations run to tight
+# convergence, so an independent refit rounds the same way.
+LOOSE = 0.95
 
 
 @dataclass(frozen=True)
@@ -102,9 +109,12 @@ def parse_quantities(spec: Sequence[Any]) -> list[Quantity]:
     return list(dict.fromkeys(out))
 
 
-def _modifier_column(cohort: pd.DataFrame, summary: Any) -> str:
-    """The cohort's modifier column: the summary's biomarker id if the cohort has it, else
-    ``pnfh`` (the reconstruction's column before it was named by the summary)."""
+def _modifier_column(cohort: pd.DataFrame, summary: Any, rec: Any = None) -> str:
+    """The cohort's modifier column: the reconstruction's own (``biomarker_column_``), else
+    the summary's biomarker id if the cohort has it, else ``pnfh``."""
+    column = getattr(rec, "biomarker_column_", None)
+    if column and column in cohort.columns:
+        return str(column)
     for b in getattr(summary, "biomarkers", None) or []:
         if b.id in cohort.columns:
             return str(b.id)
@@ -126,7 +136,8 @@ class Problem:
     margin: np.ndarray
     log_scale: bool
     scale: float  # the modifier is divided by this inside fits (coefficients near 1)
-    adjust: tuple[str, ...]
+    adjust: tuple[str, ...]  # covariates of the interaction model
+    covariates: tuple[str, ...]  # covariates of any model (moved by swaps)
     ties: str
     z: float
     cuts: np.ndarray  # modifier cut-offs of the reported groups, sorted
@@ -137,7 +148,7 @@ class Problem:
     @classmethod
     def from_reconstruction(cls, rec: Reconstruction, summary: Any) -> Problem:
         cohort = rec.cohort
-        modifier = _modifier_column(cohort, summary)
+        modifier = _modifier_column(cohort, summary, rec)
         design = rec.design
         fit_targets = [t for t in rec.targets if t.statistic.startswith(_STAT_PREFIX)]
         margins = dict(getattr(design, "margins", {}) or {})
@@ -156,7 +167,7 @@ class Problem:
         time = cohort["time"].to_numpy(float)
         death = cohort["death"].to_numpy(int)
         step = 1.0 if np.all(time == np.round(time)) else 0.0
-        return cls(
+        problem = cls(
             rec=rec,
             modifier=modifier,
             trt=cohort["treatment"].to_numpy(float),
@@ -167,6 +178,9 @@ class Problem:
             log_scale=bool(getattr(design, "log_scale", False)),
             scale=float(np.median(measured)),
             adjust=tuple(getattr(design, "adjust", ()) or ()),
+            covariates=tuple(
+                getattr(design, "covariates", None) or getattr(design, "adjust", ()) or ()
+            ),
             ties=str(getattr(design, "ties", "efron")),
             z=float(stats.norm.ppf(0.975)),
             cuts=np.array(cuts, float),
@@ -174,6 +188,16 @@ class Problem:
             t_range=(step or float(time[death == 1].min()), float(time.max()) - step),
             integer_days=bool(step),
         )
+        # The start must be admissible: a rebuild may stop with a figure between the
+        # reconstruction's margin and LOOSE (both far beyond engine differences); such a
+        # figure keeps the start's slack.
+        one = {k: v[None, :] for k, v in problem.state(cohort).items()}
+        values = problem.evaluate(one)[0][0]
+        with np.errstate(invalid="ignore"):
+            d = np.abs((values - problem.centre) / problem.half)
+        start = np.where(np.isfinite(d), np.minimum(d, 1.0), 0.0)
+        problem.margin = np.maximum(np.maximum(problem.margin, LOOSE), start)
+        return problem
 
     # --- state ---------------------------------------------------------------------------
 
@@ -183,7 +207,7 @@ class Problem:
             "death": cohort["death"].to_numpy(np.int8),
             "x": cohort[self.modifier].to_numpy(float),
         }
-        for c in self.adjust:
+        for c in self.covariates:
             s[c] = cohort[c].to_numpy(float)
         return s
 
@@ -192,7 +216,7 @@ class Problem:
         df["time"] = state["time"].astype(df["time"].dtype)
         df["death"] = state["death"].astype(df["death"].dtype)
         df[self.modifier] = state["x"]
-        for c in self.adjust:
+        for c in self.covariates:
             df[c] = state[c].astype(df[c].dtype)
         return df
 
@@ -238,16 +262,18 @@ class Problem:
                     if k == 2 and not self.log_scale:  # the ratio of HRs per modifier unit
                         b, se = b / self.scale, se / self.scale
                 else:
-                    key = (pop.get("lower"), pop.get("upper"))
+                    extra = tuple(pop.get("adjust") or ())
+                    key = (pop.get("lower"), pop.get("upper"), extra)
                     if key not in fits:
                         mask = np.ones((R, n), bool)
-                        if key != (None, None):
+                        if key[:2] != (None, None):
                             mask = measured.copy()
                             if key[0] is not None:
                                 mask &= xs >= key[0]
                             if key[1] is not None:
                                 mask &= xs < key[1]
-                        res = fit_cox_batch(time, death, trt[..., None], mask=mask, ties=self.ties)
+                        X = np.stack([trt, *(cand[c] for c in extra)], -1)
+                        res = fit_cox_batch(time, death, X, mask=mask, ties=self.ties)
                         fits[key] = (
                             np.where(res.ok, res.coef[:, 0], np.nan),
                             np.sqrt(np.abs(res.cov[:, 0, 0])),
@@ -293,7 +319,7 @@ class Problem:
         measured = np.flatnonzero(np.isfinite(x))
         arms = [np.flatnonzero(self.trt == a) for a in (0.0, 1.0)]
         kinds = ["swap_days", "nudge_day", "nudge_day", "swap_outcome", "swap_x"]
-        kinds += ["nudge_x", "nudge_x"] + [f"swap:{c}" for c in self.adjust]
+        kinds += ["nudge_x", "nudge_x"] + [f"swap:{c}" for c in self.covariates]
         lo_t, hi_t = self.t_range
         span = hi_t - lo_t
         for r in range(R):
