@@ -1,4 +1,5 @@
-"""Johnson-Neyman closed form, Rubin pooling, and a rebuild under an alternative assumption."""
+"""Johnson-Neyman closed form, the spread across searches, and a rebuild under an alternative
+assumption."""
 
 from __future__ import annotations
 
@@ -13,8 +14,7 @@ from scipy import stats
 from alsstats import data_path
 from alsstats.errors import ModelError
 from alsstats.interaction import johnson_neyman_linear
-from alsstats.reconstruct import interaction_fit, pooled_hr_curve, rebuild_cohort, sensitivity
-from alsstats.summary import load_reported_summary
+from alsstats.reconstruct import interaction_fit, rebuild_cohort, search_spread, sensitivity
 
 
 def test_johnson_neyman_bounds_solve_the_quadratic():
@@ -55,25 +55,29 @@ def shipped():
     return rebuild_cohort(data_path("mirocals", "reported.yaml"), seed=2025)
 
 
-def test_rubin_pooling_by_hand(shipped):
+def test_search_spread_by_hand(shipped):
     # a second "reconstruction": the same cohort with pNFH of two deaths exchanged
     cohort = shipped.cohort.copy()
     i, j = cohort.index[cohort["death"] == 1][:2]
     cohort.loc[[i, j], "pnfh"] = cohort.loc[[j, i], "pnfh"].to_numpy()
     other = dataclasses.replace(shipped, cohort=cohort)
-    out = pooled_hr_curve([shipped, other], [2000.0])
+    out = search_spread([shipped, other], [2000.0])
     ests = []
     for rec in (shipped, other):
         coef, cov, _ = interaction_fit(rec)
         ests.append((coef[0] + 2000 * coef[2], cov[0, 0] + 4000 * cov[0, 2] + 2000**2 * cov[2, 2]))
     (q1, u1), (q2, u2) = ests
     w, b = (u1 + u2) / 2, (q1 - q2) ** 2 / 2  # within, between (K = 2, ddof 1)
+    # tolerance: floating point (the same sums by hand)
     assert out["within"].iloc[0] == pytest.approx(w, rel=1e-12)
     assert out["between"].iloc[0] == pytest.approx(b, rel=1e-12)
-    assert out["total"].iloc[0] == pytest.approx(w + 1.5 * b)  # (1 + 1/K) B
-    assert out["hr"].iloc[0] == pytest.approx(math.exp((q1 + q2) / 2))
+    assert out["between_share"].iloc[0] == pytest.approx(b / (b + w), rel=1e-12)
+    assert out["hr_mean"].iloc[0] == pytest.approx(math.exp((q1 + q2) / 2))
+    assert out["hr_min"].iloc[0] == pytest.approx(math.exp(min(q1, q2)))
+    assert out["hr_max"].iloc[0] == pytest.approx(math.exp(max(q1, q2)))
+    assert "lower" not in out.columns  # a spread, not an interval
     with pytest.raises(ModelError):
-        pooled_hr_curve([shipped], [2000.0])
+        search_spread([shipped], [2000.0])
 
 
 def test_sensitivity_reports_each_alternative():
@@ -94,15 +98,7 @@ def test_sensitivity_reports_each_alternative():
     assert 750 < default["hr1_crossing"] < 10000
 
 
-def test_pooling_identical_cohorts_is_the_single_cohort_curve():
-    """K copies of one cohort: no between-cohort variance, df = inf, the cohort's own Wald CI
-    (and no overflow warning, which pytest would turn into an error)."""
-    summary = load_reported_summary(data_path("mirocals", "reported.yaml"))
-    rec = rebuild_cohort(summary, seed=2025)
-    pooled = pooled_hr_curve([rec, rec, rec], [750.0, 3700.0])
-    assert np.all(np.isinf(pooled["df"])) and np.all(pooled["between"] == 0)
-    se = np.sqrt(pooled["within"].to_numpy())
-    z = stats.norm.ppf(0.975)
-    # tolerance: floating point (closed form of the single-cohort Wald interval)
-    np.testing.assert_allclose(pooled["lower"], pooled["hr"] * np.exp(-z * se), rtol=1e-12)
-    np.testing.assert_allclose(pooled["upper"], pooled["hr"] * np.exp(z * se), rtol=1e-12)
+def test_spread_of_identical_cohorts_is_zero(shipped):
+    out = search_spread([shipped, shipped, shipped], [750.0, 3700.0])
+    assert np.all(out["between"] == 0) and np.all(out["between_share"] == 0)
+    np.testing.assert_array_equal(out["hr_min"], out["hr_max"])

@@ -47,6 +47,7 @@ _SUBCOMMANDS = (
     "catalogue",
     "hr_curve",
     "rebuild",
+    "bounds",
     "km",
     "design",
 )

@@ -2,9 +2,12 @@
 
 Targets from the summary, a calibrated data-generating model (level a), then a search for a
 concrete cohort (level b) that meets every target at its printed precision; rebuilds under
-alternative assumptions (:func:`sensitivity`).
+alternative assumptions (:func:`sensitivity`); the range of a conclusion over every cohort that
+reproduces the figures (:func:`bounds`, :func:`bounds_across`).
 """
 
+from ._bounds import Bounds, BoundsAcross, QuantityBounds, bounds, bounds_across
+from ._bounds_search import Quantity, parse_quantities
 from ._calibrate import (
     CODE_ASSUMPTIONS,
     BiomarkerGroup,
@@ -26,8 +29,8 @@ from ._sensitivity import (
     DEFAULT_ALTERNATIVES,
     HR_VALUES,
     interaction_fit,
-    pooled_hr_curve,
     rebuild_many,
+    search_spread,
     sensitivity,
 )
 from ._simulate import TrialShape, random_shape, simulate_summary
@@ -43,8 +46,12 @@ __all__ = [
     "MARGIN",
     "OUTCOMES",
     "BiomarkerGroup",
+    "Bounds",
+    "BoundsAcross",
     "Modifier",
     "Proof",
+    "Quantity",
+    "QuantityBounds",
     "Reconstruction",
     "Target",
     "TrialShape",
@@ -53,17 +60,20 @@ __all__ = [
     "assign_biomarker",
     "biomarker_from_assumptions",
     "biomarker_groups",
+    "bounds",
+    "bounds_across",
     "calibrate_model",
     "count_conflicts",
     "expected_estimates",
     "interaction_fit",
     "modifier_of",
-    "pooled_hr_curve",
+    "parse_quantities",
     "random_shape",
     "rebuild_cohort",
     "rebuild_many",
     "reconstructed_values",
     "resolve_assumptions",
+    "search_spread",
     "sensitivity",
     "simulate_summary",
     "targets_from_summary",

@@ -4,9 +4,10 @@ reconstruction itself.
 * :func:`sensitivity` rebuilds the cohort under each alternative assumption and reports the
   treatment hazard ratio of the interaction model at 750, 2,000, 3,700 and 6,000 pg/mL, where it
   crosses 1 and the Johnson-Neyman region (modifier values where the 95% CI excludes 1).
-* :func:`rebuild_many` gives K plausible cohorts (different seeds), and :func:`pooled_hr_curve`
-  pools their HR curves with Rubin's rules, so that the band includes the variability between
-  equally good reconstructions: T = W + (1 + 1/K) B.
+* :func:`rebuild_many` gives K cohorts (different seeds) and :func:`search_spread` says how far
+  their HR curves lie apart. The rebuilds are outputs of a search, not draws from a posterior:
+  the spread measures where the searches stopped, not what the figures leave open (that is
+  :func:`alsstats.reconstruct.bounds`), and it is not pooled into an interval.
 
 For a linear term, log HR(x) = b_t + b_i x with variance V_tt + 2x V_ti + x^2 V_ii; the
 Johnson-Neyman bounds solve (b_t + b_i x)^2 = z^2 (V_tt + 2x V_ti + x^2 V_ii)
@@ -21,7 +22,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..errors import ModelError
 from ..interaction import johnson_neyman_linear
@@ -34,8 +34,8 @@ __all__ = [
     "DEFAULT_ALTERNATIVES",
     "HR_VALUES",
     "interaction_fit",
-    "pooled_hr_curve",
     "rebuild_many",
+    "search_spread",
     "sensitivity",
 ]
 
@@ -167,18 +167,26 @@ def rebuild_many(summary: Any, k: int, seed: int = 0, **kwargs: Any) -> list[Rec
     return [rebuild_cohort(summary, seed=seed + i, **kwargs) for i in range(k)]
 
 
-def pooled_hr_curve(
-    reconstructions: Sequence[Reconstruction], values: Sequence[float], level: float = 0.95
+def search_spread(
+    reconstructions: Sequence[Reconstruction], values: Sequence[float]
 ) -> pd.DataFrame:
-    """HR of treatment at each modifier value, pooled over K cohorts by Rubin's rules.
+    """How far K rebuilds of the same figures lie apart in the treatment HR at each modifier
+    value: a spread across searches, not a confidence interval.
 
-    Per value: q_bar = mean of the K log HRs, W = mean of their variances, B = their variance
-    between cohorts, T = W + (1 + 1/K) B; the interval uses Student's t with Rubin's degrees of
-    freedom (K - 1)(1 + W / ((1 + 1/K) B))^2 (normal when B = 0).
+    The rebuilds are where K seeded searches stopped, not draws from a distribution of
+    cohorts, so their spread is neither sampling nor identification uncertainty; it is no
+    bound either (:func:`alsstats.reconstruct.bounds` gives the range over every cohort that
+    reproduces the figures). It says whether one rebuild's curve stands for the others.
+
+    Returns
+    -------
+    DataFrame
+        Per value: ``hr_mean`` (exp of the mean log HR), ``hr_min`` and ``hr_max`` over the K
+        cohorts, ``between`` (variance of the K log HRs, ddof 1), ``within`` (mean of the
+        cohorts' own log-HR variances) and ``between_share`` = between / (between + within).
     """
     if len(reconstructions) < 2:
-        raise ModelError("pooled_hr_curve needs at least two reconstructions")
-    k = len(reconstructions)
+        raise ModelError("search_spread needs at least two reconstructions")
     est, var = [], []
     for rec in reconstructions:
         coef, cov, log_scale = interaction_fit(rec)
@@ -190,28 +198,15 @@ def pooled_hr_curve(
     # deviations from the first cohort's curve: identical cohorts give exactly b = 0 (the
     # mean of K equal floats is not always that float)
     dev = q - q[0]
-    qbar, w = q[0] + dev.mean(axis=0), u.mean(axis=0)
-    b = dev.var(axis=0, ddof=1)
-    t = w + (1 + 1 / k) * b
-    # Rubin's degrees of freedom; with (numerically) no between-cohort variance the reference
-    # distribution is the normal (df = inf), computed without overflowing on a tiny b.
-    some = b > 1e-12 * w
-    ratio = np.divide(w, (1 + 1 / k) * b, out=np.zeros_like(w), where=some)
-    df = np.where(some, (k - 1) * (1 + ratio) ** 2, np.inf)
-    crit = np.where(
-        np.isfinite(df),
-        stats.t.ppf(0.5 + level / 2, np.minimum(df, 1e12)),
-        stats.norm.ppf(0.5 + level / 2),
-    )
+    w, b = u.mean(axis=0), dev.var(axis=0, ddof=1)
     return pd.DataFrame(
         {
             "value": np.asarray(values, float),
-            "hr": np.exp(qbar),
-            "lower": np.exp(qbar - crit * np.sqrt(t)),
-            "upper": np.exp(qbar + crit * np.sqrt(t)),
-            "within": w,
+            "hr_mean": np.exp(q[0] + dev.mean(axis=0)),
+            "hr_min": np.exp(q.min(axis=0)),
+            "hr_max": np.exp(q.max(axis=0)),
             "between": b,
-            "total": t,
-            "df": df,
+            "within": w,
+            "between_share": b / (b + w),
         }
     )
