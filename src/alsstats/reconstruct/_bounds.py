@@ -266,14 +266,10 @@ def _jsonable(value: Any) -> Any:
 
 
 def _modifier_of(rec: Reconstruction) -> str:
-    cols = [c for c in rec.cohort.columns if c == "pnfh"]
-    if cols:
-        return cols[0]
-    for t in rec.targets:  # after the columns are named by the summary
-        b = t.population.get("biomarker")
-        if b and b in rec.cohort.columns:
-            return str(b)
-    raise ReconstructionError("the rebuilt cohort has no modifier column")
+    column = rec.biomarker_column_  # named by the summary
+    if column is None:
+        raise ReconstructionError("the rebuilt cohort has no modifier column")
+    return column
 
 
 def _unit(summary: Any, q: Quantity, assumptions: Mapping[str, Any] | None = None) -> str:

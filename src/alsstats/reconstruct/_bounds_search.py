@@ -111,15 +111,13 @@ def parse_quantities(spec: Sequence[Any]) -> list[Quantity]:
 
 def _modifier_column(cohort: pd.DataFrame, summary: Any, rec: Any = None) -> str:
     """The cohort's modifier column: the reconstruction's own (``biomarker_column_``), else
-    the summary's biomarker id if the cohort has it, else ``pnfh``."""
+    the summary's biomarker id if the cohort has it."""
     column = getattr(rec, "biomarker_column_", None)
     if column and column in cohort.columns:
         return str(column)
     for b in getattr(summary, "biomarkers", None) or []:
         if b.id in cohort.columns:
             return str(b.id)
-    if "pnfh" in cohort.columns:
-        return "pnfh"
     raise InputError("cohort", "modifier", "no biomarker column in the rebuilt cohort")
 
 
