@@ -302,3 +302,21 @@ def test_km_band_matches_lifelines() -> None:
         1,
         0,
     ]
+
+
+def test_report_states_the_range_of_the_crossing_not_one_cohort(result, mirocals_html):
+    """The crossing is a range over compatible cohorts; the report's cohort is one example in
+    it (by construction: the search starts from it, so its crossing cannot fall outside)."""
+    q = result.bounds.quantities["crossing"]
+    assert q.lower < q.upper
+    assert q.lower <= result.crossing.estimate <= q.upper
+    headline = result.headline()
+    row = headline[headline["quantity"] == "HR = 1 over the compatible cohorts found"]
+    assert len(row) == 1 and "at least" in row["note"].iloc[0]
+    example = headline[headline["quantity"] == "HR = 1 at (Fieller 95% set)"]
+    assert example["note"].iloc[0] == "this cohort: one example"
+    page = _Page()
+    page.feed((mirocals_html / "index.html").read_text())
+    text = " ".join(page.text)
+    assert "What the published figures allow" in text
+    assert any(img.get("src") == "bounds.png" and img.get("alt") for img in page.images)

@@ -27,7 +27,7 @@ from ..interaction import (
     TreatmentInteraction,
 )
 from ..paths import data_path
-from ..reconstruct import Reconstruction, rebuild_cohort
+from ..reconstruct import Bounds, Reconstruction, bounds, rebuild_cohort
 from ..summary import ReportedSummary, load_reported_summary
 from ..survival import CoxModel
 from . import _tables as fmt
@@ -39,6 +39,10 @@ MIROCALS_SEED = 2025
 #: Percentiles of the rebuilt cohort's modifier at which the report gives the treatment HR,
 #: besides the reported model terms' reference values, the LOQ and the cut-offs.
 REPORT_PERCENTILES = (10, 50, 90)
+# The report's search for the range of the HR = 1 crossing over compatible cohorts: short, so
+# that the report stays a minute's work; its ends are inner bounds (``alsstats bounds`` runs
+# longer searches and says whether the ends were stable).
+REPORT_BOUNDS_SEARCH = {"starts": 2, "steps": 150}
 #: Cohort columns that are never the modifier (the rebuild's bookkeeping and outcome).
 _NOT_MODIFIER = {"id", "arm", "treatment", "time", "death", "event", "status"}
 
@@ -95,6 +99,8 @@ class Reanalysis:
     limit_of_quantification: float | None = None
     guard_messages: list[str] = field(default_factory=list)
     shipped_cohort_identical: bool | None = None
+    bounds: Bounds | None = None
+    bounds_note: str = ""
 
     # ------------------------------------------------------------------ what the text names
     @property
@@ -186,9 +192,20 @@ class Reanalysis:
             (
                 "HR = 1 at (Fieller 95% set)",
                 crossing_text(self.crossing, m.unit, self.johnson_neyman.observed_range),
-                "",
+                "this cohort: one example",
             )
         )
+        if self.bounds is not None and "crossing" in self.bounds.quantities:
+            q = self.bounds.quantities["crossing"]
+            rows.append(
+                (
+                    "HR = 1 over the compatible cohorts found",
+                    f"{fmt.quantity(q.lower)} to {fmt.quantity(q.upper)}{unit}",
+                    "the figures allow at least this range",
+                )
+            )
+        elif self.bounds_note:
+            rows.append(("HR = 1 over the compatible cohorts", "not computed", self.bounds_note))
         rows.append(("95% CI excludes 1 where", region_text(self.johnson_neyman, m.unit), ""))
         return pd.DataFrame(rows, columns=["quantity", "value", "note"])
 
@@ -300,6 +317,7 @@ def reanalyse(
     *,
     seed: int = MIROCALS_SEED,
     progress: bool = False,
+    bounds_search: dict[str, int] | None = REPORT_BOUNDS_SEARCH,
 ) -> Reanalysis:
     """Run the reanalysis: checks, rebuilt cohort, interaction model and its readings.
 
@@ -311,6 +329,10 @@ def reanalyse(
         Seed of the reconstruction (the shipped cohort uses 2025).
     progress
         Show a progress bar during the reconstruction search.
+    bounds_search
+        Budget (``starts``, ``steps``) of the search for the range of the HR = 1 crossing over
+        cohorts that reproduce every figure (:func:`alsstats.reconstruct.bounds`), run when
+        the summary reports a treatment x biomarker model; None skips it.
 
     Returns
     -------
@@ -392,4 +414,14 @@ def reanalyse(
     result.interaction_tests = analysis.interaction_tests()
     if cuts:
         result.subgroups = analysis.subgroups(cuts)
+    if bounds_search is None:
+        result.bounds_note = "skipped (bounds_search=None)"
+    elif not at:
+        result.bounds_note = "the summary reports no treatment x biomarker model to constrain it"
+    else:
+        found = bounds(summary, "crossing", seed=seed, progress=progress, **bounds_search)
+        if found.feasible and found.quantities:
+            result.bounds = found
+        else:
+            result.bounds_note = "no compatible cohort found by the short search"
     return result

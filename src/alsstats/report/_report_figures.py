@@ -465,3 +465,31 @@ def km_figure(r: Reanalysis) -> tuple[Any, str]:
         "95% confidence bands and numbers at risk under each panel. " + "; ".join(alt_parts) + "."
     )
     return fig, alt
+
+
+def bounds_figure(r: Reanalysis) -> tuple[Any, str]:
+    """The band of HR(x) curves over the compatible cohorts found, with the example cohort's
+    curve and 95% CI; returns (figure, alt text)."""
+    from matplotlib.figure import Figure
+
+    b, m = r.bounds, r.modifier
+    fig = Figure(figsize=(8, 4.6))
+    ax = fig.add_subplot()
+    b.plot(example=r.reconstruction, ax=ax)
+    ax.set_xlabel(m.axis_label)
+    _plain_log_ticks(ax.yaxis)
+    _thousands(ax.xaxis)
+    q = b.quantities["crossing"]
+    unit = f" {m.unit}" if m.unit else ""
+    ax.set_title(
+        f"HR = 1 between {fmt.quantity(q.lower)} and {fmt.quantity(q.upper)}{unit} over the "
+        "compatible cohorts found",
+        fontsize=10,
+    )
+    fig.tight_layout()
+    alt = (
+        f"Treatment hazard ratio against {m.label}: a band over the extreme cohorts found, "
+        f"which cross 1 between {fmt.quantity(q.lower)} and {fmt.quantity(q.upper)}{unit}, "
+        f"and the example cohort's curve with its 95% confidence interval."
+    )
+    return fig, alt

@@ -17,7 +17,7 @@ from ..io import atomic_write_dir
 from ..version import __version__
 from . import _tables as fmt
 from ._reanalysis import Reanalysis, crossing_text, region_text
-from ._report_figures import forest_figure, forest_rows, hr_curve_figure, km_figure
+from ._report_figures import bounds_figure, forest_figure, forest_rows, hr_curve_figure, km_figure
 
 __all__ = ["write_report"]
 
@@ -56,6 +56,14 @@ def _figures(r: Reanalysis, folder: Path) -> dict[str, tuple[str, str]]:
             "Treatment hazard ratio of the interaction model across the biomarker, in two "
             "panels: A where nearly all patients are (linear axis), B the whole observed range "
             "with every region the text names.",
+        )
+    if r.bounds is not None:
+        fig, alt = bounds_figure(r)
+        _dpi_save(fig, folder / "bounds.png")
+        out["bounds.png"] = (
+            alt,
+            "Treatment hazard ratio over the cohorts found that reproduce every reported figure "
+            "(band), and the example cohort of this report with its 95% CI.",
         )
     fig, alt = forest_figure(r)
     _dpi_save(fig, folder / "forest.png")
@@ -310,6 +318,37 @@ def _html(r: Reanalysis, figs: dict[str, tuple[str, str]]) -> str:
                 ),
             )
         )  # fmt: skip
+    if r.bounds is not None:
+        qs = r.bounds.summary
+        table = pd.DataFrame(
+            {
+                "quantity": ["HR = 1 crossing"],
+                "lower": [fmt.quantity(float(qs["lower"].iloc[0]))],
+                "upper": [fmt.quantity(float(qs["upper"].iloc[0]))],
+                "unit": [m.unit if m is not None else ""],
+                "starts": [str(int(qs["starts"].iloc[0]))],
+            }
+        )
+        search = r.bounds.search
+        text = (
+            "The paper did not report the interaction coefficient, so many cohorts reproduce "
+            "every published figure; the cohort above is one of them. A directed search over "
+            f"such cohorts ({search['starts']} starts, {search['steps_per_direction']} steps "
+            "each way, every end certified by its match table) found the range below. Its "
+            "ends are inner bounds: the figures allow at least this range. `alsstats bounds` "
+            "searches longer, says whether the ends were stable, and repeats the search under "
+            "each alternative assumption."
+        )
+        sections.append(
+            (
+                "What the published figures allow",
+                _p(text)
+                + fmt.html_table(table, numeric=["lower", "upper", "starts"])
+                + fig["bounds.png"],
+            )
+        )
+    elif r.bounds_note:
+        sections.append(("What the published figures allow", _na(r.bounds_note)))
     sub_html = fig["forest.png"] + fmt.html_table(
         subgroup_table(r),
         numeric=[c for c in subgroup_table(r).columns if c != "group"],
