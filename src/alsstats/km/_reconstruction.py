@@ -293,9 +293,9 @@ def reconstruct_ipd(
 
 def simulate_publication(
     df: pd.DataFrame,
-    time_col: str,
+    duration_col: str,
     event_col: str,
-    arm_col: str,
+    group_col: str,
     at_risk_times: Sequence[float],
     decimals: int = 3,
     *,
@@ -327,16 +327,16 @@ def simulate_publication(
     if time_sd < 0 or survival_sd < 0:
         raise InputError("simulate_publication", "time_sd/survival_sd", "must be >= 0")
     rng = np.random.default_rng(seed)
-    for col in (time_col, event_col, arm_col):
+    for col in (duration_col, event_col, group_col):
         if col not in df.columns:
             raise InputError("df", col, "no such column")
     ta = np.asarray(at_risk_times, dtype=float)
     if ta.size == 0 or ta[0] != 0 or np.any(np.diff(ta) <= 0):
         raise InputError("at_risk_times", "", "must start at 0 and increase")
     out: dict[Any, ArmCurve] = {}
-    for label in pd.unique(df[arm_col]):
-        sub = df.loc[df[arm_col] == label]
-        time = sub[time_col].to_numpy(float)
+    for label in pd.unique(df[group_col]):
+        sub = df.loc[df[group_col] == label]
+        time = sub[duration_col].to_numpy(float)
         event = sub[event_col].to_numpy(int)
         t_ev, s_ev = km_estimate(time, event)
         s_prev = np.concatenate([[1.0], s_ev[:-1]])[: s_ev.size]  # no events: no steps

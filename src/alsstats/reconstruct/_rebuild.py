@@ -348,8 +348,8 @@ def _strata_columns(values: Mapping[str, Any]) -> tuple[str, ...]:
 def assign_biomarker(
     ipd: pd.DataFrame,
     summary: Any,
-    seed: int = 0,
     *,
+    seed: int = 0,
     assumptions: Mapping[str, Any] | None = None,
     max_seconds: float = 60.0,
     progress: bool = False,

@@ -109,8 +109,8 @@ def _row(rec: Reconstruction, values: Sequence[float]) -> dict[str, Any]:
 def sensitivity(
     summary: Any,
     alternatives: Mapping[str, Sequence[Any]] | None = None,
-    seed: int = 0,
     *,
+    seed: int = 0,
     values: Sequence[float] = HR_VALUES,
     max_seconds: float = 60.0,
 ) -> pd.DataFrame:
@@ -160,7 +160,7 @@ def sensitivity(
     return pd.DataFrame(rows)
 
 
-def rebuild_many(summary: Any, k: int, seed: int = 0, **kwargs: Any) -> list[Reconstruction]:
+def rebuild_many(summary: Any, k: int, *, seed: int = 0, **kwargs: Any) -> list[Reconstruction]:
     """K reconstructions with seeds seed, seed + 1, ..., each meeting the figures (or flagged
     by ``feasible``)."""
     summary = as_reported_summary(summary)
