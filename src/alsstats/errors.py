@@ -21,6 +21,7 @@ __all__ = [
     "ReconstructionError",
     "SummaryError",
     "example_values",
+    "missing_attribute",
 ]
 
 
@@ -65,6 +66,21 @@ class NotFittedError(ModelError, AttributeError):
     Also an AttributeError, so that ``hasattr(model, "params_")`` stays False on an unfitted
     model, as with scikit-learn's error of the same name.
     """
+
+
+def missing_attribute(model: object, name: str, fitted_marker: str, label: str) -> AttributeError:
+    """The error for an attribute a model does not have, raised from its ``__getattr__``.
+
+    Before ``fit()`` (``fitted_marker`` not yet set), a fitted attribute (trailing underscore)
+    or a property that needs the fit gives :class:`NotFittedError` naming ``label``; anything
+    else is the plain AttributeError Python would give.
+    """
+    fitted_name = name.endswith("_") and not name.startswith("__")
+    if fitted_marker not in vars(model) and (
+        fitted_name or isinstance(getattr(type(model), name, None), property)
+    ):
+        return NotFittedError(label, name, "not fitted; call fit() first")
+    return AttributeError(f"{type(model).__name__!r} object has no attribute {name!r}")
 
 
 class ReconstructionError(AlsstatsError):

@@ -30,6 +30,7 @@ from ..errors import (
     ModelError,
     NotFittedError,
     example_values,
+    missing_attribute,
 )
 from ..io import check_columns, numeric_column
 from ..survival import CoxModel
@@ -129,14 +130,7 @@ class TreatmentInteraction:
     def __getattr__(self, name: str) -> Any:
         # Reached only when normal look-up fails: a fitted attribute, or a property that needs
         # the fit (its NotFittedError lands here too), asked before fit().
-        fitted_name = name.endswith("_") and not name.startswith("__")
-        if "model_" not in self.__dict__ and (
-            fitted_name or isinstance(getattr(type(self), name, None), property)
-        ):
-            raise NotFittedError(
-                f"TreatmentInteraction({self.formula!r})", name, "not fitted; call fit() first"
-            )
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        raise missing_attribute(self, name, "model_", f"TreatmentInteraction({self.formula!r})")
 
     # ------------------------------------------------------------------ fitting
     def fit(

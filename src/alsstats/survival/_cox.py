@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..errors import InputError, ModelError, NotFittedError, example_values
+from ..errors import InputError, ModelError, NotFittedError, example_values, missing_attribute
 from ..io import check_columns, numeric_column
 
 __all__ = ["CoxModel"]
@@ -132,14 +132,7 @@ class CoxModel:
     def __getattr__(self, name: str) -> Any:
         # Reached only when normal look-up fails: a fitted attribute, or a property that needs
         # the fit (its NotFittedError lands here too), asked before fit().
-        fitted_name = name.endswith("_") and not name.startswith("__")
-        if "params_" not in self.__dict__ and (
-            fitted_name or isinstance(getattr(type(self), name, None), property)
-        ):
-            raise NotFittedError(
-                f"CoxModel({self.formula!r})", name, "not fitted; call fit() first"
-            )
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        raise missing_attribute(self, name, "params_", f"CoxModel({self.formula!r})")
 
     # ------------------------------------------------------------------ fitting
     def columns_used(self, df: pd.DataFrame) -> list[str]:
