@@ -29,7 +29,9 @@ def result() -> Reanalysis:
 
 @pytest.fixture(scope="module")
 def sim() -> Reanalysis:
-    return reanalyse(SIM)
+    # a short bounds search: this fixture tests the report's generality, not the range (the CLI
+    # run below and the MIROCALS fixture use the report's own budget)
+    return reanalyse(SIM, bounds_search={"starts": 2, "steps": 20})
 
 
 @pytest.fixture(scope="module")
@@ -202,6 +204,8 @@ def test_sections_that_do_not_apply_say_so(sim: Reanalysis, tmp_path: Path) -> N
         subgroups=None,
         interaction_tests=None,
         guard_messages=[],
+        bounds=None,
+        bounds_note="",
     )
     out = write_report(bare, tmp_path / "bare")
     page = _page(out)

@@ -57,7 +57,7 @@ def _figures(r: Reanalysis, folder: Path) -> dict[str, tuple[str, str]]:
             "panels: A where nearly all patients are (linear axis), B the whole observed range "
             "with every region the text names.",
         )
-    if r.bounds is not None:
+    if r.bounds is not None and r.modifier is not None:
         fig, alt = bounds_figure(r)
         _dpi_save(fig, folder / "bounds.png")
         out["bounds.png"] = (
@@ -318,7 +318,7 @@ def _html(r: Reanalysis, figs: dict[str, tuple[str, str]]) -> str:
                 ),
             )
         )  # fmt: skip
-    if r.bounds is not None:
+    if r.bounds is not None and r.modifier is not None:
         qs = r.bounds.summary
         table = pd.DataFrame(
             {
