@@ -109,7 +109,7 @@ def _propose(
     cand = {k: np.repeat(v[None, :], R, axis=0) for k, v in state.items()}
     death, time, group, trt = state["death"], state["time"], state["group"], state["trt"]
     deaths = np.flatnonzero(death)
-    measured = np.flatnonzero(np.isfinite(state["pnfh"]))
+    measured = np.flatnonzero(np.isfinite(state["modifier"]))
     landmark = setup.end
     used = np.zeros(landmark + 1, bool)
     used[time[deaths].astype(int)] = True
@@ -126,7 +126,7 @@ def _propose(
             cand["time"][r, [i, j]] = time[[j, i]]
         elif kind == "redraw_time":
             i = _pick(rng, deaths)
-            day = setup.draw_day(trt[i], state["pnfh"][i], rng)
+            day = setup.draw_day(trt[i], state["modifier"][i], rng)
             if used[day]:
                 reach = max(30, landmark // 25)  # 30 days on a day grid
                 day = _free(rng, used, max(1, day - reach), min(landmark - 1, day + reach))
@@ -174,11 +174,11 @@ def _propose(
             else:
                 pool = measured
             j = _pick(rng, pool)
-            for key in ("pnfh", "group"):
+            for key in ("modifier", "group"):
                 cand[key][r, [i, j]] = state[key][[j, i]]
         elif kind == "redraw_pnfh":
             i = _pick(rng, measured)
-            cand["pnfh"][r, i] = setup.draw_pnfh(int(group[i]), rng)[0]
+            cand["modifier"][r, i] = setup.draw_modifier(int(group[i]), rng)[0]
         else:  # swap a covariate of the adjusted model between two patients
             i, j = rng.integers(0, n, 2)
             col = kind.removeprefix("swap_")

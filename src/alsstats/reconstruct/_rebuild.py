@@ -388,13 +388,15 @@ def assign_biomarker(
         # outcomes as given: the start cohort only supplies pNFH, moved onto the patients
         # with the same arm and outcome
         trt = state["trt"]
-        new_pnfh, new_group = np.empty_like(state["pnfh"]), np.empty_like(state["group"])
+        new_modifier, new_group = np.empty_like(state["modifier"]), np.empty_like(state["group"])
         for a in (1, 0):
             for d in (1, 0):
                 dest = np.flatnonzero((trt == a) & (event == d))
                 src = np.flatnonzero((trt == a) & (state["death"] == d))
-                new_pnfh[dest], new_group[dest] = state["pnfh"][src], state["group"][src]
-        state.update(time=times.copy(), death=event.astype(np.int8), pnfh=new_pnfh, group=new_group)
+                new_modifier[dest], new_group[dest] = state["modifier"][src], state["group"][src]
+        state.update(
+            time=times.copy(), death=event.astype(np.int8), modifier=new_modifier, group=new_group
+        )
 
     plan = Plan(
         summary, targets, values, design, setup, model, seed, cov, windows, [], [],

@@ -187,7 +187,7 @@ def _frame(state: dict[str, np.ndarray], plan: Plan, decimals: int) -> pd.DataFr
     )
     if plan.modifier is None or plan.modifier.present:
         column = plan.design.column
-        df[column] = np.round(state["pnfh"], 1)
+        df[column] = np.round(state["modifier"], 1)
     reported = {t.statistic for t in plan.targets}
     wanted = set(plan.design.covariates)
     if "covariate_median" in reported:

@@ -83,7 +83,7 @@ def _search(
             s["trt"],
             s["time"],
             s["death"],
-            s["pnfh"],
+            s["modifier"],
             {c: s[c] for c in design.covariates},
             targets,
         )
@@ -179,7 +179,7 @@ def _best_start(
         batch["trt"][0],
         batch["time"],
         batch["death"],
-        batch["pnfh"],
+        batch["modifier"],
         {c: batch[c] for c in design.covariates},
     )
     score, _ = _score(design.targets, values, design.margins)
@@ -229,7 +229,7 @@ def _restarts(
                     one["trt"],
                     one["time"],
                     one["death"],
-                    one["pnfh"],
+                    one["modifier"],
                     {c: one[c] for c in design.covariates},
                 ),
                 design.margins,

@@ -49,7 +49,7 @@ class Setup:
         lo = self.loq if grp.lower is None else max(grp.lower, self.loq)
         return lo, (math.inf if grp.upper is None else grp.upper)
 
-    def draw_pnfh(
+    def draw_modifier(
         self,
         g: int,
         rng: np.random.Generator,
@@ -332,7 +332,7 @@ def _cells(
     for a, arm in enumerate((1, 0)):
         risk = []
         for g in range(len(setup.groups)):
-            x = setup.draw_pnfh(g, np.random.default_rng(0), size=200)
+            x = setup.draw_modifier(g, np.random.default_rng(0), size=200)
             x = np.where(np.isfinite(x), x, setup.model.biomarker.median)
             risk.append(
                 float(
@@ -358,22 +358,22 @@ def _start(
     trt = np.r_[np.ones(setup.n_trt), np.zeros(setup.n_ctl)]
     group = np.empty(n, int)
     death = np.zeros(n, np.int8)
-    pnfh = np.empty(n)
+    modifier = np.empty(n)
     start = 0
     for a, arm in enumerate((1, 0)):
         for g in range(len(setup.groups)):
             for d, count in ((1, dead[a, g]), (0, size[a, g] - dead[a, g])):
                 sl = slice(start, start + count)
                 group[sl], death[sl] = g, d
-                pnfh[sl] = setup.draw_pnfh(g, rng, arm, d, count) if count else []
+                modifier[sl] = setup.draw_modifier(g, rng, arm, d, count) if count else []
                 start += count
     time = np.full(n, float(setup.end))
     used: set[int] = set()
     for i in np.flatnonzero(death):
-        day = _free_day(setup.draw_day(trt[i], pnfh[i], rng), used, setup.end)
+        day = _free_day(setup.draw_day(trt[i], modifier[i], rng), used, setup.end)
         used.add(day)
         time[i] = day
-    return {"trt": trt, "time": time, "death": death, "pnfh": pnfh, "group": group}
+    return {"trt": trt, "time": time, "death": death, "modifier": modifier, "group": group}
 
 
 def _covariates(
