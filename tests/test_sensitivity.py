@@ -14,7 +14,15 @@ from scipy import stats
 from alsstats import data_path
 from alsstats.errors import ModelError
 from alsstats.interaction import johnson_neyman_linear
-from alsstats.reconstruct import interaction_fit, rebuild_cohort, search_spread, sensitivity
+from alsstats.reconstruct import (
+    default_alternatives,
+    evaluation_points,
+    interaction_fit,
+    rebuild_cohort,
+    search_spread,
+    sensitivity,
+)
+from alsstats.summary import load_reported_summary
 
 
 def test_johnson_neyman_bounds_solve_the_quadratic():
@@ -93,8 +101,10 @@ def test_sensitivity_reports_each_alternative():
     ]
     default = table.iloc[0]
     assert default["feasible"]
-    # the rebuilt model reproduces HR 0.32 at 0 and rises with pNFH
-    assert default["hr_750"] < default["hr_2000"] < default["hr_3700"] < default["hr_6000"]
+    # evaluated by default at the summary's cut-offs (750 and 3,700 pg/mL): the rebuilt model
+    # reproduces HR 0.32 at 0 and rises with pNFH
+    assert [c for c in table.columns if c.startswith("hr_")] == ["hr_750", "hr_3700"]
+    assert default["hr_750"] < default["hr_3700"]
     assert 750 < default["hr1_crossing"] < 10000
 
 
@@ -102,3 +112,31 @@ def test_spread_of_identical_cohorts_is_zero(shipped):
     out = search_spread([shipped, shipped, shipped], [750.0, 3700.0])
     assert np.all(out["between"] == 0) and np.all(out["between_share"] == 0)
     np.testing.assert_array_equal(out["hr_min"], out["hr_max"])
+
+
+def test_default_alternatives_follow_the_summary_ids_and_values():
+    summary = load_reported_summary(data_path("mirocals", "reported.yaml"))
+    alt = default_alternatives(summary)
+    # the modifier's scale under the summary's own id (pnfh_scale), not biomarker_scale
+    assert alt["pnfh_scale"] == ["log"] and "biomarker_scale" not in alt
+    # the stated limit (100 pg/mL) times 0.2 and 3, in its unit
+    assert alt["limit_of_quantification"] == [
+        {"value": 20.0, "unit": "pg/mL"},
+        {"value": 300.0, "unit": "pg/mL"},
+    ]
+    assert alt["adjusted_model_covariates"] == [
+        ["treatment", "csf_pnfh", "treatment:csf_pnfh", "age", "male"]
+    ]
+
+
+def test_evaluation_points_are_the_printed_cut_offs():
+    summary = load_reported_summary(data_path("mirocals", "reported.yaml"))
+    assert evaluation_points(summary) == [750.0, 3700.0]
+    bare = dataclasses.replace(
+        summary,
+        hazard_ratios=tuple(
+            h for h in summary.hazard_ratios if h.population.kind != "biomarker_range"
+        ),
+    )
+    with pytest.raises(ModelError, match="where to evaluate"):
+        evaluation_points(bare)

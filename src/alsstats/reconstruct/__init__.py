@@ -27,7 +27,8 @@ from ._result import COHORT_COLUMNS, OUTCOMES, Proof
 from ._search import ATTEMPT_STEPS, CANDIDATES
 from ._sensitivity import (
     DEFAULT_ALTERNATIVES,
-    HR_VALUES,
+    default_alternatives,
+    evaluation_points,
     interaction_fit,
     rebuild_many,
     search_spread,
@@ -42,7 +43,6 @@ __all__ = [
     "CODE_ASSUMPTIONS",
     "COHORT_COLUMNS",
     "DEFAULT_ALTERNATIVES",
-    "HR_VALUES",
     "MARGIN",
     "OUTCOMES",
     "BiomarkerGroup",
@@ -64,6 +64,8 @@ __all__ = [
     "bounds_across",
     "calibrate_model",
     "count_conflicts",
+    "default_alternatives",
+    "evaluation_points",
     "expected_estimates",
     "interaction_fit",
     "modifier_of",

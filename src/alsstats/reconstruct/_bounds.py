@@ -32,7 +32,7 @@ from ..summary import as_reported_summary
 from ._bounds_search import Problem, Quantity, directed_search, parse_quantities
 from ._rebuild import rebuild_cohort
 from ._result import Reconstruction
-from ._sensitivity import DEFAULT_ALTERNATIVES
+from ._sensitivity import default_alternatives
 
 __all__ = ["Bounds", "BoundsAcross", "QuantityBounds", "bounds", "bounds_across"]
 
@@ -488,9 +488,9 @@ def bounds_across(
     summary, quantity
         As :func:`bounds`.
     alternatives
-        {assumption id: [values]}; default: the alternatives of
-        :data:`~alsstats.reconstruct.DEFAULT_ALTERNATIVES` for the assumptions the summary
-        has.
+        {assumption id: [values]}; default
+        :func:`~alsstats.reconstruct.default_alternatives` (those of the assumptions the
+        summary states).
     executor
         Runs the scenarios (any :class:`concurrent.futures.Executor`, a Dask client's
         included); default: in turn.
@@ -504,9 +504,8 @@ def bounds_across(
         where no rebuild met the figures has ``feasible`` False and the figures it missed.
     """
     summary = as_reported_summary(summary)
-    known = {a.id for a in summary.assumptions}
     if alternatives is None:
-        alternatives = {k: v for k, v in DEFAULT_ALTERNATIVES.items() if k in known}
+        alternatives = default_alternatives(summary)
     runs: list[tuple[str, Any, dict[str, Any] | None]] = [("stated", None, None)]
     runs += [(k, v, {k: v}) for k, vs in alternatives.items() for v in vs]
     tasks = [(summary, override, quantity, kwargs) for _, _, override in runs]

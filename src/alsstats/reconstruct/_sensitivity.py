@@ -2,8 +2,9 @@
 reconstruction itself.
 
 * :func:`sensitivity` rebuilds the cohort under each alternative assumption and reports the
-  treatment hazard ratio of the interaction model at 750, 2,000, 3,700 and 6,000 pg/mL, where it
-  crosses 1 and the Johnson-Neyman region (modifier values where the 95% CI excludes 1).
+  treatment hazard ratio of the interaction model at chosen modifier values (by default the
+  summary's cut-offs and the modifier's printed quartiles), where it crosses 1 and the
+  Johnson-Neyman region (modifier values where the 95% CI excludes 1).
 * :func:`rebuild_many` gives K cohorts (different seeds) and :func:`search_spread` says how far
   their HR curves lie apart. The rebuilds are outputs of a search, not draws from a posterior:
   the spread measures where the searches stopped, not what the figures leave open (that is
@@ -32,24 +33,80 @@ from ._rebuild import Reconstruction, rebuild_cohort
 
 __all__ = [
     "DEFAULT_ALTERNATIVES",
-    "HR_VALUES",
+    "default_alternatives",
+    "evaluation_points",
     "interaction_fit",
     "rebuild_many",
     "search_spread",
     "sensitivity",
 ]
 
-HR_VALUES = (750.0, 2000.0, 3700.0, 6000.0)
-
-# Alternatives tried when a summary's assumption lists them only in words.
+# Alternatives tried when a summary's assumption lists them only in words; the modifier's
+# (biomarker_*) under the summary's own ids. The limit of quantification and the adjusted
+# model's covariates are derived from the summary's own values (default_alternatives).
 DEFAULT_ALTERNATIVES: dict[str, list[Any]] = {
     "biomarker_scale": ["log"],
     "remaining_share": ["missing"],
     "biomarker_distribution": [{"family": "gamma"}],
     "baseline_hazard": [{"family": "weibull", "shape": 1.3}, {"family": "weibull", "shape": 0.8}],
-    "limit_of_quantification": [{"value": 20, "unit": "pg/mL"}, {"value": 300, "unit": "pg/mL"}],
-    "adjusted_model_covariates": [["treatment", "csf_pnfh", "treatment:csf_pnfh", "age", "male"]],
 }
+# A limit of quantification 5 times lower and 3 times higher than the stated one: the span of
+# calibrator ranges between immunoassays of one analyte.
+LOQ_FACTORS = (0.2, 3.0)
+
+
+def default_alternatives(summary: Any) -> dict[str, list[Any]]:
+    """The alternatives tried for each assumption the summary states, by the summary's ids.
+
+    :data:`DEFAULT_ALTERNATIVES` (the modifier's under its own ids, e.g. ``nfl_scale``), a
+    limit of quantification :data:`LOQ_FACTORS` times the stated one (in its unit), and the
+    stated adjusted model with age and sex added.
+    """
+    summary = as_reported_summary(summary)
+    stated = {a.id: a.value for a in summary.assumptions}
+    modifier = modifier_of(summary)
+    out: dict[str, list[Any]] = {}
+    for k, v in DEFAULT_ALTERNATIVES.items():
+        kind = k.removeprefix("biomarker_")
+        if kind != k:
+            k = modifier_key(dict.fromkeys(stated), modifier, kind) or k
+        if k in stated:
+            out[k] = v
+    loq = stated.get("limit_of_quantification")
+    if isinstance(loq, Mapping) and loq.get("value"):
+        out["limit_of_quantification"] = [
+            {**loq, "value": float(loq["value"]) * f} for f in LOQ_FACTORS
+        ]
+    covariates = stated.get("adjusted_model_covariates")
+    if covariates:
+        extra = [c for c in ("age", "male") if c not in covariates]
+        if extra:
+            out["adjusted_model_covariates"] = [[*covariates, *extra]]
+    return out
+
+
+def evaluation_points(summary: Any) -> list[float]:
+    """Modifier values where :func:`sensitivity` reports the treatment HR by default: the
+    summary's reported cut-offs and the modifier's printed median and quartiles, sorted.
+
+    Raises :class:`~alsstats.errors.ModelError` when the summary prints none of them.
+    """
+    summary = as_reported_summary(summary)
+    modifier = modifier_of(summary)
+    points: set[float] = set()
+    for hr in summary.hazard_ratios:
+        pop = hr.population
+        if getattr(pop, "kind", None) == "biomarker_range":
+            points.update(float(v) for v in (pop.lower, pop.upper) if v is not None)
+    if modifier.median is not None:
+        points.add(float(modifier.median))
+    points.update(float(v) for v in modifier.iqr or ())
+    if not points:
+        raise ModelError(
+            "the summary prints no modifier cut-off, median or quartile: give the values "
+            "where to evaluate the hazard ratio"
+        )
+    return sorted(points)
 
 
 def interaction_fit(rec: Reconstruction) -> tuple[np.ndarray, np.ndarray, bool]:
@@ -111,7 +168,7 @@ def sensitivity(
     alternatives: Mapping[str, Sequence[Any]] | None = None,
     *,
     seed: int = 0,
-    values: Sequence[float] = HR_VALUES,
+    values: Sequence[float] | None = None,
     max_seconds: float = 60.0,
 ) -> pd.DataFrame:
     """Rebuild under each alternative assumption (one changed at a time) and compare.
@@ -121,8 +178,10 @@ def sensitivity(
     summary
         A reported summary (or its path).
     alternatives
-        {assumption id: [alternative values]}; default :data:`DEFAULT_ALTERNATIVES` restricted
-        to the assumptions the summary has.
+        {assumption id: [alternative values]}; default :func:`default_alternatives`.
+    values
+        Modifier values where the HR is reported (its unit); default
+        :func:`evaluation_points` (the summary's cut-offs and the modifier's quartiles).
     seed, max_seconds
         Passed to :func:`~alsstats.reconstruct.rebuild_cohort`.
 
@@ -130,20 +189,14 @@ def sensitivity(
     -------
     DataFrame
         One row per rebuild ("default" first): assumption, value, feasible, conflicts, HR at
-        each value, the HR = 1 crossing (pg/mL) and the Johnson-Neyman region (pg/mL).
+        each value (``hr_<value>``), the HR = 1 crossing and the Johnson-Neyman region (in the
+        modifier's unit).
     """
     summary = as_reported_summary(summary)
-    known = {a.id for a in summary.assumptions}
     if alternatives is None:
-        # the modifier's assumptions under the summary's own ids (e.g. nfl_scale)
-        modifier = modifier_of(summary)
-        alternatives = {}
-        for k, v in DEFAULT_ALTERNATIVES.items():
-            kind = k.removeprefix("biomarker_")
-            if kind != k:
-                k = modifier_key(dict.fromkeys(known), modifier, kind) or k
-            if k in known:
-                alternatives[k] = v
+        alternatives = default_alternatives(summary)
+    if values is None:
+        values = evaluation_points(summary)
     runs: list[tuple[str, Any, dict[str, Any] | None]] = [("default", None, None)]
     runs += [(k, v, {k: v}) for k, vs in alternatives.items() for v in vs]
     rows = []
