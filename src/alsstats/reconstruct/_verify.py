@@ -39,9 +39,8 @@ __all__ = ["VERIFY_VERDICTS", "Verification", "assert_reproduces", "verify_cohor
 
 VERIFY_VERDICTS = ("met", "not met", "not checkable")
 
-# Cohort columns the reconstruction's fits read the biomarker from: "biomarker" (the generic
-# rebuild's default) and the one the present fits use; both are filled from the cohort.
-_ENGINE_COLUMNS = ("biomarker", "pnfh")
+# The column the verification's fits read the modifier from (Design's default column); it is
+# filled from whichever name the cohort gives the modifier.
 _BIOMARKER = "biomarker"
 
 # Tests whose p a cohort can recompute (the engine's Cox fit gives Wald; log-rank by count).
@@ -162,9 +161,9 @@ def _prepare_cohort(df: pd.DataFrame, name: str, summary: Any) -> pd.DataFrame:
         raise InputError(name, "death", "every death must be 0 or 1")
     df["time"], df["death"] = time.astype(float), death.astype(int)
     values = next((df[c] for c in _biomarker_columns(summary) if c in df.columns), None)
-    # the reconstruction's fits read the biomarker from a fixed column: fill every name they
-    # may read with the cohort's values (NaN when it has none: those figures are "not checkable")
-    for col in dict.fromkeys([*_ENGINE_COLUMNS, *_biomarker_columns(summary)]):
+    # the fits read the modifier from one column: fill every name it may have with the
+    # cohort's values (NaN when it has none: those figures are "not checkable")
+    for col in _biomarker_columns(summary):
         df[col] = np.nan if values is None else pd.to_numeric(values, errors="coerce")
     return df
 
