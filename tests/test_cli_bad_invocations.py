@@ -194,7 +194,16 @@ def test_ctrl_c_on_a_running_command(tmp_path: Path) -> None:
     }
     out = tmp_path / "report"
     cmd = [sys.executable, "-m", "alsstats", "reproduce", "--out", str(out)]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # The child gets SIGINT's default disposition even when pytest runs as a background job
+    # (a non-interactive shell starts those with SIGINT ignored, and Python keeps it so).
+    proc = subprocess.Popen(
+        cmd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     assert proc.stdout is not None
     first = proc.stdout.readline()  # printed when the work starts
     assert first.startswith("alsstats reproduce: checking figures"), first

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from alsstats.cli import main
+from alsstats.errors import ReconstructionError
 from alsstats.report import Reanalysis, reanalyse, write_report
 
 SIM = Path(__file__).parent / "data" / "summaries" / "simulated_nfl.yaml"
@@ -324,3 +325,11 @@ def test_report_states_the_range_of_the_crossing_not_one_cohort(result, mirocals
     text = " ".join(page.text)
     assert "What the published figures allow" in text
     assert any(img.get("src") == "bounds.png" and img.get("alt") for img in page.images)
+
+
+def test_a_search_cut_short_is_not_called_infeasible():
+    # the safety cap reached before any cohort meets the figures: "not found in the time
+    # given" with a hint, never the wording of a proof
+    with pytest.raises(ReconstructionError, match="not found in the time given") as err:
+        reanalyse(SIM, max_seconds=1e-6, bounds_search=None)
+    assert "infeasible" not in str(err.value)

@@ -318,6 +318,7 @@ def reanalyse(
     seed: int = MIROCALS_SEED,
     progress: bool = False,
     bounds_search: dict[str, int] | None = REPORT_BOUNDS_SEARCH,
+    max_seconds: float = 60.0,
 ) -> Reanalysis:
     """Run the reanalysis: checks, rebuilt cohort, interaction model and its readings.
 
@@ -333,6 +334,15 @@ def reanalyse(
         Budget (``starts``, ``steps``) of the search for the range of the HR = 1 crossing over
         cohorts that reproduce every figure (:func:`alsstats.reconstruct.bounds`), run when
         the summary reports a treatment x biomarker model; None skips it.
+    max_seconds
+        Safety cap of the reconstruction search (wall clock); reached first, the reanalysis
+        stops with "not found in the time given".
+
+    Raises
+    ------
+    ReconstructionError
+        When no cohort meets every figure: the figures are infeasible (the proof is named)
+        or no cohort was found in the time given (the closest one's residuals and a hint).
 
     Returns
     -------
@@ -345,12 +355,10 @@ def reanalyse(
     path = Path(summary_path) if summary_path is not None else shipped_path
     summary = load_reported_summary(path)
     checks = check_summary(summary)
-    reconstruction = rebuild_cohort(summary, seed=seed, progress=progress)
+    reconstruction = rebuild_cohort(summary, seed=seed, progress=progress, max_seconds=max_seconds)
     if not reconstruction.feasible:
-        conflicts = ", ".join(reconstruction.conflicts)
-        raise ReconstructionError(
-            f"{path}: reported figures that cannot be met jointly: {conflicts}"
-        )
+        # infeasible (a proof) and not found in the time given (a hint) read differently
+        raise ReconstructionError(f"{path}: {reconstruction.message()}")
     data, event = analysis_frame(reconstruction, summary)
     ties = _ties(summary)
     model = CoxModel("treatment", ties=ties).fit(data, "time", event, source=str(path))
