@@ -46,7 +46,9 @@ def sim_cli(tmp_path_factory) -> tuple[Path, str]:
     out = tmp_path_factory.mktemp("sim") / "rep"
     buffer = io.StringIO()
     with contextlib.redirect_stdout(buffer):
-        code = main(["reproduce", "--summary", str(SIM), "--out", str(out)])
+        # a short range search (the options' path); the MIROCALS fixture uses the default
+        args = ["--bounds-starts", "1", "--bounds-steps", "20"]
+        code = main(["reproduce", "--summary", str(SIM), "--out", str(out), *args])
     assert code == 0
     return out, buffer.getvalue()
 

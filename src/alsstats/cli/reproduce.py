@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from . import nonnegative_int, positive_float, positive_int
+
 DEFAULT_OUT = "mirocals-report"
 
 
@@ -29,6 +31,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--summary", default=None, help="a reported-summary file (default MIROCALS)"
     )
     parser.add_argument("--seed", type=int, default=None, help="reconstruction seed (default 2025)")
+    parser.add_argument(
+        "--max-seconds",
+        type=positive_float,
+        default=60.0,
+        help="safety cap of the reconstruction search, wall clock (default 60)",
+    )
+    parser.add_argument(
+        "--bounds-starts",
+        type=nonnegative_int,
+        default=None,
+        help=(
+            "start cohorts of the search for the range of the HR = 1 crossing over compatible "
+            "cohorts (default: the report's budget, 2; 0 leaves the range out)"
+        ),
+    )
+    parser.add_argument(
+        "--bounds-steps",
+        type=positive_int,
+        default=None,
+        help="steps per start of that search (default: the report's budget, 150)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -36,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from ..io import refuse_overwrite
-    from ..report import MIROCALS_SEED, reanalyse, write_report
+    from ..report import MIROCALS_SEED, REPORT_BOUNDS_SEARCH, reanalyse, write_report
     from . import prepare_engine
 
     if args.out is not None:
@@ -49,7 +72,15 @@ def run(args: argparse.Namespace) -> int:
     seed = MIROCALS_SEED if args.seed is None else args.seed
     prepare_engine()
     print("alsstats reproduce: checking figures, rebuilding the cohort, fitting models ...")
-    result = reanalyse(args.summary, seed=seed, progress=sys.stderr.isatty())
+    given = {"starts": args.bounds_starts, "steps": args.bounds_steps}
+    budget = {**REPORT_BOUNDS_SEARCH, **{k: v for k, v in given.items() if v is not None}}
+    result = reanalyse(
+        args.summary,
+        seed=seed,
+        progress=sys.stderr.isatty(),
+        bounds_search=budget if budget["starts"] else None,
+        max_seconds=args.max_seconds,
+    )
     write_report(result, out, force=args.force)
     print(f"{result.summary.name}:")
     print(result.headline().to_string(index=False))

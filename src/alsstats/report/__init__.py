@@ -6,11 +6,12 @@ fit and figures as one HTML folder, for any trial the summary format describes.
 """
 
 from ._plots import plot_forest, plot_hr_curve, plot_km
-from ._reanalysis import MIROCALS_SEED, Modifier, Reanalysis, reanalyse
+from ._reanalysis import MIROCALS_SEED, REPORT_BOUNDS_SEARCH, Modifier, Reanalysis, reanalyse
 from ._writer import write_report
 
 __all__ = [
     "MIROCALS_SEED",
+    "REPORT_BOUNDS_SEARCH",
     "Modifier",
     "Reanalysis",
     "plot_forest",
