@@ -96,7 +96,7 @@ def _interrupted_work(tmp: Path, mp: pytest.MonkeyPatch) -> list[str]:
     def interrupt(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    mp.setattr("alsstats.cli.rebuild.rebuild_cohort", interrupt)  # Ctrl-C during the search
+    mp.setattr("alsstats.reconstruct.rebuild_cohort", interrupt)  # Ctrl-C during the search
     return ["rebuild", SUMMARY, "--out", str(tmp / "cohort.csv")]
 
 
@@ -104,7 +104,7 @@ def _internal_error(tmp: Path, mp: pytest.MonkeyPatch) -> list[str]:
     def bug(*args: object, **kwargs: object) -> None:
         raise ZeroDivisionError("float division by zero")
 
-    mp.setattr("alsstats.cli.rebuild.rebuild_cohort", bug)  # a bug still gives one line
+    mp.setattr("alsstats.reconstruct.rebuild_cohort", bug)  # a bug still gives one line
     return ["rebuild", SUMMARY, "--out", str(tmp / "cohort.csv")]
 
 

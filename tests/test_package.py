@@ -49,3 +49,17 @@ def test_wheel_ships_the_data(tmp_path: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     assert "alsstats/data/mirocals/reported.yaml" in names
     assert "alsstats/py.typed" in names
+
+
+def test_cli_help_loads_no_numerical_library() -> None:
+    # `alsstats --help` and a bad option answer at once: the subcommands import their work
+    # (pandas, scipy, numba, matplotlib) only when they run
+    code = (
+        "import sys; from alsstats.cli import build_parser; build_parser(); "
+        "print(sorted(m for m in ('pandas', 'scipy', 'numba', 'matplotlib', 'lifelines') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "[]"

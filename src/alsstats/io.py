@@ -18,11 +18,13 @@ import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from .errors import InputError, example_values
+
+if TYPE_CHECKING:  # numpy and pandas load on first use: the CLI's --help does not wait on them
+    import numpy as np
+    import pandas as pd
 
 __all__ = [
     "atomic_write_bytes",
@@ -38,6 +40,8 @@ __all__ = [
 # ------------------------------------------------------------------------------ reading
 def read_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
     """A CSV of one row per subject, with a header of distinct column names."""
+    import pandas as pd
+
     file = Path(path)
     if not file.is_file():
         raise InputError(path, "", "no such file" if not file.exists() else "not a file")
@@ -75,6 +79,9 @@ def check_columns(df: pd.DataFrame, columns: Sequence[str], source: str) -> None
 
 def numeric_column(df: pd.DataFrame, column: str, source: str) -> np.ndarray:
     """A column as floats, or an error naming the column and a few values that are not numbers."""
+    import numpy as np
+    import pandas as pd
+
     values = df[column]
     converted = pd.to_numeric(values, errors="coerce")
     bad = converted.isna() & values.notna()

@@ -18,8 +18,6 @@ from typing import Any
 
 from ..errors import InputError
 from ..io import atomic_write_text, refuse_overwrite
-from ..reconstruct import bounds, bounds_across, parse_quantities
-from ..summary import load_reported_summary
 from . import nonnegative_int, positive_float, positive_int
 
 __all__ = ["register", "run"]
@@ -84,6 +82,9 @@ def _quantities(spec: list[list[str]] | None) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     if not Path(args.summary).is_file():
         raise InputError(args.summary, "", "no such file")
+    from ..reconstruct import bounds, bounds_across
+    from ..summary import load_reported_summary
+
     quantities = _quantities(args.quantity)
     paths = _paths(args, quantities)  # refuse before any work
     summary = load_reported_summary(args.summary)
@@ -123,6 +124,8 @@ def _paths(args: argparse.Namespace, quantities: list[str]) -> dict[str, tuple[P
     """CSV and provenance path of each extreme cohort in the existing folder ``--out-dir``;
     refuses existing files (no --force) before any work, so a refusal costs nothing and leaves
     nothing half-written."""
+    from ..reconstruct import parse_quantities
+
     if not args.out_dir:
         return {}
     out_dir = Path(args.out_dir)

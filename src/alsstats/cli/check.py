@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from ..checks import check_summary
-from ..summary import load_reported_summary
-
 __all__ = ["register", "run"]
 
 
@@ -38,6 +35,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the check table (or JSON); 1 when a check fails. A SummaryError propagates (2)."""
+    from ..checks import check_summary
+    from ..summary import load_reported_summary
+
     report = check_summary(load_reported_summary(args.file))
     print(report.to_json() if args.json else report.to_text())
     return 0 if report.passed else 1

@@ -11,9 +11,6 @@ from __future__ import annotations
 import argparse
 from concurrent.futures import ProcessPoolExecutor
 
-import pandas as pd
-
-from .. import design as D
 from ..errors import InputError
 from . import nonnegative_int, positive_float, positive_int, probability
 
@@ -97,6 +94,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the power table (and sample sizes); return the exit code."""
+    import pandas as pd
+
+    from .. import design as D
+
     if any(n < 4 for n in args.sizes):
         raise InputError("--sizes", "", "need at least 4 patients per trial")
     if args.low[0] >= args.low[1]:

@@ -17,7 +17,6 @@ import warnings
 from typing import Any
 
 from ..errors import HazardRatioAtUnobservedValueWarning, InputError
-from ..interaction import Quantiles, TreatmentInteraction
 from ..io import read_csv
 from . import confidence_level, positive_float
 
@@ -71,6 +70,8 @@ def register(subparsers: Any) -> None:
 
 
 def _values(text: str | None) -> Any:
+    from ..interaction import Quantiles
+
     if text is None:
         return Quantiles((0.1, 0.25, 0.5, 0.75, 0.9))
     try:
@@ -105,6 +106,8 @@ def _clean(obj: Any) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..interaction import TreatmentInteraction
+
     df = read_csv(args.data)
     analysis = TreatmentInteraction(
         args.formula,

@@ -13,11 +13,8 @@ import argparse
 import warnings
 from pathlib import Path
 
-import pandas as pd
-
 from ..errors import EventTotalNotMetWarning, InputError
 from ..io import atomic_write_text, refuse_overwrite
-from ..km import GuyotReconstruction, read_arm
 
 __all__ = ["register", "run"]
 
@@ -83,6 +80,10 @@ def _events(pairs: list[list[str]], labels: list[str]) -> dict[str, int]:
 
 def run(args: argparse.Namespace) -> int:
     """Rebuild, write the CSV, print the cleaning report and diagnostics; return 0."""
+    import pandas as pd
+
+    from ..km import GuyotReconstruction, read_arm
+
     labels = [a[0] for a in args.arm]
     if len(set(labels)) != len(labels):
         raise InputError("--arm", "LABEL", f"arm labels must differ: {labels}")

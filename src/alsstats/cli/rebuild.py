@@ -21,9 +21,6 @@ from typing import Any
 
 from ..errors import InputError
 from ..io import atomic_write_text, refuse_overwrite
-from ..km import rebuild_from_curves
-from ..reconstruct import rebuild_cohort
-from ..summary import load_reported_summary
 from . import positive_float, prepare_engine
 
 __all__ = ["EXIT_CODES", "provenance_path", "register", "run"]
@@ -78,6 +75,10 @@ def provenance_path(out: str | os.PathLike[str]) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..km import rebuild_from_curves
+    from ..reconstruct import rebuild_cohort
+    from ..summary import load_reported_summary
+
     out = refuse_overwrite(args.out, args.force)  # both files, before any work
     prov = refuse_overwrite(provenance_path(out), args.force)
     if not Path(args.summary).is_file():
