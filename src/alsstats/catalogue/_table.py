@@ -12,9 +12,15 @@ from typing import Any
 import pandas as pd
 
 from ..checks import check_summary
-from ..errors import AlsstatsError
+from ..errors import AlsstatsError, ReconstructionError
 from ..paths import data_path
-from ..reconstruct import count_conflicts, rebuild_cohort, targets_from_summary, verify_cohort
+from ..reconstruct import (
+    count_conflicts,
+    follow_up_horizon,
+    rebuild_cohort,
+    targets_from_summary,
+    verify_cohort,
+)
 from ._entries import TrialEntry, trial_entries
 
 __all__ = [
@@ -211,11 +217,16 @@ def rebuild_status(entry: TrialEntry, *, max_seconds: float = 20.0, seed: int = 
     if not (has_hr or summary.events or summary.survival):
         return "not enough figures: no survival figure"
     try:
+        follow_up_horizon(summary)
         targets = targets_from_summary(summary)
         conflicts, _ = count_conflicts(summary, targets)
         if conflicts:
             return "infeasible: " + ", ".join(conflicts)
         result = rebuild_cohort(summary, seed=seed, max_seconds=max_seconds)
+    except ReconstructionError as exc:
+        if str(exc).startswith("not enough figures"):
+            return str(exc)  # no follow-up length, no deaths and no medians, ...
+        return f"not attempted: {exc}"
     except _REBUILD_GAPS as exc:
         # the generic rebuild does not take every summary the format describes yet
         if isinstance(exc, KeyError):

@@ -21,6 +21,7 @@ from ._calibrate import (
 )
 from ._counts import count_conflicts
 from ._fits import MARGIN, reconstructed_values
+from ._follow_up import FollowUpHorizon, NoFollowUpLength, follow_up_horizon
 from ._modifier import Modifier, modifier_of
 from ._rebuild import Reconstruction, assign_biomarker, rebuild_cohort
 from ._result import COHORT_COLUMNS, OUTCOMES, Proof
@@ -48,7 +49,9 @@ __all__ = [
     "BiomarkerGroup",
     "Bounds",
     "BoundsAcross",
+    "FollowUpHorizon",
     "Modifier",
+    "NoFollowUpLength",
     "Proof",
     "Quantity",
     "QuantityBounds",
@@ -67,6 +70,7 @@ __all__ = [
     "default_alternatives",
     "evaluation_points",
     "expected_estimates",
+    "follow_up_horizon",
     "interaction_fit",
     "modifier_of",
     "parse_quantities",

@@ -37,6 +37,7 @@ from scipy import optimize
 from ..errors import InputError, ReconstructionError
 from ..models import DataGeneratingModel, WeibullBaseline, biomarker_cdf
 from ..summary import Printed
+from ._follow_up import follow_up_horizon
 from ._modifier import (
     KINDS,
     check_assumption_ids,
@@ -293,6 +294,12 @@ def targets_from_summary(
                     population=pop,
                 )
             )
+    for m in getattr(summary, "medians", None) or ():
+        if not _active(m, include) or m.value is None or m.arm not in arm_ids:
+            continue  # "not reached", or the median of the whole trial
+        if getattr(getattr(m, "population", None), "kind", "all") != "all":
+            continue
+        out.append(_median_target(m))
     for es in summary.event_shares:
         if not _active(es, include):
             continue
@@ -397,6 +404,24 @@ def targets_from_summary(
                 )
             )
     return out
+
+
+def _median_target(m: Any) -> Target:
+    """An arm's median survival time: the interval that prints as the figure, in the trial's
+    time unit (a median written in days is converted by the loader: its interval too)."""
+    form = m.printed_form("value")
+    if not isinstance(form, Printed):
+        return Target(m.id, m.id, "median", **_printed(m, "value", m.value), arm=m.arm)
+    return Target(
+        m.id,
+        m.id,
+        "median",
+        form.text,
+        float(m.value),
+        form.decimals,
+        arm=m.arm,
+        bounds=(float(form.lower), float(form.upper)),
+    )
 
 
 def _per(per: Any) -> float | None:
@@ -622,7 +647,7 @@ def calibrate_model(
     base = values.get("baseline_hazard") or {}
     shape = float(base.get("shape", 1.0)) if isinstance(base, Mapping) else 1.0
     scale_kind = modifier_value(values, modifier_of(summary), "scale", "linear")
-    follow_up = float(summary.follow_up["landmark"].value)
+    follow_up = follow_up_horizon(summary, values).end
     n = {a.id: float(a.n.value) for a in summary.arms}
     trt, ctl = summary.treatment_arm.id, summary.control_arm.id
     if deaths is None:

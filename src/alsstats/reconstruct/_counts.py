@@ -12,6 +12,7 @@ from ..checks import CountFigure, count_proof, overall_hr_reach
 from ..errors import ReconstructionError
 from ._calibrate import Target
 from ._fits import Design
+from ._follow_up import follow_up_horizon
 
 if TYPE_CHECKING:
     from ._start import Setup
@@ -52,7 +53,7 @@ def count_conflicts(summary: Any, targets: list[Target]) -> tuple[list[str], tup
 def _count_proof(summary: Any, targets: list[Target]) -> tuple[list[list[str]], np.ndarray]:
     trt, ctl = summary.treatment_arm.id, summary.control_arm.id
     n = (int(summary.treatment_arm.n.value), int(summary.control_arm.n.value))
-    landmark = float(summary.follow_up["landmark"].value)
+    landmark = follow_up_horizon(summary).end
     return count_proof(_count_figures(summary, targets), n, (trt, ctl), landmark)
 
 

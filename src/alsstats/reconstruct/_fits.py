@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..survival import fit_cox_batch
+from ..survival import fit_cox_batch, logrank_batch
 from ._calibrate import BiomarkerGroup, Target, _is_interaction_term, _term_at
+from ._medians import LOG_RANK, UNKNOWN, closest_p, km_median_batch
 
 __all__: list[str] = ["MARGIN", "reconstructed_values"]
 
@@ -109,6 +110,17 @@ def _fit_stats(
     trt_b = np.broadcast_to(trt, (R, n)).astype(float)
     cache: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
 
+    def population_mask(t: Target) -> np.ndarray | None:
+        lo, hi = t.population.get("lower"), t.population.get("upper")
+        if lo is None and hi is None:
+            return None
+        mask = measured.copy()
+        if lo is not None:
+            mask &= x >= lo
+        if hi is not None:
+            mask &= x < hi
+        return mask
+
     def fit(key: tuple, column: int) -> tuple[np.ndarray, np.ndarray]:
         if (key, column) in cache:
             return cache[(key, column)]
@@ -150,6 +162,10 @@ def _fit_stats(
             alive = ((time > when) | ((time >= when) & (death == 0)))[:, sel].sum(axis=1)
             out[:, j] = alive if t.statistic == "alive_count" else alive / sel.sum()
             continue
+        if t.statistic == "median":  # the arm's Kaplan-Meier median (see _medians)
+            sel = trt_b[0] == (1.0 if t.arm == design.trt_id else 0.0)
+            out[:, j] = km_median_batch(time[:, sel], death[:, sel]) / ticks
+            continue
         column, factor = _term_scale(t, design)
         b, se = fit(_fit_key(t, design), column)
         b, se = b * factor, se * abs(factor)
@@ -163,6 +179,10 @@ def _fit_stats(
                 out[:, j] = np.exp(b + z * se)
             elif t.statistic == "hr_p":
                 out[:, j] = 2.0 * stats.norm.sf(np.abs(b / se))
+                if t.test in LOG_RANK or t.test in UNKNOWN:
+                    lr = logrank_batch(time, death, trt_b, mask=population_mask(t)).p_value
+                    # unknown test: the p holds when either test's p prints as reported
+                    out[:, j] = lr if t.test in LOG_RANK else closest_p(t.value, out[:, j], lr)
     return out
 
 
@@ -193,6 +213,8 @@ def _loose(targets: list[Target], values: np.ndarray) -> np.ndarray:
 def _window(targets: list[Target], margin: float = MARGIN) -> tuple[float, float] | None:
     """Centre of the (log HR, SE) region where every target of one figure holds with the
     margin (None: the figure has no CI or p, or no point meets them all)."""
+    # a p from the log-rank test (or an unnamed one) is not a function of (log HR, SE)
+    targets = [t for t in targets if not (t.test in LOG_RANK or t.test in UNKNOWN)]
     hr = next((t for t in targets if t.statistic == "hr"), None)
     if hr is None or len(targets) == 1:
         return None
@@ -274,6 +296,11 @@ def reconstructed_values(
                 ((sel["time"] >= when) & ~((sel["death"] == 1) & (sel["time"] <= when))).sum()
             )
             out[t.id] = alive if t.statistic == "alive_count" else alive / len(sel)
+        elif t.statistic == "median":
+            one = km_median_batch(
+                sel["time"].to_numpy(float)[None, :], sel["death"].to_numpy(np.int8)[None, :]
+            )
+            out[t.id] = float(one[0])
         elif t.statistic == "death_share":
             out[t.id] = float(sel["death"].sum() / cohort["death"].sum())
         elif t.statistic == "subgroup_share":

@@ -164,7 +164,8 @@ def _propose(
             if same.size:
                 j = _pick(rng, same)
                 cand["time"][r, j], cand["death"][r, j] = time[i], 1
-                cand["time"][r, i], cand["death"][r, i] = setup.end, 0
+                # the new survivor takes the old one's censoring time (the end at a landmark)
+                cand["time"][r, i], cand["death"][r, i] = time[j], 0
         elif kind in ("swap_pnfh", "swap_pnfh_group", "swap_pnfh_across"):
             i = _pick(rng, measured)
             if kind == "swap_pnfh_group":
@@ -179,8 +180,77 @@ def _propose(
         elif kind == "redraw_pnfh":
             i = _pick(rng, measured)
             cand["modifier"][r, i] = setup.draw_modifier(int(group[i]), rng)[0]
+        elif kind in _HORIZON_MOVES:
+            _horizon_move(kind, cand, r, state, setup, used, rng)
         else:  # swap a covariate of the adjusted model between two patients
             i, j = rng.integers(0, n, 2)
             col = kind.removeprefix("swap_")
             cand[col][r, [i, j]] = state[col][[j, i]]
     return cand
+
+
+# Moves of a rebuild without a landmark (alsstats.reconstruct._follow_up), whose survivors are
+# censored over [setup.earliest, setup.end] (staggered entry):
+#   redraw_censor  a survivor gets another administrative censoring time (the lost to
+#                  follow-up, censored before setup.earliest, keep theirs)
+#   flip_death     (deaths per arm free) a death becomes a survivor censored in
+#                  [earliest, end], or a survivor a death at a free step before its censoring
+#   shift_in_arm   a death gets a free step between its arm's neighbouring deaths: the
+#                  arm's order of deaths is kept, its Kaplan-Meier median moves
+_HORIZON_MOVES = ("redraw_censor", "flip_death", "shift_in_arm")
+
+
+def _horizon_move(
+    kind: str,
+    cand: dict[str, np.ndarray],
+    r: int,
+    state: dict[str, np.ndarray],
+    setup: Setup,
+    used: np.ndarray,
+    rng: np.random.Generator,
+) -> None:
+    death, time = state["death"], state["time"]
+    if kind == "shift_in_arm":
+        dead = np.flatnonzero(death == 1)
+        if dead.size:
+            i = _pick(rng, dead)
+            t_a = time[dead[state["trt"][dead] == state["trt"][i]]]
+            lo = int(t_a[t_a < time[i]].max(initial=0)) + 1
+            hi = int(t_a[t_a > time[i]].min(initial=setup.end)) - 1
+            day = _free(rng, used, lo, hi)
+            if day is not None:
+                cand["time"][r, i] = day
+        return
+    low = setup.end if setup.earliest is None else setup.earliest
+    admin = np.flatnonzero((death == 0) & (time >= low))
+    if kind == "redraw_censor" or not setup.free_deaths:
+        if admin.size:
+            cand["time"][r, _pick(rng, admin)] = rng.integers(low, setup.end + 1)
+        return
+    pool = np.r_[np.flatnonzero(death == 1), admin]
+    if pool.size == 0:
+        return
+    i = _pick(rng, pool)
+    if death[i] == 1:
+        cand["time"][r, i], cand["death"][r, i] = rng.integers(low, setup.end + 1), 0
+    else:
+        day = _free(rng, used, 1, int(min(time[i], setup.end)) - 1)
+        if day is not None:
+            cand["time"][r, i], cand["death"][r, i] = day, 1
+
+
+def horizon_stages(free_deaths: bool) -> dict[str, tuple]:
+    """The search's stages for a rebuild without a landmark: every stage also moves
+    survivors' censoring times (and, when no count fixes them, deaths per arm); a death moved
+    within its group's order (shift_in_group) changes an arm's median, not the Cox fits."""
+    extra = ("redraw_censor", "shift_in_group", "shift_in_arm", "shift_in_arm")
+    extra += ("flip_death",) if free_deaths else ()
+
+    def more(stages: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple:
+        return tuple((name, moves + extra) for name, moves in stages)
+
+    return {
+        "stages": more(_STAGES),
+        "restart_stages": more(_RESTART_STAGES),
+        "fallback": _ALL_MOVES + extra,
+    }

@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from ..errors import InputError, ReconstructionError
 from ..models import DataGeneratingModel
@@ -51,8 +52,9 @@ from ._calibrate import (
 )
 from ._counts import _choose_deaths, _count_proof, _integer_count, _largest_remainder
 from ._fits import _Z, Design, _subgroup_windows
+from ._follow_up import FollowUpHorizon, choose_deaths, follow_up_horizon
 from ._modifier import Modifier, modifier_of, modifier_value
-from ._moves import _BIOMARKER_MOVES
+from ._moves import _BIOMARKER_MOVES, horizon_stages
 from ._result import Proof, Reconstruction, _finish
 from ._search import _restarts
 from ._start import STRATA_COLUMNS, Setup, _cells, _covariates, _perturb_cells, _start
@@ -80,6 +82,7 @@ class Plan:
     proofs: list[Proof] = dataclasses.field(default_factory=list)
     modifier: Modifier | None = None
     strata: tuple[str, ...] = ()
+    horizon: FollowUpHorizon | None = None
 
 
 def _ticks(landmark: float, deaths: int) -> tuple[float, int]:
@@ -177,13 +180,15 @@ def _prepare(
     counts = _group_counts(summary, targets, groups, model)
     adjusted = values.get("adjusted_model_covariates") or []
     adjust = tuple(c for c in adjusted if c in ADJUSTABLE)
-    landmark = float(summary.follow_up["landmark"].value)
+    horizon = follow_up_horizon(summary, values)
+    landmark = horizon.end
     d_max = n_deaths or sum(round(v) for v in (known or {}).values()) or sum(n.values())
     ticks, _ = _ticks(landmark, d_max)
     search_targets = [
         t
         for t in targets
         if t.statistic.startswith("hr")
+        or t.statistic == "median"
         or (
             t.statistic in ("alive_count", "alive_proportion")
             and t.population.get("time", landmark) < landmark
@@ -215,6 +220,9 @@ def _prepare(
         n[ctl_id],
         ticks,
     )
+    if horizon.staggered:
+        setup.earliest = round(horizon.earliest * ticks)
+        setup.free_deaths = _free_deaths(targets)
     return targets, values, design, setup, model
 
 
@@ -246,6 +254,8 @@ def _run(
                 cells, plan.windows, np.random.default_rng([plan.seed, attempt, 1 << 21])
             )
         state = _start(setup, use, rng_k)
+        if plan.horizon is not None and plan.horizon.staggered:
+            _censor_survivors(state, plan.horizon, setup, rng_k)
         if outcomes is not None:
             outcomes(state)
         for c in design.covariates:
@@ -299,6 +309,12 @@ def rebuild_cohort(
         sets, pairs = _count_proof(summary, targets)
         chosen.update(sets=sets, pairs=pairs)
         trt, ctl = summary.treatment_arm.id, summary.control_arm.id
+        if _free_deaths(targets):
+            # no count fixes them: deaths from the medians (or the HR) and the censoring
+            chosen["free"] = choose_deaths(
+                summary, targets, resolve_assumptions(summary, assumptions)
+            )
+            return dict(zip((trt, ctl), map(float, chosen["free"]), strict=True))
         return {trt: float(pairs[0, 0]), ctl: float(pairs[0, 1])} if len(pairs) == 1 else None
 
     targets, values, design, setup, model = _prepare(
@@ -307,8 +323,11 @@ def rebuild_cohort(
     sets, pairs = chosen["sets"], chosen["pairs"]
     proofs = [Proof(tuple(m), "count arithmetic: no deaths-per-arm pair meets them") for m in sets]
     conflicts = [i for m in sets for i in m]
-    deaths, unreachable = _choose_deaths(design, setup, pairs)
-    if len(pairs) > 1:
+    if "free" in chosen:
+        deaths, unreachable = chosen["free"], []
+    else:
+        deaths, unreachable = _choose_deaths(design, setup, pairs)
+    if len(pairs) > 1 and "free" not in chosen:
         # the counts leave the split open: calibrate on the pair chosen
         model = calibrate_model(
             summary,
@@ -326,6 +345,10 @@ def rebuild_cohort(
             )
         )
         conflicts += [u, *count_ids]
+    if "free" not in chosen:
+        for figs, reason in _ci_width_proofs(design, deaths, count_ids):
+            proofs.append(Proof(figs, reason))
+            conflicts += list(figs)
     cov = _covariates((setup.n_trt, setup.n_ctl), targets, values, np.random.default_rng(seed))
     windows, inconsistent, _ = _subgroup_windows(design)
     if inconsistent:
@@ -337,7 +360,76 @@ def rebuild_cohort(
         summary, targets, values, design, setup, model, seed, cov, windows, conflicts, proofs,
         modifier_of(summary), _strata_columns(values),
     )  # fmt: skip
-    return _run(plan, deaths, max_seconds, progress)
+    horizon = follow_up_horizon(summary, values)
+    if not horizon.staggered:
+        return _run(plan, deaths, max_seconds, progress)
+    plan.horizon = horizon
+    plan.values = {**values, "follow_up_horizon": horizon.describe()}
+    return _run(plan, deaths, max_seconds, progress, **horizon_stages(setup.free_deaths))
+
+
+def _ci_width_proofs(
+    design: Design, deaths: tuple[int, int], count_ids: list[str]
+) -> list[tuple[tuple[str, ...], str]]:
+    """Overall HR CIs narrower than any Cox fit with these deaths per arm allows.
+
+    At the estimate the score is zero, so the treated share p_j of the weighted risk set
+    summed over the deaths equals d_t, and the information sum(p_j (1 - p_j)) = d_t -
+    sum(p_j^2) <= d_t - d_t^2 / d = d_t d_c / d (Cauchy-Schwarz): SE(log HR) >=
+    sqrt(1/d_t + 1/d_c) whatever the times (ties only lower the information)."""
+    d_t, d_c = deaths
+    if d_t < 1 or d_c < 1:
+        return []
+    se_min = float(np.sqrt(1.0 / d_t + 1.0 / d_c))
+    out = []
+    overall = [
+        t
+        for t in design.targets
+        if t.model == "treatment"
+        and t.population.get("lower") is None
+        and t.population.get("upper") is None
+        and not t.population.get("adjust")
+    ]
+    for lo in (t for t in overall if t.statistic == "hr_ci_lower"):
+        hi = next(
+            (t for t in overall if t.figure == lo.figure and t.statistic == "hr_ci_upper"), None
+        )
+        if hi is None:
+            continue
+        z = (
+            float(_Z[0.95])
+            if lo.level in (None, 0.95)
+            else float(stats.norm.ppf((1 + lo.level) / 2))
+        )
+        se_max = (np.log(hi.upper) - np.log(lo.lower)) / (2 * z)
+        if se_max < se_min:
+            out.append(
+                (
+                    (lo.id, hi.id, *count_ids),
+                    f"CI narrower than any Cox fit with {d_t} and {d_c} deaths allows: "
+                    f"SE(log HR) at most {se_max:.3f} from the CI, at least "
+                    f"sqrt(1/{d_t} + 1/{d_c}) = {se_min:.3f}",
+                )
+            )
+    return out
+
+
+def _free_deaths(targets: list[Target]) -> bool:
+    """Whether no count figure (deaths, survivors, death shares) fixes the deaths per arm."""
+    counts = ("deaths", "alive_count", "alive_proportion", "death_share")
+    return not any(t.statistic in counts for t in targets)
+
+
+def _censor_survivors(
+    state: dict[str, np.ndarray],
+    horizon: FollowUpHorizon,
+    setup: Setup,
+    rng: np.random.Generator,
+) -> None:
+    """Survivors censored by staggered entry (and the lost to follow-up earlier), in steps."""
+    alive = np.flatnonzero(state["death"] == 0)
+    times = horizon.censoring_times(alive.size, rng)
+    state["time"][alive] = np.clip(np.round(times * setup.ticks), 1, setup.end)
 
 
 def _strata_columns(values: Mapping[str, Any]) -> tuple[str, ...]:

@@ -38,6 +38,11 @@ class Setup:
     n_trt: int
     n_ctl: int
     ticks: float = 1.0  # search time steps per time unit (death times are distinct steps)
+    # Without a landmark (alsstats.reconstruct._follow_up): the earliest administrative
+    # censoring step (survivors censored in [earliest, end]; None: all at the end), and
+    # whether deaths per arm are free (no count figure fixes them)
+    earliest: int | None = None
+    free_deaths: bool = False
 
     @property
     def end(self) -> int:

@@ -46,6 +46,8 @@ _BIOMARKER = "biomarker"
 # Tests whose p a cohort can recompute (the engine's Cox fit gives Wald; log-rank by count).
 _WALD = {None, "wald"}
 _LOG_RANK = {"log_rank", "log-rank", "logrank"}
+# A p whose test is not named is met when the Wald or the log-rank p prints as reported.
+_UNKNOWN = {"unknown"}
 
 # Sections whose figures are listed even when no target covers them (so nothing is silently
 # left out of the table).
@@ -331,6 +333,8 @@ def verify_cohort(
     by_category: dict[tuple[str, str], list[Target]] = {}
     for t in targets:
         hr = hrs.get(t.figure)
+        if t.statistic == "median":
+            continue  # by _median_rows (R's survfit rule, the printed interval)
         if hr is None:
             if t.id in in_subgroup:
                 modifier = in_subgroup[t.id][0]
@@ -357,7 +361,7 @@ def verify_cohort(
             continue
         if t.statistic == "hr_p":
             test = _test(t, hr)
-            if test not in _WALD and test not in _LOG_RANK:
+            if test not in _WALD and test not in _LOG_RANK and test not in _UNKNOWN:
                 notes[t.id] = f"p from a {test} test, which a cohort fit does not recompute"
                 continue
             if test in _LOG_RANK and kind == "model_term":
@@ -395,13 +399,19 @@ def verify_cohort(
                     v = _logrank_p(part, t.population)
                     table.loc[i, ["cohort", "rounded", "agrees"]] = [v, t.format(v), t.rounds_to(v)]
                     table.loc[i, "note"] = "log-rank p"
+                elif t.statistic == "hr_p" and _test(t, hrs[t.figure]) in _UNKNOWN:
+                    # the cohort value is the closer of the Wald and log-rank p (_fit_stats)
+                    lr = _logrank_p(part, t.population)
+                    table.loc[i, "note"] = (
+                        f"test not named: Wald or log-rank p, the closer (log-rank {lr:.4g})"
+                    )
             tables.append(table)
 
     table = pd.concat([t for t in tables if len(t)], ignore_index=True)
     table["verdict"] = np.where(table["agrees"].astype(bool), "met", "not met")
     table = table.drop(columns="agrees")
     done = set(table["figure"])
-    skipped = [t for t in targets if t.id not in done]
+    skipped = [t for t in targets if t.id not in done and t.statistic != "median"]
     rows = [table]
     if skipped:
         rows.append(

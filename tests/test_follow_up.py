@@ -1,0 +1,164 @@
+"""A rebuild without a landmark: the follow-up horizon, Kaplan-Meier medians and log-rank /
+unnamed-test p values as search statistics, checked against lifelines fits written out here."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from lifelines import CoxPHFitter, KaplanMeierFitter
+from lifelines.statistics import logrank_test
+
+from alsstats import data_path
+from alsstats.catalogue import rebuild_status
+from alsstats.catalogue._entries import TrialEntry
+from alsstats.reconstruct import (
+    NoFollowUpLength,
+    Target,
+    follow_up_horizon,
+    rebuild_cohort,
+    targets_from_summary,
+)
+from alsstats.reconstruct._fits import Design, _fit_stats
+from alsstats.reconstruct._medians import km_median_batch
+from alsstats.summary import load_reported_summary
+
+TRIALS = data_path("trials")
+
+
+def _summary(trial: str):
+    return load_reported_summary(TRIALS / trial / "reported.yaml")
+
+
+def test_horizon_from_maximum_follow_up_with_lost_patients():
+    h = follow_up_horizon(_summary("cnm_au8_rescue_als"))
+    assert (h.source, h.end, h.earliest, h.lost) == ("maximum_follow_up", 31.5, 15.75, 2)
+    c = h.censoring_times(18, np.random.default_rng(0))
+    assert c.max() == 31.5  # the longest follow-up is the printed maximum
+    assert (c < 15.75).sum() == 2  # the lost to follow-up, censored earlier
+    assert c.min() > 0
+
+
+def test_horizon_from_a_censoring_assumption_in_days():
+    # riluzole 1994: {median_days: 573} in a trial counted in months; censoring over
+    # [m/2, 3m/2] months, m = 573 days = 573 / (365.25 / 12) months
+    h = follow_up_horizon(_summary("riluzole_1994"))
+    m = 573 / (365.25 / 12)
+    assert h.source == "censoring assumption"
+    assert h.end == pytest.approx(1.5 * m, rel=1e-12)
+    assert h.earliest == pytest.approx(0.5 * m, rel=1e-12)
+    masitinib = follow_up_horizon(_summary("masitinib"))
+    assert (masitinib.end, masitinib.earliest) == (96.0, 72.0)
+
+
+def _without_censoring(tmp_path: Path) -> Path:
+    doc = yaml.safe_load((TRIALS / "masitinib" / "reported.yaml").read_text())
+    doc["assumptions"] = [a for a in doc["assumptions"] if a["id"] != "censoring"]
+    path = tmp_path / "reported.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
+def test_no_follow_up_length_is_one_clear_outcome(tmp_path):
+    path = _without_censoring(tmp_path)
+    summary = load_reported_summary(path)
+    with pytest.raises(NoFollowUpLength, match="no follow-up length; give a censoring"):
+        follow_up_horizon(summary)
+    status = rebuild_status(TrialEntry("masitinib", path, summary=summary))
+    assert status == "not enough figures: no follow-up length; give a censoring assumption"
+
+
+def test_km_median_batch_equals_lifelines():
+    rng = np.random.default_rng(7)
+    R, m = 40, 30
+    time = rng.exponential(10.0, (R, m))
+    death = (rng.random((R, m)) < 0.8).astype(np.int8)
+    got = km_median_batch(time, death)
+    for r in range(R):
+        km = KaplanMeierFitter().fit(time[r], death[r])
+        expected = km.median_survival_time_
+        if math.isinf(expected):
+            assert got[r] > time[r].max()  # not reached: a value past the last time
+        elif np.isnan(got[r]):  # refused only where S is exactly 0.5 at lifelines' median
+            s = float(km.survival_function_at_times(expected).iloc[0])
+            assert s == pytest.approx(0.5, abs=1e-12)
+        else:
+            assert got[r] == pytest.approx(expected, abs=1e-12)
+
+
+def test_km_median_exactly_half_is_refused():
+    # S = 0.5 on [2, 3): R's survfit says 2.5, lifelines 2: the search takes neither
+    time = np.array([[1.0, 2.0, 3.0, 4.0]])
+    death = np.array([[1, 1, 0, 1]], np.int8)
+    assert np.isnan(km_median_batch(time, death)[0])
+
+
+def _design(targets: list[Target]) -> Design:
+    return Design(
+        targets=targets,
+        groups=[],
+        log_scale=False,
+        x_unit=1.0,
+        adjust=(),
+        ties="efron",
+        level_z=1.959963984540054,
+        landmark=40.0,
+        trt_id="a",
+    )
+
+
+def test_log_rank_and_unnamed_test_p_in_the_search_match_lifelines():
+    rng = np.random.default_rng(3)
+    n, R = 60, 5
+    trt = np.r_[np.ones(30), np.zeros(30)]
+    time = np.round(rng.exponential(20.0, (R, n)) * np.where(trt == 1, 1.6, 1.0), 2) + 0.01
+    death = (time < 40).astype(np.int8)
+    time = np.minimum(time, 40.0)
+    p_lr = Target("p.lr", "p", "hr_p", "0.05", 0.05, 2, model="treatment", test="log_rank")
+    p_wald = Target("p.w", "p", "hr_p", "0.05", 0.05, 2, model="treatment", test="wald")
+    values = _fit_stats(_design([p_lr, p_wald]), trt, time, death, np.full((R, n), np.nan), {})
+    for r in range(R):
+        df = pd.DataFrame({"t": time[r], "e": death[r], "x": trt})
+        lr = logrank_test(
+            df.t[df.x == 1], df.t[df.x == 0], df.e[df.x == 1], df.e[df.x == 0]
+        ).p_value
+        cox = CoxPHFitter().fit(df, "t", "e", fit_options={"precision": 1e-10})
+        wald = float(cox.summary.loc["x", "p"])
+        assert values[r, 0] == pytest.approx(lr, rel=1e-8)
+        assert values[r, 1] == pytest.approx(wald, rel=1e-5)
+        # test unknown: the p holds if either prints as reported -> the closer of the two
+        for centre in (lr, wald, 0.8 * lr + 0.2 * wald, 0.2 * lr + 0.8 * wald):
+            unknown = Target("p.u", "p", "hr_p", "x", centre, 4, model="treatment", test="unknown")
+            v = _fit_stats(_design([unknown]), trt, time[r : r + 1], death[r : r + 1],
+                           np.full((1, n), np.nan), {})[0, 0]  # fmt: skip
+            closer = lr if abs(lr - centre) <= abs(wald - centre) else wald
+            assert v == pytest.approx(closer, rel=1e-5)
+
+
+def test_medians_are_targets_in_the_trial_unit():
+    centaur = {t.id: t for t in targets_from_summary(_summary("centaur"))}
+    assert centaur["median_2021_pb_turso"].statistic == "median"
+    assert centaur["median_2021_pb_turso"].rounds_to(25.04)
+    assert not centaur["median_2021_pb_turso"].rounds_to(25.06)
+    assert "median_2022_pb_turso" not in centaur  # conflicting: only on request
+    # riluzole 1994 prints days (449) in a months trial: the interval converts
+    ril = {t.id: t for t in targets_from_summary(_summary("riluzole_1994"))}
+    month = 365.25 / 12
+    assert ril["median_placebo"].rounds_to(449.4 / month)
+    assert not ril["median_placebo"].rounds_to(449.6 / month)
+
+
+def test_cnm_au8_ci_is_narrower_than_any_cox_fit_with_its_deaths():
+    # 5 and 14 deaths: SE(log HR) >= sqrt(1/5 + 1/14) = 0.521; the printed CI 0.118-0.718
+    # gives at most (log 0.7185 - log 0.1175) / (2 * 1.96) = 0.462
+    se_min = math.sqrt(1 / 5 + 1 / 14)
+    se_max = (math.log(0.7185) - math.log(0.1175)) / (2 * 1.959964)
+    assert se_max < se_min
+    rec = rebuild_cohort(_summary("cnm_au8_rescue_als"), seed=0, max_seconds=1.0)
+    assert rec.outcome_ == "infeasible"
+    assert any("CI narrower than any Cox fit" in p.reason for p in rec.proofs_)
+    assert {"os.ci_lower", "os.ci_upper"} <= set(rec.conflicts)
