@@ -30,6 +30,7 @@ rebuilds may run in threads.
 from __future__ import annotations
 
 import dataclasses
+import math
 import time as _time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -53,11 +54,20 @@ from ._calibrate import (
 from ._counts import _choose_deaths, _count_proof, _integer_count, _largest_remainder
 from ._fits import _Z, Design, _subgroup_windows
 from ._follow_up import FollowUpHorizon, choose_deaths, follow_up_horizon
+from ._medians import km_median_batch
 from ._modifier import Modifier, modifier_of, modifier_value
 from ._moves import _BIOMARKER_MOVES, horizon_stages
 from ._result import Proof, Reconstruction, _finish
 from ._search import _restarts
-from ._start import STRATA_COLUMNS, Setup, _cells, _covariates, _perturb_cells, _start
+from ._start import (
+    STRATA_COLUMNS,
+    Setup,
+    _cells,
+    _covariates,
+    _free_day,
+    _perturb_cells,
+    _start,
+)
 
 __all__ = [
     "assign_biomarker",
@@ -255,7 +265,8 @@ def _run(
             )
         state = _start(setup, use, rng_k)
         if plan.horizon is not None and plan.horizon.staggered:
-            _censor_survivors(state, plan.horizon, setup, rng_k)
+            medians = {t.arm: t.value for t in plan.targets if t.statistic == "median"}
+            _censor_survivors(state, plan.horizon, setup, rng_k, medians)
         if outcomes is not None:
             outcomes(state)
         for c in design.covariates:
@@ -425,11 +436,59 @@ def _censor_survivors(
     horizon: FollowUpHorizon,
     setup: Setup,
     rng: np.random.Generator,
+    medians: Mapping[str, float],
 ) -> None:
     """Survivors censored by staggered entry (and the lost to follow-up earlier), in steps."""
     alive = np.flatnonzero(state["death"] == 0)
     times = horizon.censoring_times(alive.size, rng)
     state["time"][alive] = np.clip(np.round(times * setup.ticks), 1, setup.end)
+    if medians:
+        _median_start(state, setup, medians, rng)
+
+
+def _median_start(
+    state: dict[str, np.ndarray],
+    setup: Setup,
+    medians: Mapping[str, float],
+    rng: np.random.Generator,
+) -> None:
+    """Death times of each arm with a printed median: drawn from the constant hazard the
+    median implies, then scaled (order kept) until the arm's Kaplan-Meier median, given the
+    survivors' censoring, is the printed one; the calibrated model knows how many die by the
+    end, not when. Death times stay distinct steps."""
+    end = setup.end
+    used: set[int] = set()
+    for arm, median in medians.items():
+        dead = np.flatnonzero((state["death"] == 1) & (state["trt"] == float(arm == setup.trt_id)))
+        if dead.size == 0:
+            continue
+        sel = state["trt"] == float(arm == setup.trt_id)
+        target = median * setup.ticks
+        rate = math.log(2.0) / target
+        u = rng.random(dead.size) * -math.expm1(-rate * end)
+        t = -np.log1p(-u) / rate
+        for _ in range(30):
+            trial = state["time"].copy()
+            trial[dead] = np.clip(t, 1, end - 1)
+            med = km_median_batch(trial[sel][None, :], state["death"][sel][None, :])[0]
+            if not np.isfinite(med):
+                t = t * 0.97
+                continue
+            if abs(med - target) < 0.5:
+                break
+            t = t * (target / med)
+        for i, ti in zip(dead[np.argsort(t)], np.sort(t), strict=True):
+            day = _free_day(int(min(max(round(ti), 1), end - 1)), used, end)
+            used.add(day)
+            state["time"][i] = day
+    for i in np.flatnonzero(state["death"] == 1):  # arms without a median: distinct steps
+        if state["trt"][i] == 1.0 and setup.trt_id in medians:
+            continue
+        if state["trt"][i] == 0.0 and setup.ctl_id in medians:
+            continue
+        day = _free_day(int(state["time"][i]), used, end)
+        used.add(day)
+        state["time"][i] = day
 
 
 def _strata_columns(values: Mapping[str, Any]) -> tuple[str, ...]:
