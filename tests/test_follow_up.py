@@ -24,7 +24,7 @@ from alsstats.reconstruct import (
     targets_from_summary,
 )
 from alsstats.reconstruct._fits import Design, _fit_stats
-from alsstats.reconstruct._medians import km_median_batch
+from alsstats.reconstruct._medians import km_median_batch, median_for
 from alsstats.summary import load_reported_summary
 
 TRIALS = data_path("trials")
@@ -83,18 +83,20 @@ def test_km_median_batch_equals_lifelines():
         expected = km.median_survival_time_
         if math.isinf(expected):
             assert got[r] > time[r].max()  # not reached: a value past the last time
-        elif np.isnan(got[r]):  # refused only where S is exactly 0.5 at lifelines' median
-            s = float(km.survival_function_at_times(expected).iloc[0])
-            assert s == pytest.approx(0.5, abs=1e-12)
         else:
             assert got[r] == pytest.approx(expected, abs=1e-12)
 
 
-def test_km_median_exactly_half_is_refused():
-    # S = 0.5 on [2, 3): R's survfit says 2.5, lifelines 2: the search takes neither
+def test_km_median_exactly_half_needs_both_conventions():
+    # S = 0.5 on [2, 4): lifelines says 2 (first time S <= 0.5), R's survfit the midpoint to
+    # the next death, 3 (hand-worked); a printed median holds only if both print as it
     time = np.array([[1.0, 2.0, 3.0, 4.0]])
     death = np.array([[1, 1, 0, 1]], np.int8)
-    assert np.isnan(km_median_batch(time, death)[0])
+    km = KaplanMeierFitter().fit(time[0], death[0])
+    assert km_median_batch(time, death, "first")[0] == km.median_survival_time_ == 2.0
+    assert km_median_batch(time, death, "midpoint")[0] == 3.0
+    assert median_for(2.0, time, death)[0] == 3.0  # the farther from the printed value
+    assert median_for(3.0, time, death)[0] == 2.0
 
 
 def _design(targets: list[Target]) -> Design:

@@ -13,7 +13,7 @@ from scipy import stats
 
 from ..survival import fit_cox_batch, logrank_batch
 from ._calibrate import BiomarkerGroup, Target, _is_interaction_term, _term_at
-from ._medians import LOG_RANK, UNKNOWN, closest_p, km_median_batch
+from ._medians import LOG_RANK, UNKNOWN, closest_p, median_for
 
 __all__: list[str] = ["MARGIN", "reconstructed_values"]
 
@@ -164,7 +164,7 @@ def _fit_stats(
             continue
         if t.statistic == "median":  # the arm's Kaplan-Meier median (see _medians)
             sel = trt_b[0] == (1.0 if t.arm == design.trt_id else 0.0)
-            out[:, j] = km_median_batch(time[:, sel], death[:, sel]) / ticks
+            out[:, j] = median_for(t.value * ticks, time[:, sel], death[:, sel]) / ticks
             continue
         column, factor = _term_scale(t, design)
         b, se = fit(_fit_key(t, design), column)
@@ -297,8 +297,10 @@ def reconstructed_values(
             )
             out[t.id] = alive if t.statistic == "alive_count" else alive / len(sel)
         elif t.statistic == "median":
-            one = km_median_batch(
-                sel["time"].to_numpy(float)[None, :], sel["death"].to_numpy(np.int8)[None, :]
+            one = median_for(
+                t.value,
+                sel["time"].to_numpy(float)[None, :],
+                sel["death"].to_numpy(np.int8)[None, :],
             )
             out[t.id] = float(one[0])
         elif t.statistic == "death_share":

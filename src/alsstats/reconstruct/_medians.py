@@ -1,11 +1,11 @@
 """Kaplan-Meier medians and the p of an unnamed test, for a batch of candidate cohorts.
 
 The median survival time of an arm is the conventional one: the smallest time t at which the
-Kaplan-Meier estimate S(t) <= 0.5. Where S(t) equals 0.5 exactly on a flat stretch, R's
-``survfit`` takes the midpoint to the next death time and lifelines the first time; the
-search accepts neither such cohort (the statistic is NaN there), so that every convention gives
-a rebuilt cohort's median the same value. A median not reached gets a value past the end of
-follow-up that falls as S(end) nears 0.5, so the search is led toward it.
+Kaplan-Meier estimate S(t) <= 0.5 (lifelines' rule). Where S(t) equals 0.5 exactly on a flat
+stretch, R's ``survfit`` (and :func:`alsstats.reconstruct.verify_cohort`) takes the midpoint
+to the next death time instead: a rebuilt median holds only when both print as reported
+(:func:`median_for`), so that every convention gives the figure. A median not reached gets a
+value past the end of follow-up that falls as S(end) nears 0.5, so the search is led toward it.
 """
 
 from __future__ import annotations
@@ -21,12 +21,13 @@ LOG_RANK = frozenset({"log_rank", "log-rank", "logrank"})
 UNKNOWN = frozenset({"unknown"})
 
 
-def km_median_batch(time: np.ndarray, death: np.ndarray) -> np.ndarray:
+def km_median_batch(time: np.ndarray, death: np.ndarray, rule: str = "first") -> np.ndarray:
     """(R,) Kaplan-Meier medians of R samples (``time``, ``death`` of shape (R, m)).
 
-    Deaths come before censorings at a tied time (a patient censored at t is at risk at t).
-    NaN where S(t) is exactly 0.5 on a flat stretch (the conventions disagree there); where
-    the median is not reached, ``T * (1.5 + S(T) - 0.5)`` with T the last time (> T).
+    ``rule`` "first": the smallest t with S(t) <= 0.5; "midpoint": R's survfit rule (the
+    midpoint to the next death time where S(t) = 0.5 exactly). Deaths come before
+    censorings at a tied time (a patient censored at t is at risk at t). Where the median is
+    not reached: ``T * (1 + S(T))`` with T the last time (> T, falling toward 1.5 T).
     """
     time = np.asarray(time, float)
     death = np.asarray(death, np.int8)
@@ -43,10 +44,23 @@ def km_median_batch(time: np.ndarray, death: np.ndarray) -> np.ndarray:
     k = np.argmax(below, axis=1)
     rows = np.arange(R)
     out = t[rows, k]
-    exact = reached & (np.abs(surv[rows, k] - 0.5) < 1e-12)
-    out = np.where(exact, np.nan, out)  # ambiguous: midpoint (R) vs first time (lifelines)
+    if rule == "midpoint":
+        # the last death of the tie group at k, then the next death time after it
+        exact = reached & (np.abs(surv[rows, k] - 0.5) < 1e-12)
+        later = (d > 0) & (t > out[:, None])
+        has_next = later.any(axis=1)
+        nxt = np.where(later, t, np.inf).min(axis=1)
+        out = np.where(exact & has_next, 0.5 * (out + np.where(has_next, nxt, 0.0)), out)
     last = t[:, -1]
-    return np.where(reached, out, last * (1.5 + surv[:, -1] - 0.5))
+    return np.where(reached, out, last * (1.0 + surv[:, -1]))
+
+
+def median_for(value: float, time: np.ndarray, death: np.ndarray) -> np.ndarray:
+    """(R,) the arm's median by whichever convention (first time, R's midpoint) is farther
+    from the printed ``value``: the figure holds only when both print as reported."""
+    first = km_median_batch(time, death, "first")
+    mid = km_median_batch(time, death, "midpoint")
+    return np.where(np.abs(first - value) >= np.abs(mid - value), first, mid)
 
 
 def closest_p(value: float, *ps: np.ndarray) -> np.ndarray:
