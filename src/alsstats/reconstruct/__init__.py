@@ -35,7 +35,7 @@ from ._sensitivity import (
     search_spread,
     sensitivity,
 )
-from ._simulate import TrialShape, random_shape, simulate_summary
+from ._simulate import TrialShape, random_shape, simulate_follow_up_summary, simulate_summary
 from ._verify import Verification, assert_reproduces, verify_cohort
 
 __all__ = [
@@ -81,6 +81,7 @@ __all__ = [
     "resolve_assumptions",
     "search_spread",
     "sensitivity",
+    "simulate_follow_up_summary",
     "simulate_summary",
     "targets_from_summary",
     "verify_cohort",

@@ -17,12 +17,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
 from ..models import DataGeneratingModel, LogNormalBiomarker, WeibullBaseline
-from ..survival import fit_cox_batch
+from ..survival import fit_cox_batch, logrank_batch
 
-__all__ = ["TrialShape", "random_shape", "simulate_summary"]
+__all__ = ["TrialShape", "random_shape", "simulate_follow_up_summary", "simulate_summary"]
 
 _Z = float(stats.norm.ppf(0.975))
 
@@ -403,3 +404,123 @@ def simulate_summary(
         "trial": {"arm": trt, "modifier": x, "time": t, "event": e, "age": age, "male": male},
     }
     return doc, truth
+
+
+def _km_median_printed(time: np.ndarray, event: np.ndarray, decimals: int) -> str | None:
+    """The Kaplan-Meier median as printed, or None when not reached or when the conventions
+    (first time S <= 0.5; R's midpoint where S = 0.5 exactly) print differently."""
+    order = np.lexsort((1 - event, time))
+    t, d = time[order], event[order].astype(float)
+    surv = np.cumprod(1.0 - d / (t.size - np.arange(t.size)))
+    below = np.flatnonzero(surv <= 0.5 + 1e-12)
+    if below.size == 0:
+        return None
+    k = int(below[0])
+    first = f"{t[k]:.{decimals}f}"
+    if abs(surv[k] - 0.5) < 1e-12:
+        later = t[(d > 0) & (t > t[k])]
+        if later.size and f"{(t[k] + later[0]) / 2:.{decimals}f}" != first:
+            return None
+    return first
+
+
+def _printed_p_text(p: float) -> str | None:
+    """A p as text at the usual precision (2 decimals from 0.01, 3 below; None below 0.001)."""
+    if p < 0.001 or p >= 0.995:
+        return None
+    return f"{p:.3f}" if p < 0.01 else f"{p:.2f}"
+
+
+def simulate_follow_up_summary(
+    rng: np.random.Generator,
+    *,
+    n: tuple[int, int] = (90, 90),
+    log_hr: float = -0.5,
+    median_control: float = 14.0,
+    maximum: float = 30.0,
+    lost: int = 2,
+    deaths: bool = True,
+    medians: bool = False,
+    test: str = "log_rank",
+) -> tuple[dict[str, Any], pd.DataFrame]:
+    """A simulated two-arm trial followed to a maximum follow-up (no landmark), printed.
+
+    Constant hazards (control median ``median_control`` months, treatment HR exp(log_hr)),
+    entry spread so that survivors are censored uniformly between half the maximum and the
+    maximum (the rebuild's default reading of a maximum follow-up), ``lost`` patients lost to
+    follow-up censored uniformly before that. Printed: arm sizes, the maximum follow-up
+    (months, 1 decimal), deaths per arm (``deaths``), Kaplan-Meier medians per arm to 1
+    decimal (``medians``; the trial is redrawn until both are reached and unambiguous), the
+    Cox HR and Wald 95% CI to 2 decimals and a p from ``test`` ("log_rank", "wald" or
+    "unknown": the log-rank p is printed). Returns the summary document (format version 2)
+    and the trial (columns arm, time, death).
+    """
+    for _ in range(100):
+        trt = np.r_[np.ones(n[0]), np.zeros(n[1])]
+        rate = math.log(2.0) / median_control * np.exp(log_hr * trt)
+        t_event = rng.exponential(1.0 / rate)
+        cens = rng.uniform(0.5 * maximum, maximum, trt.size)
+        lost_idx = rng.choice(trt.size, lost, replace=False)
+        cens[lost_idx] = rng.uniform(0.0, 0.5 * maximum, lost)
+        time = np.round(np.minimum(t_event, cens), 2)
+        event = (t_event <= cens).astype(np.int8)
+        time = np.maximum(time, 0.01)
+        b, v = _fit(time, event, trt)
+        se = math.sqrt(v[0, 0])
+        a, c = trt == 1, trt == 0
+        p_lr = float(logrank_batch(time, event, trt.astype(int)).p_value[0])
+        p_wald = 2 * float(stats.norm.sf(abs(b[0] / se)))
+        p = _printed_p_text(p_wald if test == "wald" else p_lr)
+        med = [_km_median_printed(time[s], event[s], 1) for s in (a, c)]
+        if p is None or (medians and None in med):
+            continue
+        break
+    else:  # pragma: no cover - 100 draws without a printable trial
+        raise ValueError("simulated trial: no printable draw")
+    src = {"source": "sim", "figure_role": "primary"}
+    hr = {
+        "id": "os",
+        "comparison": {"treatment": "active", "control": "control"},
+        "value": f"{math.exp(b[0]):.2f}",
+        "ci": [f"{math.exp(b[0] - _Z * se):.2f}", f"{math.exp(b[0] + _Z * se):.2f}"],
+        "level": 0.95,
+        "p": p,
+        "test": test,
+        "model": {"method": "cox", "adjusted": False},
+        **src,
+    }
+    doc: dict[str, Any] = {
+        "format": "alsstats.reported-summary",
+        "format_version": 2,
+        "trial": {
+            "name": "SIMULATED (maximum follow-up)",
+            "time_unit": "months",
+            "endpoint": {"name": "death", "definition": "death from any cause"},
+            "treatment_arm": "active",
+            "control_arm": "control",
+        },
+        "sources": [{"key": "sim", "citation": "simulated trial (alsstats tests)"}],
+        "arms": [
+            {"id": "active", "label": "active", "role": "treatment", "n": {"value": n[0], **src}},
+            {"id": "control", "label": "control", "role": "control", "n": {"value": n[1], **src}},
+        ],
+        "follow_up": {
+            "lost_to_follow_up": {"value": lost, **src},
+            "maximum_follow_up": {"value": f"{maximum:.1f}", "unit": "months", **src},
+        },
+        "hazard_ratios": [hr],
+    }
+    if deaths:
+        doc["events"] = [
+            {"id": f"deaths_{arm}", "arm": arm, "value": int(event[s].sum()), **src}
+            for arm, s in (("active", a), ("control", c))
+        ]
+    if medians:
+        doc["medians"] = [
+            {"id": f"median_{arm}", "arm": arm, "value": m, **src}
+            for arm, m in zip(("active", "control"), med, strict=True)
+        ]
+    trial = pd.DataFrame(
+        {"arm": np.where(trt == 1, "active", "control"), "time": time, "death": event}
+    )
+    return doc, trial
