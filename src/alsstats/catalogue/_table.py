@@ -236,6 +236,11 @@ def rebuild_status(entry: TrialEntry, *, max_seconds: float = 20.0, seed: int = 
         return f"not attempted: {why}"
     if result.feasible:
         return f"feasible: rebuilt in {result.seconds:.1f} s (seed {seed})"
+    if getattr(result, "outcome_", "infeasible") != "infeasible":
+        # a search cut short is not a proof (the figures may still be met jointly)
+        return f"{result.outcome_} ({max_seconds:g} s): closest misses " + ", ".join(
+            result.conflicts
+        )
     return "infeasible: " + ", ".join(result.conflicts)
 
 

@@ -14,7 +14,10 @@ assumptions come from the summary (:mod:`alsstats.reconstruct._modifier`). Metho
    death cells (a pilot fits the cells of groups with a CI or p to their SE), modifier values
    within each cell weighted by the model's risk, death times from the model on a grid of
    distinct steps (whole days when the landmark leaves room, else finer), survivors censored
-   at the landmark.
+   at the landmark. Without a landmark the follow-up horizon comes from the maximum
+   follow-up or a ``censoring`` assumption (:mod:`alsstats.reconstruct._follow_up`):
+   survivors are censored by staggered entry, deaths per arm not printed are chosen from
+   the medians and the CI, and printed medians place the start's death times.
 3. A seeded stochastic search (:mod:`alsstats.reconstruct._search`): batches of single moves
    that keep every count, scored at once by :func:`alsstats.survival.fit_cox_batch`, staged
    (subgroups, treatment fits, interaction model), restarted from the best of several fresh
