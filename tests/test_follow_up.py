@@ -52,7 +52,7 @@ def test_horizon_from_a_censoring_assumption_in_days():
     assert h.end == pytest.approx(1.5 * m, rel=1e-12)
     assert h.earliest == pytest.approx(0.5 * m, rel=1e-12)
     masitinib = follow_up_horizon(_summary("masitinib"))
-    assert (masitinib.end, masitinib.earliest) == (96.0, 72.0)
+    assert (masitinib.end, masitinib.earliest) == (96.0, 48.0)
 
 
 def _without_censoring(tmp_path: Path) -> Path:
