@@ -21,7 +21,9 @@ from alsstats.reconstruct import (
     Target,
     follow_up_horizon,
     rebuild_cohort,
+    simulate_follow_up_summary,
     targets_from_summary,
+    verify_cohort,
 )
 from alsstats.reconstruct._fits import Design, _fit_stats
 from alsstats.reconstruct._medians import km_median_batch, median_for
@@ -164,3 +166,19 @@ def test_cnm_au8_ci_is_narrower_than_any_cox_fit_with_its_deaths():
     assert rec.outcome_ == "infeasible"
     assert any("CI narrower than any Cox fit" in p.reason for p in rec.proofs_)
     assert {"os.ci_lower", "os.ci_upper"} <= set(rec.conflicts)
+
+
+def test_verify_reads_an_unnamed_test_p_as_wald_or_log_rank(tmp_path):
+    doc, truth = simulate_follow_up_summary(np.random.default_rng(4), test="unknown")
+    t, e = truth["time"], truth["death"]
+    a, c = truth["arm"] == "active", truth["arm"] == "control"
+    lr = logrank_test(t[a], t[c], e[a], e[c]).p_value
+    df = pd.DataFrame({"t": t, "e": e, "x": a.astype(int)})
+    wald = float(CoxPHFitter().fit(df, "t", "e", fit_options={"precision": 1e-10}).summary.p["x"])
+    assert f"{lr:.3f}" != f"{wald:.3f}"  # the two tests print differently here
+    path = tmp_path / "s.yaml"
+    for printed, met in ((f"{lr:.3f}", True), (f"{wald:.3f}", True), ("0.500", False)):
+        doc["hazard_ratios"][0]["p"] = printed
+        path.write_text(yaml.safe_dump(doc, sort_keys=False))
+        table = verify_cohort(truth, path).table.set_index("figure")
+        assert (table.loc["os.p", "verdict"] == "met") is met, printed
