@@ -25,7 +25,7 @@ from alsstats.reconstruct import (
     targets_from_summary,
     verify_cohort,
 )
-from alsstats.reconstruct._fits import Design, _fit_stats
+from alsstats.reconstruct._fits import Design, _fit_stats, _subgroup_windows
 from alsstats.reconstruct._medians import km_median_batch, median_for
 from alsstats.summary import load_reported_summary
 
@@ -182,3 +182,13 @@ def test_verify_reads_an_unnamed_test_p_as_wald_or_log_rank(tmp_path):
         path.write_text(yaml.safe_dump(doc, sort_keys=False))
         table = verify_cohort(truth, path).table.set_index("figure")
         assert (table.loc["os.p", "verdict"] == "met") is met, printed
+
+
+def test_hr_with_only_a_log_rank_p_is_not_called_inconsistent():
+    hr = Target("os.hr", "os", "hr", "0.291", 0.291, 3, model="treatment")
+    p = Target("os.p", "os", "hr_p", "0.0115", 0.0115, 4, model="treatment", test="log_rank")
+    windows, inconsistent, _ = _subgroup_windows(_design([hr, p]))
+    assert inconsistent == [] and windows == {}
+    # the same p read as Wald gives a window (and no conflict) too
+    wald = Target("os.p", "os", "hr_p", "0.0115", 0.0115, 4, model="treatment", test="wald")
+    assert _subgroup_windows(_design([hr, wald]))[1] == []

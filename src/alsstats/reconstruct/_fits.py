@@ -213,8 +213,7 @@ def _loose(targets: list[Target], values: np.ndarray) -> np.ndarray:
 def _window(targets: list[Target], margin: float = MARGIN) -> tuple[float, float] | None:
     """Centre of the (log HR, SE) region where every target of one figure holds with the
     margin (None: the figure has no CI or p, or no point meets them all)."""
-    # a p from the log-rank test (or an unnamed one) is not a function of (log HR, SE)
-    targets = [t for t in targets if not (t.test in LOG_RANK or t.test in UNKNOWN)]
+    targets = _wald_figures(targets)
     hr = next((t for t in targets if t.statistic == "hr"), None)
     if hr is None or len(targets) == 1:
         return None
@@ -243,6 +242,12 @@ def _window(targets: list[Target], margin: float = MARGIN) -> tuple[float, float
     return float(bb.mean()), float(ss.mean())
 
 
+def _wald_figures(targets: list[Target]) -> list[Target]:
+    """The targets that are functions of (log HR, SE): a p from the log-rank test (or an
+    unnamed one) is not."""
+    return [t for t in targets if not (t.test in LOG_RANK or t.test in UNKNOWN)]
+
+
 def _subgroup_windows(
     design: Design,
 ) -> tuple[dict[int, tuple[float, float]], list[str], dict[str, float]]:
@@ -256,7 +261,7 @@ def _subgroup_windows(
     for t in design.targets:
         by_figure.setdefault(t.figure, []).append(t)
     for ts in by_figure.values():
-        if len(ts) < 2:
+        if len(_wald_figures(ts)) < 2:
             continue
         w = _window(ts)
         for m in _WIDER_MARGINS:
