@@ -192,3 +192,10 @@ def test_hr_with_only_a_log_rank_p_is_not_called_inconsistent():
     # the same p read as Wald gives a window (and no conflict) too
     wald = Target("os.p", "os", "hr_p", "0.0115", 0.0115, 4, model="treatment", test="wald")
     assert _subgroup_windows(_design([hr, wald]))[1] == []
+
+
+def test_a_survival_count_and_its_share_are_not_an_inconsistent_hr_figure():
+    pop = {"kind": "all", "time": 12.0}
+    count = Target("alive", "alive", "alive_count", "45", 45.0, None, arm="a", population=pop)
+    share = Target("alive.p", "alive", "alive_proportion", "58%", 0.58, 2, arm="a", population=pop)
+    assert _subgroup_windows(_design([count, share]))[1] == []

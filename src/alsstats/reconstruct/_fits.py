@@ -261,7 +261,8 @@ def _subgroup_windows(
     for t in design.targets:
         by_figure.setdefault(t.figure, []).append(t)
     for ts in by_figure.values():
-        if len(_wald_figures(ts)) < 2:
+        # only hazard-ratio figures have a window (a survival count and its share do not)
+        if len(_wald_figures(ts)) < 2 or not any(t.statistic == "hr" for t in ts):
             continue
         w = _window(ts)
         for m in _WIDER_MARGINS:
