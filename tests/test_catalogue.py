@@ -114,7 +114,11 @@ def test_no_false_alarm_where_p_and_ci_come_from_different_tests(catalogue_json)
     # CNM-Au8: log-rank p 0.0115 beside a CI whose Wald reading gives about 0.007 (19 deaths);
     # the summary names the test and the checks respect it
     rows = {r["trial"]: r for r in catalogue_json["trials"]}
-    assert rows["cnm_au8_rescue_als"]["checks_failed"] == 0
+    # its one failure is a real one: 5 and 14 deaths force SE(log HR) >= 0.521, the printed
+    # CI allows 0.462 (not a Cox Wald CI at these counts); the p is not flagged
+    assert rows["cnm_au8_rescue_als"]["failing_checks"] == [
+        "ci_width_vs_deaths(os, deaths_cnm_au8, deaths_placebo)"
+    ]
     assert rows["cnm_au8_rescue_als"]["checks_passed"] >= 4
     assert rows["tofersen_valor"]["checks_failed"] == 0
     assert rows["riluzole_1996"]["checks_failed"] == 0

@@ -3,18 +3,26 @@ HR's reach, run by ``check`` and used by ``rebuild``.
 
 Independent values: the count conflicts are worked by hand (n - deaths = alive); the HR reach
 is compared with lifelines fits of the two extreme orders of death, and checked to contain
-the HRs of 200 random orders (tolerance 1e-6 on the log HR).
+the HRs of 200 random orders (tolerance 1e-6 on the log HR); the CI width's floor holds on
+2,000 random trials and is attained in a hand-worked case.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 import yaml
 from lifelines import CoxPHFitter
 
 from alsstats import data_path
-from alsstats.checks import check_summary, count_figures, count_proof, overall_hr_reach
+from alsstats.checks import (
+    check_summary,
+    count_figures,
+    count_proof,
+    cox_se_floor,
+    overall_hr_reach,
+)
 from alsstats.reconstruct import rebuild_cohort
 from alsstats.summary import load_reported_summary, summary_from_dict
 from alsstats.survival import fit_cox_batch
@@ -82,3 +90,47 @@ def test_check_passes_what_rebuild_meets():
     report = check_summary(load_reported_summary(GENERIC)).summary
     rows = report[report.check.isin(["counts_jointly", "overall_hr_vs_counts"])]
     assert set(rows.verdict) == {"pass"} and len(rows) == 2
+
+
+# ------------------------------------------------------------ the CI width's floor
+def test_cox_se_floor_holds_on_random_trials_and_is_attained():
+    # a theorem (Cauchy-Schwarz at the score's zero): no fit goes below it. 2,000 random
+    # small trials, ties on a coarse grid, censoring, both tie methods; tolerance 1e-9.
+    rng = np.random.default_rng(7)
+    k, n = 2000, 24
+    trt = (np.arange(n) < n // 2).astype(float)
+    time = rng.integers(1, 8, size=(k, n)).astype(float)
+    death = (rng.random((k, n)) < 0.6).astype(np.int8)
+    x = np.broadcast_to(trt[None, :, None], (k, n, 1))
+    for ties in ("efron", "breslow"):
+        res = fit_cox_batch(time, death, x, ties=ties)
+        d_t, d_c = (death * trt).sum(axis=1), (death * (1 - trt)).sum(axis=1)
+        floor = np.array([cox_se_floor(a, b) for a, b in zip(d_t, d_c, strict=True)])
+        se = np.sqrt(res.cov[:, 0, 0])
+        fitted = res.ok & np.isfinite(floor)
+        assert fitted.sum() > 1500
+        assert np.all(se[fitted] >= floor[fitted] * (1 - 1e-9)), ties
+    # attained: one treated and one control death at each time, equal risk sets: HR 1 and
+    # information d/4 = d_t d_c / d (hand-worked), so SE = sqrt(1/d_t + 1/d_c)
+    t = np.repeat(np.arange(1.0, 6.0), 2)
+    arm = np.tile([1.0, 0.0], 5)
+    res = fit_cox_batch(t, np.ones(10, np.int8), arm[:, None])
+    assert abs(res.coef[0, 0]) < 1e-12
+    assert np.sqrt(res.cov[0, 0, 0]) == pytest.approx(cox_se_floor(5, 5), rel=1e-12)
+
+
+def test_cnm_au8_ci_is_narrower_than_its_deaths_allow():
+    # 5 and 14 deaths (hand: sqrt(1/5 + 1/14) = 0.5207); the CI 0.118-0.718 prints from at
+    # most log(0.7185 / 0.1175) / 3.92 = 0.462: no Cox Wald CI, in check and in rebuild alike
+    s = load_reported_summary(data_path("trials", "cnm_au8_rescue_als", "reported.yaml"))
+    row = next(r for r in check_summary(s) if r.check == "ci_width_vs_deaths")
+    assert row.verdict == "fail" and "0.521" in row.explanation and "0.462" in row.explanation
+    rec = rebuild_cohort(s, max_seconds=1)
+    assert rec.outcome_ == "infeasible"
+    assert any("os.ci_lower" in p.figures for p in rec.proofs_)
+
+
+def test_ci_width_passes_when_wide_enough():
+    s = load_reported_summary(GENERIC)
+    rows = [r for r in check_summary(s) if r.check == "ci_width_vs_deaths"]
+    assert rows and {r.verdict for r in rows} == {"pass"}

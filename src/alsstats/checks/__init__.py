@@ -12,7 +12,7 @@ from ._approximations import (
     hr_from_deaths_logrank,
     rounding_interval,
 )
-from ._proofs import CountFigure, count_figures, count_proof, overall_hr_reach
+from ._proofs import CountFigure, count_figures, count_proof, cox_se_floor, overall_hr_reach
 from ._registry import CHECKS, check_summary
 from ._report import VERDICTS, CheckReport, CheckResult
 
@@ -27,6 +27,7 @@ __all__ = [
     "check_summary",
     "count_figures",
     "count_proof",
+    "cox_se_floor",
     "hr_from_deaths_landmark",
     "hr_from_deaths_logrank",
     "overall_hr_reach",

@@ -1,6 +1,6 @@
 """Proofs of infeasibility: figures that no cohort can meet jointly, by exact arithmetic.
 
-Two kinds, both decided without any search:
+Three kinds, all decided without any search:
 
 * counts: deaths per arm and in total, survivors at the landmark (number or share) and the
   split of deaths between arms are all functions of the integer pair (deaths treatment,
@@ -10,27 +10,40 @@ Two kinds, both decided without any search:
   values for the two extreme orders of death (every treatment death first, every control
   death first); a reported HR outside that range conflicts with the counts
   (:func:`overall_hr_reach`).
+* the width of the overall hazard ratio's CI: with d_t and d_c deaths, a Cox fit of one
+  binary covariate has SE(log HR) >= sqrt(1/d_t + 1/d_c) whatever the times
+  (:func:`cox_se_floor`); a Wald CI narrower than that conflicts with the death counts.
 
-:func:`alsstats.checks.check_summary` runs both (checks ``counts_jointly`` and
-``overall_hr_vs_counts``) and the reconstruction uses the same functions, so a summary that
-passes ``check`` is never declared infeasible by ``rebuild`` for one of these reasons.
+:func:`alsstats.checks.check_summary` runs them (checks ``counts_jointly``,
+``overall_hr_vs_counts`` and ``ci_width_vs_deaths``) and the reconstruction uses the same
+functions, so a summary that passes ``check`` is never declared infeasible by ``rebuild`` for
+one of these reasons.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
 from ..summary import Printed, ReportedSummary
 from ..survival import fit_cox_batch
+from ._inputs import _precision
 from ._report import CheckResult, _row
 
-__all__: list[str] = ["CountFigure", "count_figures", "count_proof", "overall_hr_reach"]
+__all__: list[str] = [
+    "CountFigure",
+    "count_figures",
+    "count_proof",
+    "cox_se_floor",
+    "overall_hr_reach",
+]
 
 
 @dataclass(frozen=True)
@@ -241,6 +254,77 @@ def overall_hr_reach(
     lo = np.where((pairs[:, 0] == 0) | ~np.isfinite(lo), 0.0, lo)
     hi = np.where((pairs[:, 1] == 0) | ~np.isfinite(hi), np.inf, hi)
     return lo, hi
+
+
+def cox_se_floor(d_t: int, d_c: int) -> float:
+    """The smallest SE(log HR) of a Cox fit with one binary covariate (treatment) and d_t
+    and d_c deaths in the two arms, whatever the death and censoring times.
+
+    With p_j the treated share of the (weighted) risk set at the j-th of the d = d_t + d_c
+    deaths, the information is sum p_j (1 - p_j) (Breslow; Efron's tied sets give the same
+    form over their d slots). At the estimate the score is zero, so sum p_j = d_t, and by
+    Cauchy-Schwarz sum p_j^2 >= d_t^2 / d: the information is at most d_t - d_t^2 / d =
+    d_t d_c / d, and SE = information^(-1/2) >= sqrt(1/d_t + 1/d_c). An arm without deaths
+    gives no finite estimate (infinity).
+
+    >>> round(cox_se_floor(5, 14), 4)
+    0.5207
+    """
+    if d_t < 1 or d_c < 1:
+        return math.inf
+    return math.sqrt(1.0 / d_t + 1.0 / d_c)
+
+
+def _arm_deaths(s: ReportedSummary, arm: str) -> tuple[int, str] | None:
+    live = [e for e in s.events_in(arm) if e.status not in ("superseded", "conflicting")]
+    return (int(live[0].value), live[0].id) if live else None
+
+
+def _check_ci_width_vs_deaths(s: ReportedSummary) -> list[CheckResult]:
+    """An unadjusted Cox HR's Wald CI at least as wide as the death counts force."""
+    rows = []
+    t_arm, c_arm = s.treatment_arm, s.control_arm
+    d_t, d_c = _arm_deaths(s, t_arm.id), _arm_deaths(s, c_arm.id)
+    if d_t is None or d_c is None:
+        return rows
+    floor = cox_se_floor(d_t[0], d_c[0])
+    for hr in s.hazard_ratios:
+        model = hr.model or {}
+        if (
+            hr.status in ("superseded", "conflicting")
+            or hr.population.kind != "all"
+            or hr.ci is None
+            or hr.comparison != {"treatment": t_arm.id, "control": c_arm.id}
+            or model.get("adjusted", False)
+            or model.get("method", "cox") != "cox"
+        ):
+            continue
+        z = float(stats.norm.ppf((1 + hr.level) / 2))
+        lo, hi = hr.interval("ci[0]"), hr.interval("ci[1]")
+        se_max = math.log(hi[1] / max(lo[0], 1e-300)) / (2 * z)  # widest the print allows
+        ok = se_max >= floor
+        text = (
+            f"{d_t[0]} and {d_c[0]} deaths: any Cox fit has SE(log HR) >= "
+            f"sqrt(1/{d_t[0]} + 1/{d_c[0]}) = {floor:.3f}; the printed {hr.level:.0%} CI "
+            f"allows at most {se_max:.3f}"
+        )
+        if not ok:
+            text += (
+                ": not a Wald CI of a Cox fit with these deaths (another method, such as a "
+                "log-rank based CI, or other counts)"
+            )
+        rows.append(
+            _row(
+                "ci_width_vs_deaths",
+                [hr.id, d_t[1], d_c[1]],
+                f"SE <= {se_max:.3f}",
+                f"SE >= {floor:.3f}",
+                ok,
+                text,
+                precision=_precision(hr, "ci[0]", "ci[1]"),
+            )
+        )
+    return rows
 
 
 def _landmark(s: ReportedSummary) -> float | None:

@@ -42,7 +42,7 @@ from ._hr import (
     _check_subgroup_pooling,
     _check_subgroup_shares,
 )
-from ._proofs import _check_count_proofs
+from ._proofs import _check_ci_width_vs_deaths, _check_count_proofs
 from ._report import CheckReport, CheckResult, _row
 
 __all__ = [
@@ -78,6 +78,7 @@ CHECKS: tuple[Callable[[ReportedSummary], list[CheckResult]], ...] = (
     _check_hr_vs_medians,
     _check_km_landmark_vs_deaths,
     _check_count_proofs,  # the proofs of infeasibility the reconstruction uses too
+    _check_ci_width_vs_deaths,
     _superseded,
 )
 

@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..checks import cox_se_floor
 from ..errors import InputError, ReconstructionError
 from ..models import DataGeneratingModel
 from ..summary import as_reported_summary
@@ -385,16 +386,13 @@ def rebuild_cohort(
 def _ci_width_proofs(
     design: Design, deaths: tuple[int, int], count_ids: list[str]
 ) -> list[tuple[tuple[str, ...], str]]:
-    """Overall HR CIs narrower than any Cox fit with these deaths per arm allows.
-
-    At the estimate the score is zero, so the treated share p_j of the weighted risk set
-    summed over the deaths equals d_t, and the information sum(p_j (1 - p_j)) = d_t -
-    sum(p_j^2) <= d_t - d_t^2 / d = d_t d_c / d (Cauchy-Schwarz): SE(log HR) >=
-    sqrt(1/d_t + 1/d_c) whatever the times (ties only lower the information)."""
+    """Overall HR CIs narrower than any Cox fit with these deaths per arm allows
+    (:func:`alsstats.checks.cox_se_floor`, the bound ``check`` applies as
+    ``ci_width_vs_deaths``)."""
     d_t, d_c = deaths
     if d_t < 1 or d_c < 1:
         return []
-    se_min = float(np.sqrt(1.0 / d_t + 1.0 / d_c))
+    se_min = cox_se_floor(d_t, d_c)
     out = []
     overall = [
         t
