@@ -49,6 +49,7 @@ from ._kernels import (
     _OK,
     _SINGULAR,
     _fit_chunk_kernel,
+    _time_keys,
 )
 
 __all__ = ["CoxBatchResult", "fit_cox", "fit_cox_batch", "kernel_compiled", "warm_up"]
@@ -301,12 +302,33 @@ def _risk_set_order(t: np.ndarray, st: np.ndarray, several_strata: bool) -> tupl
     -- and so the bits of its sums -- depends on those rows alone (a ragged replicate padded
     with masked rows gives the bytes of the unpadded one, whatever the chunk). The keys are
     unique, so numpy's vectorised sort of the keys themselves (several times faster than an
-    argsort, or a stable one) gives that order. With several strata, a stable sort of the
-    stratum labels goes on top and order holds the rows (shift = -1). The kernel walks the
-    order backwards and skips absent rows, so the mask does not enter.
+    argsort, or a stable one) gives that order; whole-number times whose keys fit in 31 bits
+    (days, unless n times the longest follow-up nears 2 ** 31) get int32 keys, built in one
+    compiled pass, which sort twice as fast. With several strata, a stable sort of the stratum
+    labels goes on top and order holds the rows (shift = -1). The kernel walks the order
+    backwards and skips absent rows, so the mask does not enter.
     """
     n = t.shape[1]
     shift = max(n - 1, 0).bit_length()
+    keys32 = np.empty(t.shape, np.int32)
+    if shift <= 30 and _time_keys(t, shift, keys32):  # whole numbers (days): one compiled pass
+        keys32.sort(axis=1)
+        keys = keys32.astype(np.int64)
+    else:
+        keys = _time_keys_64(t, shift)
+        keys.sort(axis=1)
+    if not several_strata:
+        return keys, shift
+    R = max(t.shape[0], st.shape[0])
+    rows = np.broadcast_to(keys & ((1 << shift) - 1), (R, n))
+    labels = np.take_along_axis(np.broadcast_to(st, (R, n)), rows, axis=1)
+    return np.take_along_axis(rows, np.argsort(labels, axis=1, kind="stable"), axis=1), -1
+
+
+def _time_keys_64(t: np.ndarray, shift: int) -> np.ndarray:
+    """The unsorted int64 keys: times that are not whole numbers, or too large for int32 keys,
+    are replaced by their rank."""
+    n = t.shape[1]
     tf = np.where(np.isfinite(t), t, 0.0)  # non-finite times are in masked rows: anywhere
     if np.all(tf == np.floor(tf)) and np.abs(tf).max(initial=0.0) < 2.0 ** (62 - shift):
         keys = tf.astype(np.int64)
@@ -319,13 +341,7 @@ def _risk_set_order(t: np.ndarray, st: np.ndarray, several_strata: bool) -> tupl
         np.put_along_axis(keys, by_time, np.cumsum(new_time, axis=1), axis=1)
     keys <<= shift
     keys |= np.arange(n)
-    keys.sort(axis=1)
-    if not several_strata:
-        return keys, shift
-    R = max(t.shape[0], st.shape[0])
-    rows = np.broadcast_to(keys & ((1 << shift) - 1), (R, n))
-    labels = np.take_along_axis(np.broadcast_to(st, (R, n)), rows, axis=1)
-    return np.take_along_axis(rows, np.argsort(labels, axis=1, kind="stable"), axis=1), -1
+    return keys
 
 
 def _part(a: np.ndarray, start: int, stop: int) -> np.ndarray:
@@ -571,7 +587,8 @@ def _example_kernel_args() -> tuple:
         50,
         1e-10,
     )
-    order, shift = _risk_set_order(data.time, data.strata, data.several_strata)
+    # Keys made by numpy alone (kernel_compiled must not compile the compiled key builder).
+    order, shift = np.sort(_time_keys_64(data.time, 2), axis=1), 2
     inputs = (data.time, data.event, data.X, data.present, data.strata, order, shift, data.init)
     return (*inputs, True, 50, 1e-10, *_new_outputs(1, 1))
 
@@ -614,4 +631,5 @@ def warm_up() -> float:
     """
     start = perf_counter()
     _fit_chunk_kernel(*_example_kernel_args())
+    _time_keys(np.zeros((1, 1)), 0, np.empty((1, 1), np.int32))  # the sort keys' builder
     return perf_counter() - start

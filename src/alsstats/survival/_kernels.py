@@ -2,11 +2,12 @@
 
 :func:`_fit_chunk_kernel` fits every replicate of a chunk. Per replicate, :func:`_prepare`
 gathers the rows present in risk-set order (stratum, then time descending), standardises the
-columns and finds the tie groups and the death terms; :func:`_evaluate` gives the partial
-log-likelihood, its score and information (Efron or Breslow ties); the kernel's loop runs
-Newton-Raphson with step-halving and :func:`_finish` writes the outcome and the status code
-of the fit (``_OK`` ... ``_NONFINITE``). :mod:`alsstats.survival._engine` validates the
-inputs, sorts the rows, cuts the chunks and turns the codes into text.
+columns and finds the tie groups and the death terms; :func:`_loglik` gives the partial
+log-likelihood and :func:`_derivatives` its score and information (Efron or Breslow ties),
+the latter only where needed (a step that the log-likelihood rejects needs neither); the
+kernel's loop runs Newton-Raphson with step-halving and :func:`_finish` writes the outcome and
+the status code of the fit (``_OK`` ... ``_NONFINITE``). :mod:`alsstats.survival._engine`
+validates the inputs, sorts the rows, cuts the chunks and turns the codes into text.
 
 Why it is laid out this way (a fit at n = 220 costs a few microseconds, so every pass over the
 rows counts, and at n = 200,000 every pass over memory does):
@@ -68,7 +69,7 @@ _LN2_LO = 1.9082149292705877e-10
 _EXP_LO, _EXP_HI = -708.0, 709.78  # beyond: 0 and +inf (exp overflows past 709.78)
 
 _jit = numba.njit(cache=True, nogil=True, error_model="numpy")
-# (_prepare, _evaluate and _fit_chunk_kernel declare some counters int64: started at a
+# (_prepare, _loglik and _fit_chunk_kernel declare some counters int64: started at a
 # literal constant, they would otherwise get a second compilation of a helper specialised to
 # the literal.)
 # Loops that do not start at 0 run over unsigned indices: with a signed index numba must allow
@@ -265,6 +266,28 @@ def _sum_log(x, mult, lo, hi):
 
 
 @_jit
+def _time_keys(t, shift, keys):
+    """Sort keys of whole-number times in one pass: keys[r, i] = t[r, i] << shift | i, as int32
+    (numpy sorts twice as many of them per vector instruction as int64). Non-finite times
+    (masked rows only) count as 0. Returns False when a finite time is not a whole number or a
+    key would not fit in 31 bits: the caller then builds int64 keys (or ranks) instead.
+    Branch-free (the test is accumulated, the value clamped before its conversion), so that
+    the loop vectorises.
+    """
+    limit = float(1 << (31 - shift)) - 1.0
+    sh = np.int32(shift)
+    bad = 0  # an integer: a boolean accumulator does not vectorise as well
+    for r in range(t.shape[0]):
+        for i in range(t.shape[1]):
+            x = t[r, i]
+            x = x if x - x == 0.0 else 0.0  # NaN and inf: 0
+            x = min(max(x, -limit), limit)
+            bad |= (x != math.floor(x)) | (abs(x) >= limit)
+            keys[r, i] = (np.int32(x) << sh) | np.int32(i)
+    return bad == 0
+
+
+@_jit
 def _workspace(n, p):
     """Work arrays for fits of up to n rows and p columns, reused by every replicate of a chunk.
 
@@ -342,16 +365,16 @@ def _prepare(t, ev, X, present, st, order, shift, efron, ws):
         rows[m] = i
         tk[m] = key >> shift if shift >= 0 else 0
         m += present[i]
-    # Gather in that order (one cache line of X per row), then per column: centre, scale,
-    # standardise -- loops over contiguous rows that vectorise.
+    # Gather in that order, then per column: centre, scale, standardise -- loops over
+    # contiguous rows that vectorise.
     nev = 0
     for k in range(m):
-        i = rows[k]
-        died = ev[i] != 0
+        died = ev[rows[k]] != 0
         dead[k] = 1.0 if died else 0.0
         nev += died
-        for j in range(p):
-            Z[j, k] = X[i, j]
+    for j in range(p):  # a column at a time: a simple loop, and 2x faster than row by row
+        for k in range(m):
+            Z[j, k] = X[rows[k], j]
     if shift < 0:
         for k in range(m):
             ts[k] = t[rows[k]]
@@ -370,20 +393,27 @@ def _prepare(t, ev, X, present, st, order, shift, efron, ws):
         for k in range(m):
             Zj[k] *= inv
         zd[j] = _wsum(dead, Zj, m)
-    # Groups of rows tied on (stratum, time).
+    # Groups of rows tied on (stratum, time), without branches (a new group is as hard to
+    # predict as a death): the start and reset flag of the next group are written at every
+    # row, and the last write before the group opens is the one that stays.
+    for g in range(m + 1):
+        gdead[g] = 0
     ng = 0
-    for k in range(m):
-        if shift >= 0:
-            new_stratum = k == 0
-            new_group = new_stratum or tk[k] != tk[k - 1]
+    if m > 0:
+        gstart[0] = 0
+        greset[0] = True
+        ng = 1
+        gdead[0] = dead[0] != 0.0
+    for k in range(1, m):
+        if shift >= 0:  # loop-invariant: the compiler takes it out of the loop
+            new_stratum = False
+            new_group = tk[k] != tk[k - 1]
         else:
-            new_stratum = k == 0 or tk[k] != tk[k - 1]
-            new_group = new_stratum or ts[k] != ts[k - 1]
-        if new_group:
-            gstart[ng] = k
-            gdead[ng] = 0
-            greset[ng] = new_stratum
-            ng += 1
+            new_stratum = tk[k] != tk[k - 1]
+            new_group = new_stratum | (ts[k] != ts[k - 1])
+        gstart[ng] = k
+        greset[ng] = new_stratum
+        ng += new_group
         gdead[ng - 1] += dead[k] != 0.0
     gstart[ng] = m
     # Death terms. Efron: the r-th of nd tied deaths sees the risk set less r/nd of the deaths'
@@ -414,22 +444,19 @@ def _prepare(t, ev, X, present, st, order, shift, efron, ws):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy", locals={"g": numba.int64})
-def _evaluate(beta, ws, sizes, U, info):
-    """Partial log-likelihood at beta; fills its score U and information info.
+def _loglik(beta, ws, sizes):
+    """Partial log-likelihood at beta; leaves w and the risk-set sums G, DG for
+    :func:`_derivatives` (a step that the log-likelihood rejects needs neither its score nor
+    its information: about half the fits halve a step once).
 
     No array views are made inside the loops over blocks and groups (each costs reference
-    counting, which shows at n = 220); blocks are addressed by offsets instead.
+    counting); blocks are addressed by offsets instead.
     """
     rw, iw, gw, tw, greset, Y, G, DG, blk, rb, bits, acc, pw, _ = ws
-    p = U.shape[0]
-    w, dead = rw[0], rw[1]
-    eta, c = rb[0], rb[1]
-    gstart, tgroup, tslot = iw[1], iw[3], iw[4]
-    gA, gB = gw[0], gw[1]
-    tfrac, tmult = tw[0], tw[1]
-    s0, inv = blk[0], blk[1]
-    zd = pw[0]
-    m, ng, nt, _ = sizes
+    w, dead, eta, s0, zd = rw[0], rw[1], rb[0], blk[0], pw[0]
+    gstart, tgroup, tslot, gslot, tfrac, tmult = iw[1], iw[3], iw[4], gw[2], tw[0], tw[1]
+    m, _, nt, _ = sizes
+    p = beta.shape[0]
     null = True
     for j in range(p):
         null = null and beta[j] == 0.0
@@ -454,15 +481,37 @@ def _evaluate(beta, ws, sizes, U, info):
                 for i in range(ulo, uhi):
                     eta[i - ulo] += b * Y[1 + j, i]
             _exp_rows(eta, w, bits, lo, hi)
-        g = _group_sums(w, dead, Y, gstart, greset, gw[2], g, lo, hi, acc, G, DG)
+        g = _group_sums(w, dead, Y, gstart, greset, gslot, g, lo, hi, acc, G, DG)
 
-    # Death terms, a block at a time: s0, 1/s0 and the risk-set mean M of z (loops over the
-    # terms of the block: they vectorise), then their sums: the log-likelihood, the score, the
-    # sum of M M', and the weights A (1/s0 for every row of the risk set) and B (the Efron
-    # share r/nd of the term's own tied deaths) of each group.
+    # Death terms, a block at a time: s0 (a loop over the terms of the block: it vectorises)
+    # and the sum of the logs.
     loglik = 0.0
     for j in range(p):
         loglik += beta[j] * zd[j]  # sum of z'beta over the deaths
+    for lo in range(0, nt, _TERMS):
+        hi = min(lo + _TERMS, nt)
+        ulo, uhi = _u(lo), _u(hi)
+        for r in range(ulo, uhi):  # unsigned gathered indices too (no negative-index check)
+            gr, sr = _u(tgroup[r]), _u(tslot[r])
+            s0[r - ulo] = G[gr, 0] - tfrac[r] * DG[sr, 0]
+        loglik -= _sum_log(s0, tmult, lo, hi)
+    return loglik
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _derivatives(ws, sizes, U, info):
+    """Score U and information info at the beta of the last :func:`_loglik` (from its w, G
+    and DG)."""
+    rw, iw, gw, tw, greset, Y, G, DG, blk, rb, _, _, pw, _ = ws
+    w, dead, c, s0, inv, zd = rw[0], rw[1], rb[1], blk[0], blk[1], pw[0]
+    gstart, tgroup, tslot, gA, gB, tfrac, tmult = iw[1], iw[3], iw[4], gw[0], gw[1], tw[0], tw[1]
+    m, ng, nt, _ = sizes
+    p = U.shape[0]
+    # Death terms, a block at a time: s0, 1/s0 and the risk-set mean M of z (loops over the
+    # terms of the block: they vectorise), then their sums: the score, the sum of M M', and
+    # the weights A (1/s0 for every row of the risk set) and B (the Efron share r/nd of the
+    # term's own tied deaths) of each group.
+    for j in range(p):
         U[j] = zd[j]
         for k in range(p):
             info[j, k] = 0.0
@@ -472,7 +521,7 @@ def _evaluate(beta, ws, sizes, U, info):
     for lo in range(0, nt, _TERMS):
         hi = min(lo + _TERMS, nt)
         ulo, uhi = _u(lo), _u(hi)
-        for r in range(ulo, uhi):  # unsigned gathered indices too (no negative-index check)
+        for r in range(ulo, uhi):
             gr, sr = _u(tgroup[r]), _u(tslot[r])
             s0[r - ulo] = G[gr, 0] - tfrac[r] * DG[sr, 0]
             inv[r - ulo] = 1.0 / s0[r - ulo]
@@ -481,7 +530,6 @@ def _evaluate(beta, ws, sizes, U, info):
                 gr, sr = _u(tgroup[r]), _u(tslot[r])
                 Mjr = (G[gr, 1 + j] - tfrac[r] * DG[sr, 1 + j]) * inv[r - ulo]
                 blk[2 + j, r - ulo] = Mjr
-        loglik -= _sum_log(s0, tmult, lo, hi)
         for j in range(p):
             U[j] -= _term_sum(tmult, blk, 2 + j, lo, hi)
             for k in range(j + 1):
@@ -519,7 +567,6 @@ def _evaluate(beta, ws, sizes, U, info):
     for j in range(p):
         for k in range(j):
             info[k, j] = info[j, k]
-    return loglik
 
 
 @_jit
@@ -711,12 +758,12 @@ def _fit_chunk_kernel(
         # evaluation and ends one Newton step closer to the optimum. Each evaluation serves both
         # the acceptance of the step that led to it and the next step. A step that stays large
         # while the log-likelihood no longer moves is a coefficient running off to infinity.
-        # Written out here, around a single call of _evaluate, rather than in a function per
-        # fit: numba optimises each function again with all that it calls (inlined), so each
-        # level and each call site costs seconds of the first compilation. In phases: the null
-        # model (beta = 0: log-likelihood, score test, singularity of the design), the warm
-        # start (beta = init), a Newton step (halved while the log-likelihood decreases), the
-        # final negligible step.
+        # Written out here, around a single call of _loglik and of _derivatives, rather than in
+        # a function per fit: numba optimises each function again with all that it calls
+        # (inlined), so each level and each call site costs seconds of the first compilation.
+        # In phases: the null model (beta = 0: log-likelihood, score test, singularity of the
+        # design), the warm start (beta = init), a Newton step (halved while the log-likelihood
+        # decreases), the final negligible step.
         code = _NOT_CONVERGED
         it = 0
         flat = 0
@@ -725,8 +772,11 @@ def _fit_chunk_kernel(
         failed = False  # the null model or the warm start cannot be used (oi[1] says why)
         _fill(newbeta, 0.0)
         while True:
-            Ln = _evaluate(newbeta, ws, sizes, Un, info_new)
-            finite = _all_finite(Ln, Un, info_new)
+            Ln = _loglik(newbeta, ws, sizes)
+            finite = False  # the score and information of a rejected step are not needed
+            if phase != _STEP or (math.isfinite(Ln) and Ln >= L):
+                _derivatives(ws, sizes, Un, info_new)
+                finite = _all_finite(Ln, Un, info_new)
             if phase == _STEP and not (finite and Ln >= L):
                 if it >= max_iter:
                     break
