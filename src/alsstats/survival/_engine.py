@@ -59,6 +59,10 @@ _SOURCE = "fit_cox_batch"
 # kernel's work arrays stay in cache, and threads get several chunks each.
 _CHUNK_ROWS = 2**16
 _MIN_CHUNK_ROWS = 2**13
+# Rows below which the default is one thread: starting a pool's threads and handing them the
+# chunks costs about 0.5 ms of CPU per call on a shared machine, as much as fitting 4,000 rows
+# (the reconstruction search's batches of 128 x 220 spent a fifth of their CPU on it).
+_MIN_THREAD_ROWS = 2**17
 
 
 def _default_threads() -> int:
@@ -443,8 +447,9 @@ def fit_cox_batch(
         is identical to the serial one.
     threads
         Without an executor, threads that fit the chunks in this process (default: every core
-        this process may use; 1 fits serially). Each fit runs whole on one thread, so the
-        result is identical for any number of threads and any ``chunk_size``.
+        this process may use from 131,072 rows (replicates x n) up, and one below, where
+        starting threads costs more than it saves; 1 fits serially). Each fit runs whole on one
+        thread, so the result is identical for any number of threads and any ``chunk_size``.
     progress
         Show a tqdm bar over chunks.
 
@@ -471,7 +476,7 @@ def fit_cox_batch(
     data = _validate(time, event, X, strata, mask, ties, init, max_iter, tol)
     R, n, p = data.R, data.n, data.p
     if threads is None:
-        threads = _default_threads()
+        threads = _default_threads() if R * n >= _MIN_THREAD_ROWS else 1
     elif not (isinstance(threads, int | np.integer) and threads >= 1):
         raise InputError(_SOURCE, "threads", f"must be a positive integer, got {threads!r}")
     if chunk_size is None:
