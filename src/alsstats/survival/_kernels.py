@@ -17,6 +17,12 @@ rows counts, and at n = 200,000 every pass over memory does):
   numba cache holds a single entry and a new machine compiles once.
 - No allocation per fit. The work arrays are allocated once per chunk (:func:`_workspace`)
   and reused by every replicate.
+- No reference counting per fit. Inside the chunk kernel every array is a borrowed view
+  (:func:`_borrowed`), so that the calls of the helpers and the views they take cost no
+  atomic operations (numba counts each array a function unpacks or is passed).
+- No wasted evaluation work: a step that the log-likelihood rejects (about half the fits
+  halve their first step once) is not given its score and information (:func:`_loglik`,
+  :func:`_derivatives`).
 - An evaluation is two sweeps over the sorted rows, block by block (``_ROWS`` rows, so that a
   block stays in cache between the passes over it) and a pass over the death terms:
   forward, w = exp(z'b) (a polynomial, :func:`_exp_rows`, that the compiler vectorises; libm's
