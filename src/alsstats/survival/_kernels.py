@@ -48,6 +48,7 @@ import math
 
 import numba
 import numpy as np
+from llvmlite import ir
 from numba.core import cgutils, types
 from numba.extending import intrinsic
 
@@ -110,6 +111,39 @@ def _borrowed(typingctx, arr):
         return a._getvalue()
 
     return arr(arr), codegen
+
+
+@intrinsic
+def _prefetch(typingctx, arr, i):
+    """Ask the processor to bring the cache line of element i of arr (counted in memory order)
+    into its caches, without waiting for it (a hint: never faults, changes no result)."""
+    if not isinstance(arr, types.Array):
+        return None
+
+    def codegen(context, builder, sig, args):
+        a = context.make_array(sig.args[0])(context, builder, value=args[0])
+        i8p, i32 = ir.IntType(8).as_pointer(), ir.IntType(32)
+        fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
+        ptr = builder.bitcast(builder.gep(a.data, [args[1]]), i8p)
+        builder.call(fn, [ptr, i32(0), i32(3), i32(1)])  # read, keep in every level, data
+        return context.get_dummy_value()
+
+    return types.void(arr, types.intp), codegen
+
+
+@_jit
+def _prefetch_replicate(a, r):
+    """Prefetch replicate r of a (its leading axis), a cache line at a time, when it is small
+    (at most 32 KB: a larger one would push the current fit's arrays out of the caches)."""
+    if a.shape[0] <= r:
+        return
+    per = a.size // a.shape[0]
+    if per * a.itemsize > 32768:
+        return
+    step = max(64 // a.itemsize, 1)
+    for i in range(r * per, (r + 1) * per, step):
+        _prefetch(a, i)
 
 
 @_jit
@@ -792,6 +826,12 @@ def _fit_chunk_kernel(
     scale, U, Un, beta, newbeta, step, e = pw[2], pw[3], pw[4], pw[5], pw[6], pw[7], pw[8]
     info, info_new, Lc = pm[0], pm[1], pm[2]
     for r in range(R):
+        # The next replicate's rows come from memory while this one is fitted (its X, events
+        # and sort keys, when they are its own).
+        if R > 1:
+            _prefetch_replicate(X, r + 1)
+            _prefetch_replicate(ev, r + 1)
+            _prefetch_replicate(order, r + 1)
         ll, oi, init_r = out_ll[r], out_int[r], init[r if init.shape[0] > 1 else 0]
         m, ng, nt, ntied, nev = _prepare(
             t[r if t.shape[0] > 1 else 0],
