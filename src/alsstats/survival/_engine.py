@@ -20,12 +20,12 @@ The per-data-set work is a compiled loop (numba, in :mod:`alsstats.survival._ker
 allocation per fit, each evaluation a few passes over the sorted rows, so the cost is linear in
 rows x replicates; its docstring says why it is laid out as it is). This module validates the
 inputs once per batch, sorts the rows (once for the whole batch when the times are shared) and
-runs the chunks, on every core by default (``threads``; the kernel releases the GIL) or on an
-``executor``; each fit runs whole on one thread, so the result is the same, to the bit, for
-any number of threads and any chunking. ``init`` starts the fits from given coefficients (the
-reconstruction search or the bootstrap can pass a nearby fit: the same estimate in fewer
-Newton steps). The kernel is compiled once per machine (:func:`kernel_compiled`,
-:func:`warm_up`).
+runs the chunks, on every core by default for batches large enough to pay for the threads
+(``threads``; the kernel releases the GIL) or on an ``executor``; each fit runs whole on one
+thread, so the result is the same, to the bit, for any number of threads and any chunking.
+``init`` starts the fits from given coefficients (the bootstrap passes the full data's fit:
+the same estimate in fewer Newton steps). The kernel is compiled once per machine
+(:func:`kernel_compiled`, :func:`warm_up`).
 """
 
 from __future__ import annotations
