@@ -35,7 +35,14 @@ from ._sensitivity import (
     search_spread,
     sensitivity,
 )
-from ._simulate import TrialShape, random_shape, simulate_follow_up_summary, simulate_summary
+from ._simulate import (
+    CategoricalShape,
+    TrialShape,
+    random_shape,
+    simulate_categorical_summary,
+    simulate_follow_up_summary,
+    simulate_summary,
+)
 from ._verify import Verification, assert_reproduces, verify_cohort
 
 __all__ = [
@@ -49,6 +56,7 @@ __all__ = [
     "BiomarkerGroup",
     "Bounds",
     "BoundsAcross",
+    "CategoricalShape",
     "FollowUpHorizon",
     "Modifier",
     "NoFollowUpLength",
@@ -81,6 +89,7 @@ __all__ = [
     "resolve_assumptions",
     "search_spread",
     "sensitivity",
+    "simulate_categorical_summary",
     "simulate_follow_up_summary",
     "simulate_summary",
     "targets_from_summary",

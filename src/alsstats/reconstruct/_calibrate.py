@@ -24,6 +24,7 @@ summary does not name them.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import re
@@ -40,6 +41,8 @@ from ..summary import Printed
 from ._follow_up import follow_up_horizon
 from ._modifier import (
     KINDS,
+    CategoryCodes,
+    category_bounds,
     check_assumption_ids,
     fit_distribution,
     modifier_key,
@@ -263,13 +266,27 @@ def targets_from_summary(
                     arm=None if e.arm not in arm_ids else e.arm,
                 )
             )
+    categorical = modifier_of(summary)
+    sized: set[tuple] = set()  # (arm, category) whose patient count is a target already
     for s in summary.survival:
         if not _active(s, include):
             continue
-        if getattr(getattr(s, "population", None), "kind", "all") != "all":
-            continue  # a subgroup by a categorical modifier: not a statistic of the arm
         arm = None if s.arm not in arm_ids else s.arm
         pop = {"kind": "all", "time": float(s.time)}
+        sub = getattr(s, "population", None)
+        if getattr(sub, "kind", "all") != "all":
+            if getattr(sub, "kind", None) != "subgroup" or sub.modifier != categorical.id:
+                continue  # a subgroup of another modifier: no cohort column holds it
+            pop = {**_category_population(sub), "time": float(s.time)}
+            if getattr(s, "n", None) is not None and (arm, sub.category) not in sized:
+                # the printed denominator (6/17): the patients of the arm in the category
+                sized.add((arm, sub.category))
+                out.append(
+                    Target(
+                        f"{s.id}.n", s.id, "subgroup_size", str(int(s.n)), float(s.n), None,
+                        arm=arm, population=_category_population(sub),
+                    )
+                )  # fmt: skip
         if getattr(s, "count", None) is not None:
             out.append(
                 Target(
@@ -320,8 +337,8 @@ def targets_from_summary(
         kind = pop.kind
         if kind == "biomarker_range" and pop.lower is None and pop.upper is None:
             continue  # a range not stated: nothing to rebuild
-        if kind == "subgroup":
-            continue  # a categorical subgroup: not a statistic rebuilt here (yet)
+        if kind == "subgroup" and pop.modifier != categorical.id:
+            continue  # a subgroup of another modifier: no cohort column holds it
         model = "interaction" if kind == "model_term" else "treatment"
         model_spec = hr.model if isinstance(hr.model, Mapping) else vars(hr.model)
         adjust: tuple[str, ...] = ()
@@ -341,6 +358,8 @@ def targets_from_summary(
             "per": _per(getattr(pop, "per", None) or getattr(hr, "per", None)),
             "adjust": adjust,
         }
+        if kind == "subgroup":
+            population.update(_category_population(pop))
         ci = tuple(hr.ci) if getattr(hr, "ci", None) is not None else None
         d = max(_decimals(v) for v in (hr.value, *(ci or ())))  # figures built in code only
         common = {"population": population, "model": model}
@@ -374,7 +393,7 @@ def targets_from_summary(
                     test=getattr(hr, "test", None) or "wald",
                 )
             )
-        if kind == "biomarker_range" and getattr(pop, "share", None) is not None:
+        if kind in ("biomarker_range", "subgroup") and getattr(pop, "share", None) is not None:
             out.append(
                 Target(
                     f"{hr.id}.share",
@@ -384,6 +403,7 @@ def targets_from_summary(
                     population=population,
                 )
             )
+    out += _categorical_targets(summary, categorical, include)
     for c in summary.covariates:
         if c.name == "age" and c.statistic == "median":
             out.append(
@@ -424,6 +444,110 @@ def _median_target(m: Any) -> Target:
     )
 
 
+def _category_population(pop: Any) -> dict[str, Any]:
+    """A target's population for the patients of one category of a categorical modifier (the
+    cohort column named by the modifier's id holds the category labels)."""
+    return {"kind": "subgroup", "modifier": pop.modifier, "category": pop.category}
+
+
+def _categorical_targets(summary: Any, modifier: Any, include: set[str]) -> list[Target]:
+    """The shares of a categorical modifier's categories (as printed under ``modifiers:``)
+    and its interactions (ratio of HRs of the second category to the first, its CI and a
+    Wald p) when it has two categories; a joint interaction over more is not rebuilt."""
+    if not getattr(modifier, "categorical", False) or not modifier.present:
+        return []
+    out: list[Target] = []
+    source = next(m for m in getattr(summary, "modifiers", ()) or () if m.id == modifier.id)
+    for category, share in (modifier.shares or {}).items():
+        pop = {"kind": "subgroup", "modifier": modifier.id, "category": category}
+        out.append(
+            Target(
+                f"{modifier.id}.shares.{category}", modifier.id, "subgroup_share",
+                **_printed(source, f"shares.{category}", share, 2), population=pop,
+            )
+        )  # fmt: skip
+    if len(modifier.categories) != 2:
+        return out
+    term = f"treatment:{modifier.id}"
+    population = {"kind": "model_term", "term": term, "modifier": modifier.id, "at": None,
+                  "per": None, "lower": None, "upper": None, "adjust": ()}  # fmt: skip
+    for i in getattr(summary, "interactions", ()) or ():
+        if i.modifier != modifier.id or not _active(i, include):
+            continue
+        common = {"population": population, "model": "interaction"}
+        if i.value is not None:
+            out.append(Target(f"{i.id}.hr", i.id, "hr", **_printed(i, "value", i.value, 2),
+                              **common))  # fmt: skip
+            for k, (name, stat) in enumerate(
+                (("ci_lower", "hr_ci_lower"), ("ci_upper", "hr_ci_upper"))
+            ):
+                if i.ci is not None:
+                    out.append(
+                        Target(
+                            f"{i.id}.{name}", i.id, stat, **_printed(i, f"ci[{k}]", i.ci[k], 2),
+                            **common, level=float(i.level),
+                        )
+                    )  # fmt: skip
+        if i.p is not None and (i.test or "wald") == "wald":
+            # a Wald p of the product term; another test's p (likelihood ratio, unknown) is
+            # not a statistic of this fit
+            out.append(Target(f"{i.id}.p", i.id, "hr_p", **_printed(i, "p", i.p), **common,
+                              test="wald"))  # fmt: skip
+    return out
+
+
+def with_category_codes(targets: list[Target], modifier: Any) -> list[Target]:
+    """The targets with each category's code interval as its ``lower``/``upper`` (see
+    :class:`~alsstats.reconstruct._modifier.CategoryCodes`): the rebuild's fits, windows and
+    cells then handle a category as a biomarker group."""
+    if not getattr(modifier, "categorical", False):
+        return targets
+    index = {c: k for k, c in enumerate(modifier.categories)}
+    out = []
+    for t in targets:
+        pop = t.population
+        if pop.get("kind") == "subgroup" and pop.get("modifier") == modifier.id:
+            lo, hi = category_bounds(index[pop["category"]], len(index))
+            t = dataclasses.replace(t, population={**pop, "lower": lo, "upper": hi})
+        out.append(t)
+    return out
+
+
+def category_groups(modifier: Any, targets: list[Target]) -> list[BiomarkerGroup]:
+    """One group per category of a categorical modifier, in the summary's order, with its
+    share (printed under ``modifiers:``, else a subgroup HR's ``share``)."""
+    shares = {
+        t.population.get("category"): t.value
+        for t in targets
+        if t.statistic == "subgroup_share" and t.population.get("kind") == "subgroup"
+    }
+    k = len(modifier.categories)
+    return [
+        BiomarkerGroup(c, *category_bounds(i, k), shares.get(c), category=c)
+        for i, c in enumerate(modifier.categories)
+    ]
+
+
+def modifier_groups(
+    summary: Any, targets: list[Target], values: Mapping[str, Any]
+) -> tuple[list[BiomarkerGroup], Any]:
+    """The groups of the summary's modifier and its distribution: biomarker ranges and a
+    fitted continuous distribution, or categories and their codes (targets with codes)."""
+    modifier = modifier_of(summary)
+    if modifier.categorical:
+        groups = category_groups(modifier, targets)
+        weights = [g.share if g.share is not None else float("nan") for g in groups]
+        known = sum(w for w in weights if w == w)
+        free = [w for w in weights if w != w]
+        rest = max(1.0 - known, 0.0) / len(free) if free else 0.0
+        weights = [w if w == w else rest for w in weights]
+        if not sum(weights) > 0:
+            weights = [1.0] * len(groups)
+        return groups, CategoryCodes(modifier.categories, tuple(weights))
+    groups = biomarker_groups(targets, values.get("remaining_share", "below"))
+    return groups, biomarker_from_assumptions(groups, values, summary)
+
+
 def _per(per: Any) -> float | None:
     """Modifier units per step of a ratio of HRs: a number, or the first number of a text
     ("per 1,000 pg/mL"); None (one unit) otherwise."""
@@ -462,6 +586,7 @@ class BiomarkerGroup:
     upper: float | None
     share: float | None  # reported share, if any
     missing: bool = False
+    category: str | None = None  # a category of a categorical modifier (its code interval)
 
 
 def biomarker_groups(targets: list[Target], remaining: str = "below") -> list[BiomarkerGroup]:
@@ -479,7 +604,7 @@ def biomarker_groups(targets: list[Target], remaining: str = "below") -> list[Bi
     shares = {
         (t.population["lower"], t.population["upper"]): t.value
         for t in targets
-        if t.statistic == "subgroup_share"
+        if t.statistic == "subgroup_share" and t.population.get("category") is None
     }
     edges: list[float | None] = [None, *cuts, None]
     groups = []
@@ -641,12 +766,13 @@ def calibrate_model(
     0.32
     """
     values = resolve_assumptions(summary, assumptions)
-    targets = targets_from_summary(summary, assumptions)
-    groups = biomarker_groups(targets, values.get("remaining_share", "below"))
-    biomarker = biomarker_from_assumptions(groups, values, summary)
+    targets = with_category_codes(targets_from_summary(summary, assumptions), modifier_of(summary))
+    groups, biomarker = modifier_groups(summary, targets, values)
     base = values.get("baseline_hazard") or {}
     shape = float(base.get("shape", 1.0)) if isinstance(base, Mapping) else 1.0
     scale_kind = modifier_value(values, modifier_of(summary), "scale", "linear")
+    if isinstance(biomarker, CategoryCodes):
+        scale_kind = "linear"  # category codes: the log of code 0 is no modifier value
     follow_up = follow_up_horizon(summary, values).end
     n = {a.id: float(a.n.value) for a in summary.arms}
     trt, ctl = summary.treatment_arm.id, summary.control_arm.id
@@ -666,6 +792,8 @@ def calibrate_model(
     }
     ci_hi = {t.figure: t.value for t in targets if t.id.endswith("ci_upper")}
     unit = float(biomarker.median) if scale_kind == "linear" else 1.0
+    if isinstance(biomarker, CategoryCodes):
+        unit = 1.0  # effects per category step (the median code may be 0)
 
     def model_of(theta: np.ndarray) -> DataGeneratingModel:
         return DataGeneratingModel(

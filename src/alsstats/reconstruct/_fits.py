@@ -53,6 +53,9 @@ class Design:
     trt_id: str | None = None  # the treatment arm's id (survival targets of one arm)
     ticks: float = 1.0  # search time steps per time unit of the summary
     column: str = "biomarker"  # the modifier's cohort column
+    # a categorical modifier's categories (the search holds their codes 0..K-1, see
+    # alsstats.reconstruct._modifier.CategoryCodes); empty for a continuous one
+    categories: tuple[str, ...] = ()
 
     @property
     def covariates(self) -> tuple[str, ...]:
@@ -80,6 +83,27 @@ def _term_scale(t: Target, design: Design) -> tuple[int, float]:
 
 def _is_survival(t: Target) -> bool:
     return t.statistic in ("alive_count", "alive_proportion")
+
+
+# Counts within a category the search keeps as targets (moves across groups change them).
+CATEGORY_COUNTS = ("alive_count", "alive_proportion", "subgroup_size", "deaths")
+
+
+def _is_category_count(t: Target) -> bool:
+    return t.statistic in CATEGORY_COUNTS and t.population.get("category") is not None
+
+
+def _in_range(x: np.ndarray, measured: np.ndarray, pop: Mapping) -> np.ndarray:
+    """Patients whose modifier lies in a target's range (all when it has none)."""
+    lo, hi = pop.get("lower"), pop.get("upper")
+    if lo is None and hi is None:
+        return np.ones(x.shape, bool)
+    mask = measured.copy()
+    if lo is not None:
+        mask &= x >= lo
+    if hi is not None:
+        mask &= x < hi
+    return mask
 
 
 def _level_z(t: Target, default: float) -> float:
@@ -155,12 +179,20 @@ def _fit_stats(
     targets = design.targets if targets is None else targets
     out = np.empty((R, len(targets)))
     for j, t in enumerate(targets):
-        if _is_survival(t):
-            when = t.population.get("time", design.landmark) * ticks
+        if _is_survival(t) or _is_category_count(t):
             arm = trt_b[0] == 1
             sel = np.ones(n, bool) if t.arm is None else arm == (t.arm == design.trt_id)
-            alive = ((time > when) | ((time >= when) & (death == 0)))[:, sel].sum(axis=1)
-            out[:, j] = alive if t.statistic == "alive_count" else alive / sel.sum()
+            # a category's patients (the modifier may move between them in the search)
+            sel = sel[None, :] & _in_range(x, measured, t.population)
+            if t.statistic == "subgroup_size":
+                out[:, j] = sel.sum(axis=1)
+                continue
+            if t.statistic == "deaths":
+                out[:, j] = ((death == 1) & sel).sum(axis=1)
+                continue
+            when = t.population.get("time", design.landmark) * ticks
+            alive = (((time > when) | ((time >= when) & (death == 0))) & sel).sum(axis=1)
+            out[:, j] = alive if t.statistic == "alive_count" else alive / sel.sum(axis=1)
             continue
         if t.statistic == "median":  # the arm's Kaplan-Meier median (see _medians)
             sel = trt_b[0] == (1.0 if t.arm == design.trt_id else 0.0)
@@ -259,7 +291,8 @@ def _subgroup_windows(
     margins: dict[str, float] = {}
     by_figure: dict[str, list[Target]] = {}
     for t in design.targets:
-        by_figure.setdefault(t.figure, []).append(t)
+        if t.statistic.startswith("hr"):  # counts of a figure (by category) have no window
+            by_figure.setdefault(t.figure, []).append(t)
     for ts in by_figure.values():
         # only hazard-ratio figures have a window (a survival count and its share do not)
         if len(_wald_figures(ts)) < 2 or not any(t.statistic == "hr" for t in ts):
@@ -292,6 +325,21 @@ def reconstructed_values(
     landmark = design.landmark
     for t in targets:
         sel = cohort if t.arm is None else cohort[cohort["arm"] == t.arm]
+        category = t.population.get("category") if t.population else None
+        if category is not None and t.statistic in (*CATEGORY_COUNTS, "subgroup_share"):
+            # the patients of one category: the column named by the modifier holds labels
+            column = t.population.get("modifier")
+            if column not in cohort.columns:
+                out[t.id] = math.nan
+                continue
+            inside = cohort[column].astype(str) == str(category)
+            if t.statistic == "subgroup_share":
+                out[t.id] = float(inside.sum() / n)
+                continue
+            sel = sel[inside.loc[sel.index]]
+            if t.statistic == "subgroup_size":
+                out[t.id] = float(len(sel))
+                continue
         if t.statistic == "arm_size":
             out[t.id] = float(len(sel))
         elif t.statistic == "deaths":
@@ -344,5 +392,9 @@ def reconstructed_values(
 def _modifier_column(cohort: pd.DataFrame, design: Design) -> np.ndarray:
     """(1, n) modifier values of a cohort (NaN where unmeasured or when there is none)."""
     if design.column in cohort.columns:
+        if design.categories:  # labels as the search's category codes
+            index = {c: float(k) for k, c in enumerate(design.categories)}
+            labels = cohort[design.column].astype(str)
+            return np.array([index.get(v, np.nan) for v in labels], float)[None, :]
         return cohort[design.column].to_numpy(float)[None, :]
     return np.full((1, len(cohort)), np.nan)

@@ -16,10 +16,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from ..errors import InputError, ReconstructionError
 from ..models import GammaBiomarker, LogNormalBiomarker
 
-__all__: list[str] = ["Modifier", "modifier_of"]
+__all__: list[str] = ["CategoryCodes", "Modifier", "category_bounds", "modifier_of"]
 
 GENERIC = "biomarker"
 KINDS = ("distribution", "scale")
@@ -46,6 +48,12 @@ class Modifier:
     present: bool = True
     median: float | None = None
     iqr: tuple[float, float] | None = None
+    categories: tuple[str, ...] = ()  # a categorical modifier's categories (reference first)
+    shares: Mapping[str, float] | None = None  # a categorical modifier's printed shares
+
+    @property
+    def categorical(self) -> bool:
+        return bool(self.categories)
 
     def aliases(self) -> tuple[str, ...]:
         short = self.id.rsplit("_", 1)[-1]
@@ -53,14 +61,21 @@ class Modifier:
 
 
 def _referenced(summary: Any) -> list[str]:
-    """Modifier ids the hazard ratios refer to, in order of appearance."""
+    """Modifier ids the hazard ratios refer to, in order of appearance (then those of the
+    survival landmarks in a categorical subgroup)."""
     ids: list[str] = []
-    for hr in getattr(summary, "hazard_ratios", ()) or ():
+    figures = [*(getattr(summary, "hazard_ratios", ()) or ())]
+    figures += [s for s in getattr(summary, "survival", ()) or () if _in_subgroup(s)]
+    for hr in figures:
         pop = hr.population
         for name in (getattr(pop, "biomarker", None), getattr(pop, "modifier", None)):
             if name and name not in ids:
                 ids.append(name)
     return ids
+
+
+def _in_subgroup(figure: Any) -> bool:
+    return getattr(getattr(figure, "population", None), "kind", "all") == "subgroup"
 
 
 def _split(key: str) -> tuple[str, str] | None:
@@ -76,11 +91,12 @@ def modifier_of(summary: Any) -> Modifier:
     A summary without any has a placeholder (``present`` False) named ``biomarker``.
     """
     listed = {b.id: b for b in getattr(summary, "biomarkers", ()) or ()}
-    # format version 2 names them modifiers (continuous ones are what a cohort column holds)
-    for m in getattr(summary, "modifiers", ()) or ():
-        if getattr(m, "kind", "continuous") == "continuous":
-            listed.setdefault(m.id, m)
+    # format version 2 names them modifiers: continuous ones, and categorical ones (a cohort
+    # column of category labels; in the search, category codes, see CategoryCodes)
     ref = _referenced(summary)
+    for m in getattr(summary, "modifiers", ()) or ():
+        if getattr(m, "kind", "continuous") == "continuous" or m.id in ref:
+            listed.setdefault(m.id, m)
     if ref:
         ident = ref[0]
     elif len(listed) == 1:
@@ -99,7 +115,65 @@ def modifier_of(summary: Any) -> Modifier:
             column = short  # e.g. pnfh_scale for csf_pnfh: the column is pnfh
     median = getattr(b, "median", None) if b is not None else None
     iqr = getattr(b, "iqr", None) if b is not None else None
+    if getattr(b, "kind", "continuous") == "categorical":
+        categories = tuple(b.categories)
+        return Modifier(ident, ident, None, label, bool(ref), None, None, categories,
+                        dict(getattr(b, "shares", None) or {}))  # fmt: skip
     return Modifier(ident, column, unit, label, bool(ref), median, tuple(iqr) if iqr else None)
+
+
+@dataclass(frozen=True)
+class CategoryCodes:
+    """A categorical modifier as the distribution of its category codes 0, 1, ..., K-1 (the
+    categories in the summary's order, the first the reference) with the given shares.
+
+    The reconstruction's search holds a categorical modifier as these codes: category k is
+    the "biomarker group" [k - 1/2, k + 1/2) of the code axis (cut-offs at 1/2, 3/2, ...), so
+    subgroup fits, windows, cells and the calibrated model treat a category as a group with
+    no cut-offs of its own; the interaction model's modifier column is the code (for two
+    categories: the indicator of the second, treatment x category with the first as
+    reference). Interface of the continuous distributions (median, share_between, quantile,
+    sample).
+    """
+
+    categories: tuple[str, ...]
+    weights: tuple[float, ...]
+    unit: str = "category"
+
+    @property
+    def median(self) -> float:
+        return float(self.quantile(np.array(0.5)))
+
+    def _cum(self) -> np.ndarray:
+        w = np.asarray(self.weights, float)
+        return np.cumsum(w / w.sum())
+
+    def share_between(self, lower: float | None, upper: float | None) -> float:
+        codes = np.arange(len(self.categories))
+        inside = np.ones(codes.size, bool)
+        if lower is not None:
+            inside &= codes >= lower
+        if upper is not None:
+            inside &= codes < upper
+        w = np.asarray(self.weights, float)
+        return float(w[inside].sum() / w.sum())
+
+    def quantile(self, q: np.ndarray) -> np.ndarray:
+        cum = self._cum()
+        return np.minimum(np.searchsorted(cum, np.asarray(q, float), side="left"), cum.size - 1)
+
+    def sample(self, size: int | tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
+        return self.quantile(rng.random(size)).astype(float)
+
+    def codes(self, labels: Any) -> np.ndarray:
+        """Codes of category labels (NaN for a label that is no category)."""
+        index = {c: float(k) for k, c in enumerate(self.categories)}
+        return np.array([index.get(str(v), np.nan) for v in np.asarray(labels)], float)
+
+
+def category_bounds(k: int, count: int) -> tuple[float | None, float | None]:
+    """The code interval of category ``k`` of ``count`` (open at the ends, as groups are)."""
+    return (None if k == 0 else k - 0.5), (None if k == count - 1 else k + 0.5)
 
 
 def check_assumption_ids(keys: list[str], modifier: Modifier, where: str = "assumptions") -> None:

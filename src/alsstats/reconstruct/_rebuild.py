@@ -50,17 +50,18 @@ from ..summary import as_reported_summary
 from ._calibrate import (
     ADJUSTABLE,
     Target,
-    biomarker_groups,
     calibrate_model,
+    modifier_groups,
     resolve_assumptions,
     targets_from_summary,
+    with_category_codes,
 )
 from ._counts import _choose_deaths, _count_proof, _integer_count, _largest_remainder
-from ._fits import _Z, Design, _subgroup_windows
+from ._fits import _Z, Design, _is_category_count, _subgroup_windows
 from ._follow_up import FollowUpHorizon, choose_deaths, follow_up_horizon
 from ._medians import km_median_batch
 from ._modifier import Modifier, modifier_of, modifier_value
-from ._moves import _BIOMARKER_MOVES, horizon_stages
+from ._moves import _BIOMARKER_MOVES, _RESTART_STAGES, _STAGES, horizon_stages
 from ._result import Proof, Reconstruction, _finish
 from ._search import _restarts
 from ._start import (
@@ -183,8 +184,10 @@ def _prepare(
     allow); ``n_deaths`` the number of deaths the time grid must hold."""
     values = resolve_assumptions(summary, assumptions)
     modifier = modifier_of(summary)
-    targets = targets_from_summary(summary, assumptions, include=include)
-    groups = biomarker_groups(targets, values.get("remaining_share", "below"))
+    targets = with_category_codes(
+        targets_from_summary(summary, assumptions, include=include), modifier
+    )
+    groups, _ = modifier_groups(summary, targets, values)
     known = deaths(targets) if deaths is not None else None
     model = calibrate_model(summary, assumptions, deaths=known)
     loq_spec = values.get("limit_of_quantification") or {}
@@ -207,12 +210,16 @@ def _prepare(
             t.statistic in ("alive_count", "alive_proportion")
             and t.population.get("time", landmark) < landmark
         )
+        or _is_category_count(t)  # moves across categories change these
     ]
     design = Design(
         targets=search_targets,
         groups=groups,
-        log_scale=modifier_value(values, modifier, "scale", "linear") == "log",
-        x_unit=float(model.biomarker.median),
+        log_scale=(
+            modifier_value(values, modifier, "scale", "linear") == "log"
+            and not modifier.categorical
+        ),
+        x_unit=1.0 if modifier.categorical else float(model.biomarker.median),
         adjust=adjust,
         ties=values["ties"],
         level_z=float(_Z[0.95]),
@@ -220,8 +227,13 @@ def _prepare(
         trt_id=trt_id,
         ticks=ticks,
         column=modifier.column,
+        categories=modifier.categories,
     )
-    design = dataclasses.replace(design, margins=_subgroup_windows(design)[2])
+    margins = dict(_subgroup_windows(design)[2])
+    # a proportion alive is a ratio of counts: no engine computes it otherwise, so it needs
+    # no safety margin (a count whose proportion prints right at 0.94 of a half-width is it)
+    margins.update({t.id: 1.0 for t in search_targets if t.statistic == "alive_proportion"})
+    design = dataclasses.replace(design, margins=margins)
     setup = Setup(
         model,
         groups,
@@ -233,11 +245,38 @@ def _prepare(
         n[trt_id],
         n[ctl_id],
         ticks,
+        *_category_cells(targets, groups, trt_id, landmark),
     )
     if horizon.staggered:
         setup.earliest = round(horizon.earliest * ticks)
         setup.free_deaths = _free_deaths(targets)
     return targets, values, design, setup, model
+
+
+def _category_cells(
+    targets: list[Target], groups: list[Any], trt_id: str, landmark: float
+) -> tuple[dict[tuple[int, int], int], dict[tuple[int, int], int]]:
+    """Patients and deaths per (arm row, group) that a categorical modifier's printed counts
+    fix: a category's denominator in an arm (6/17: 17) and, with it, its alive count at the
+    landmark (17 - 6 deaths by the landmark, where survivors are censored)."""
+    index = {g.category: k for k, g in enumerate(groups) if g.category is not None}
+    size: dict[tuple[int, int], int] = {}
+    dead: dict[tuple[int, int], int] = {}
+    for t in targets:
+        g = index.get(t.population.get("category"))
+        if g is None or t.arm is None:
+            continue
+        row = 0 if t.arm == trt_id else 1
+        if t.statistic == "subgroup_size":
+            size[(row, g)] = int(t.value)
+    for t in targets:
+        g = index.get(t.population.get("category"))
+        if g is None or t.arm is None or t.statistic != "alive_count":
+            continue
+        row = 0 if t.arm == trt_id else 1
+        if t.population.get("time", landmark) >= landmark and (row, g) in size:
+            dead[(row, g)] = size[(row, g)] - int(t.value)
+    return size, dead
 
 
 def _run(
@@ -366,6 +405,8 @@ def rebuild_cohort(
             conflicts += list(figs)
     cov = _covariates((setup.n_trt, setup.n_ctl), targets, values, np.random.default_rng(seed))
     windows, inconsistent, _ = _subgroup_windows(design)
+    # a group whose deaths per arm the counts fix is not the pilot's to move
+    windows = {g: w for g, w in windows.items() if g not in {k for _, k in setup.fixed_dead}}
     if inconsistent:
         figs = tuple(dict.fromkeys(inconsistent))
         proofs.append(Proof(figs, "estimate, CI and p cannot hold together at any (log HR, SE)"))
@@ -377,6 +418,8 @@ def rebuild_cohort(
     )  # fmt: skip
     horizon = follow_up_horizon(summary, values)
     if not horizon.staggered:
+        if design.categories:
+            return _run(plan, deaths, max_seconds, progress, **_CATEGORY_SEARCH)
         return _run(plan, deaths, max_seconds, progress)
     plan.horizon = horizon
     plan.values = {**values, "follow_up_horizon": horizon.describe()}
@@ -490,6 +533,18 @@ def _median_start(
         day = _free_day(int(state["time"][i]), used, end)
         used.add(day)
         state["time"][i] = day
+
+
+# A categorical modifier is constant within its group: the moves of modifier values within a
+# group change nothing, and the interaction model (treatment x category) moves only with how
+# the categories' deaths interleave in time. A death moved to a free day between its group
+# neighbours (shift_in_group) keeps every category's order, hence its subgroup fit, and
+# changes that interleaving: the model stage's move.
+_CATEGORY_MODEL = ("model", ("shift_in_group",))
+_CATEGORY_SEARCH = {
+    "stages": (*_STAGES[:2], _CATEGORY_MODEL),
+    "restart_stages": (*_RESTART_STAGES[:2], _CATEGORY_MODEL),
+}
 
 
 def _strata_columns(values: Mapping[str, Any]) -> tuple[str, ...]:

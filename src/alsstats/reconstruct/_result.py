@@ -187,7 +187,11 @@ def _frame(state: dict[str, np.ndarray], plan: Plan, decimals: int) -> pd.DataFr
     )
     if plan.modifier is None or plan.modifier.present:
         column = plan.design.column
-        df[column] = np.round(state["modifier"], 1)
+        if plan.design.categories:  # category codes as their labels
+            codes = state["modifier"].astype(int)
+            df[column] = np.asarray(plan.design.categories, dtype=object)[codes]
+        else:
+            df[column] = np.round(state["modifier"], 1)
     reported = {t.statistic for t in plan.targets}
     wanted = set(plan.design.covariates)
     if "covariate_median" in reported:

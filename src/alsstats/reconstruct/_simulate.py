@@ -23,7 +23,14 @@ from scipy import stats
 from ..models import DataGeneratingModel, LogNormalBiomarker, WeibullBaseline
 from ..survival import fit_cox_batch, logrank_batch
 
-__all__ = ["TrialShape", "random_shape", "simulate_follow_up_summary", "simulate_summary"]
+__all__ = [
+    "CategoricalShape",
+    "TrialShape",
+    "random_shape",
+    "simulate_categorical_summary",
+    "simulate_follow_up_summary",
+    "simulate_summary",
+]
 
 _Z = float(stats.norm.ppf(0.975))
 
@@ -524,3 +531,179 @@ def simulate_follow_up_summary(
         {"arm": np.where(trt == 1, "active", "control"), "time": time, "death": event}
     )
     return doc, trial
+
+
+@dataclass(frozen=True)
+class CategoricalShape:
+    """A simulated trial with a categorical modifier (format version 2), printed by category.
+
+    ``categories`` and their true ``shares``; ``log_hr`` the treatment log HR in the first
+    (reference) category, ``interaction`` the log ratio of HRs of every other category to it,
+    ``prognostic`` the control-arm log HR of each category after the first. Printed: arm
+    sizes and deaths, the overall HR, per category its HR with CI and p, its share, and per
+    arm its alive count with denominator at ``landmark`` (a fraction of follow-up) and at the
+    end of follow-up; with two categories the interaction (ratio of HRs, CI, Wald p).
+    """
+
+    n: int = 300
+    allocation: tuple[int, int] = (1, 1)
+    categories: tuple[str, ...] = ("bulbar", "limb")
+    shares: tuple[float, ...] = (0.3, 0.7)
+    log_hr: float = -0.5
+    interaction: float = 0.4
+    prognostic: float = -0.5
+    death_risk: float = 0.55
+    landmark: float = 0.5
+    unit: str = "months"
+    with_ci: bool = True
+    end_counts: bool = True
+    interaction_figure: bool = True
+
+
+def _p_text(p: float) -> str | None:
+    printed = _printed_p(p)
+    if printed is None:
+        return None
+    return f"{printed:.3f}" if p < 0.01 else f"{printed:.2f}"
+
+
+def _ratio_text(b: float, se: float, with_ci: bool = True) -> dict[str, Any]:
+    out: dict[str, Any] = {"value": f"{math.exp(b):.2f}"}
+    if with_ci:
+        out["ci"] = [f"{math.exp(b - _Z * se):.2f}", f"{math.exp(b + _Z * se):.2f}"]
+        p = _p_text(2 * float(stats.norm.sf(abs(b / se))))
+        if p is not None:
+            out["p"] = p
+    return out
+
+
+def simulate_categorical_summary(
+    shape: CategoricalShape, rng: np.random.Generator
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One simulated trial of ``shape`` and its printed summary (format version 2).
+
+    Returns
+    -------
+    doc, truth
+        The summary document and the trial (arm 1/0, category labels, time, event).
+    """
+    follow_up = 720.0 if shape.unit == "days" else 24.0
+    n_t = round(shape.n * shape.allocation[0] / sum(shape.allocation))
+    n_c = shape.n - n_t
+    k = len(shape.categories)
+    trt = np.r_[np.ones(n_t), np.zeros(n_c)]
+    code = rng.choice(k, size=shape.n, p=np.asarray(shape.shares) / sum(shape.shares))
+    other = (code > 0).astype(float)
+    lp = trt * (shape.log_hr + shape.interaction * other) + shape.prognostic * other
+    rate = -math.log(1 - shape.death_risk) / follow_up
+    latent = rng.standard_exponential(shape.n) / (rate * np.exp(lp))
+    e = (latent < follow_up).astype(np.int8)
+    t = np.where(e == 1, np.maximum(np.round(latent, 2), 0.01), follow_up)
+    if shape.unit == "days":
+        t = np.where(e == 1, np.maximum(np.ceil(latent), 1.0), follow_up)
+    e = np.where(t >= follow_up, 0, e).astype(np.int8)
+    t = np.minimum(t, follow_up)
+    labels = np.asarray(shape.categories, dtype=object)[code]
+    src = {"source": "sim"}
+    arms = (("active", trt == 1), ("control", trt == 0))
+    doc: dict[str, Any] = {
+        "format": "alsstats.reported-summary",
+        "format_version": 2,
+        "trial": {
+            "name": "SIMULATED categorical",
+            "allocation": f"{shape.allocation[0]}:{shape.allocation[1]}",
+            "time_unit": shape.unit,
+            "endpoint": {"name": "death"},
+            "treatment_arm": "active",
+            "control_arm": "control",
+        },
+        "sources": [{"key": "sim", "citation": "simulated trial (alsstats validation)"}],
+        "arms": [
+            {"id": "active", "label": "active", "role": "treatment", "n": {"value": n_t, **src}},
+            {"id": "control", "label": "control", "role": "control", "n": {"value": n_c, **src}},
+        ],
+        "follow_up": {"landmark": {"value": follow_up, "unit": shape.unit, **src}},
+        "modifiers": [
+            {
+                "id": "onset",
+                "label": "site of onset",
+                "kind": "categorical",
+                "categories": list(shape.categories),
+                "shares": {c: f"{np.mean(code == j):.2f}" for j, c in enumerate(shape.categories)},
+                **src,
+            }
+        ],
+        "events": [
+            {"id": f"deaths_{arm}", "arm": arm, "value": int(e[sel].sum()), **src}
+            for arm, sel in arms
+        ],
+        "survival": [],
+        "hazard_ratios": [],
+        "assumptions": [
+            {
+                "id": "baseline_hazard",
+                "value": {"family": "weibull", "shape": 1.0},
+                "reason": "simulated with a constant hazard",
+            }
+        ],
+    }
+    b, v = _fit(t, e, trt)
+    doc["hazard_ratios"].append(
+        {
+            "id": "overall",
+            "comparison": {"treatment": "active", "control": "control"},
+            **_ratio_text(float(b[0]), math.sqrt(v[0, 0])),
+            **src,
+            "population": {"kind": "all"},
+            "model": {"method": "cox", "adjusted": False},
+        }
+    )
+    when = round(follow_up * shape.landmark, 1)
+    for j, cat in enumerate(shape.categories):
+        inside = code == j
+        pop = {"kind": "subgroup", "modifier": "onset", "category": cat}
+        b, v = _fit(t[inside], e[inside], trt[inside])
+        doc["hazard_ratios"].append(
+            {
+                "id": f"hr_{cat}",
+                "comparison": {"treatment": "active", "control": "control"},
+                **_ratio_text(float(b[0]), math.sqrt(v[0, 0]), shape.with_ci),
+                **src,
+                "population": pop,
+                "model": {"method": "cox", "adjusted": False},
+            }
+        )
+        for arm, sel in arms:
+            cell = sel & inside
+            times = [(when, f"alive_{arm}_{cat}_{when:g}")]
+            if shape.end_counts:
+                times.append((follow_up, f"alive_{arm}_{cat}_end"))
+            for at, ident in times:
+                alive = int((~((e[cell] == 1) & (t[cell] <= at))).sum())
+                doc["survival"].append(
+                    {
+                        "id": ident,
+                        "arm": arm,
+                        "time": at,
+                        "count": alive,
+                        "n": int(cell.sum()),
+                        "proportion": f"{100 * alive / cell.sum():.0f}%",
+                        "population": pop,
+                        **src,
+                    }
+                )
+    if k == 2 and shape.interaction_figure:
+        x = (code == 1).astype(float)
+        coef, cov = _fit(t, e, np.column_stack([trt, x, trt * x]))
+        doc["interactions"] = [
+            {
+                "id": "interaction",
+                "modifier": "onset",
+                "comparison": {"treatment": "active", "control": "control"},
+                **_ratio_text(float(coef[2]), math.sqrt(cov[2, 2])),
+                "test": "wald",
+                **src,
+            }
+        ]
+    truth = {"trial": {"arm": trt, "onset": labels, "time": t, "event": e}}
+    return doc, truth

@@ -43,6 +43,10 @@ class Setup:
     # whether deaths per arm are free (no count figure fixes them)
     earliest: int | None = None
     free_deaths: bool = False
+    # cells a categorical modifier's printed counts fix: (row, group) -> patients, deaths
+    # (rows: treatment, control), see _fixed_cells
+    fixed_size: Mapping[tuple[int, int], int] | None = None
+    fixed_dead: Mapping[tuple[int, int], int] | None = None
 
     @property
     def end(self) -> int:
@@ -65,6 +69,8 @@ class Setup:
         """pNFH in group g, weighted by the model's chance of the patient's outcome."""
         if self.groups[g].missing:
             return np.full(size, np.nan)
+        if self.groups[g].category is not None:  # a category: its code
+            return np.full(size, float(g))
         lo, hi = self.bounds(g)
         bm = self.model.biomarker
         q_lo, q_hi = biomarker_cdf(bm, lo), biomarker_cdf(bm, None if math.isinf(hi) else hi)
@@ -333,6 +339,8 @@ def _cells(
         setup.group_count * setup.n_trt / n, setup.n_trt, setup.group_count
     )
     size[1] = setup.group_count - size[0]
+    if setup.fixed_size:
+        size = _fix_cells(size, setup.fixed_size, (setup.n_trt, setup.n_ctl), None, "patients")
     dead = np.zeros_like(size)
     for a, arm in enumerate((1, 0)):
         risk = []
@@ -349,9 +357,50 @@ def _cells(
         dead[a] = _floor_deaths(
             _largest_remainder(size[a] * np.array(risk), deaths[a], size[a]), size[a], floored
         )
+    if setup.fixed_dead:
+        dead = _fix_cells(dead, setup.fixed_dead, deaths, size, "deaths")
+        # a group whose deaths the counts fix is no pilot's to move
+        fixed = {g for (_, g) in setup.fixed_dead}
+        windows = {g: w for g, w in (windows or {}).items() if g not in fixed}
     if windows:
         dead = _pilot_cells(setup, size, dead, windows, rng)
     return size, dead
+
+
+def _fix_cells(
+    cells: np.ndarray,
+    fixed: Mapping[tuple[int, int], int],
+    totals: tuple[int, int],
+    cap: np.ndarray | None,
+    what: str,
+) -> np.ndarray:
+    """Cells (rows: treatment, control; columns: groups) with the counts that printed
+    figures fix (a category's denominator per arm; its deaths, from the alive count at the
+    landmark); the other cells of the row share the rest in proportion to what they had, so
+    the row keeps its total (arm size, deaths per arm)."""
+    cells = cells.copy()
+    groups = cells.shape[1]
+    for a in (0, 1):
+        mine = {g: int(v) for (row, g), v in fixed.items() if row == a}
+        if not mine:
+            continue
+        free = [g for g in range(groups) if g not in mine]
+        left = int(totals[a]) - sum(mine.values())
+        if left < 0 or (not free and left != 0):
+            raise ReconstructionError(
+                f"the counts printed by category do not add up to the arm's {what}"
+            )
+        if cap is not None and any(v > cap[a, g] for g, v in mine.items()):
+            raise ReconstructionError(f"more {what} than patients in a category of an arm")
+        for g, v in mine.items():
+            cells[a, g] = v
+        if free:
+            cells[a, free] = _largest_remainder(
+                np.maximum(cells[a, free], 0.01).astype(float),
+                left,
+                None if cap is None else cap[a, free],
+            )
+    return cells
 
 
 def _start(
