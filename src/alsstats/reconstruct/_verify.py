@@ -33,6 +33,7 @@ from ..summary import Population, as_reported_summary
 from ..survival import km_estimate, logrank_batch
 from ._calibrate import Target, biomarker_groups, resolve_assumptions, targets_from_summary
 from ._fits import _Z, Design
+from ._modifier import modifier_of
 from ._result import Reconstruction
 
 __all__ = ["VERIFY_VERDICTS", "Verification", "assert_reproduces", "verify_cohort"]
@@ -198,18 +199,26 @@ def _design(summary: Any, targets: list[Target], values: Mapping[str, Any], df: 
     """The fits' settings for a given cohort (no calibration: nothing is searched here)."""
     x = df[_BIOMARKER].to_numpy(float)
     x = x[np.isfinite(x) & (x > 0)]
+    # scale only conditions the Newton steps; the treatment term does not depend on it
+    x_unit = float(np.median(x)) if x.size else 1.0
     adjusted = values.get("adjusted_model_covariates") or []
     landmark = summary.follow_up.get("landmark") if summary.follow_up else None
+    modifier = modifier_of(summary)
+    categorical: dict[str, Any] = {}
+    if modifier.categorical and modifier.id in df.columns:
+        # the treatment x category model reads the labels as category codes
+        categorical = {"column": modifier.id, "categories": modifier.categories}
+        x_unit = 1.0
     return Design(
         targets=[t for t in targets if t.statistic.startswith("hr")],
         groups=biomarker_groups(targets, values.get("remaining_share", "below")),
         log_scale=_scale(summary, values) == "log",
-        # scale only conditions the Newton steps; the treatment term does not depend on it
-        x_unit=float(np.median(x)) if x.size else 1.0,
+        x_unit=x_unit,
         adjust=tuple(c for c in adjusted if c in ("age", "male") and c in df.columns),
         ties=values["ties"],
         level_z=float(_Z[0.95]),
         landmark=float(landmark.value) if landmark is not None else float(df["time"].max()),
+        **categorical,
     )
 
 
@@ -217,7 +226,10 @@ def _design(summary: Any, targets: list[Target], values: Mapping[str, Any], df: 
 
 
 def _hr_figures(summary: Any) -> dict[str, Any]:
-    return {h.id: h for h in summary.hazard_ratios}
+    """Figures fitted on the two arms they compare: hazard ratios, and interactions (a ratio
+    of HRs from the treatment x modifier model, where the summary makes targets of them)."""
+    out = {i.id: i for i in getattr(summary, "interactions", None) or ()}
+    return {**out, **{h.id: h for h in summary.hazard_ratios}}
 
 
 def _subgroup_targets(
@@ -345,7 +357,7 @@ def verify_cohort(
             else:
                 checkable.append(t)
             continue
-        pop = hr.population
+        pop = getattr(hr, "population", None)  # an interaction has none: the whole cohort
         kind = getattr(pop, "kind", "all")
         pair = (hr.comparison["treatment"], hr.comparison["control"])
         if kind == "subgroup":
