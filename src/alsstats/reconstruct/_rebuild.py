@@ -234,6 +234,7 @@ def _prepare(
     # no safety margin (a count whose proportion prints right at 0.94 of a half-width is it)
     margins.update({t.id: 1.0 for t in search_targets if t.statistic == "alive_proportion"})
     design = dataclasses.replace(design, margins=margins)
+    fixed_size, fixed_dead = _category_cells(targets, groups, trt_id, landmark)
     setup = Setup(
         model,
         groups,
@@ -245,7 +246,8 @@ def _prepare(
         n[trt_id],
         n[ctl_id],
         ticks,
-        *_category_cells(targets, groups, trt_id, landmark),
+        fixed_size=fixed_size,
+        fixed_dead=fixed_dead,
     )
     if horizon.staggered:
         setup.earliest = round(horizon.earliest * ticks)
