@@ -23,7 +23,7 @@ import yaml
 from lifelines import CoxPHFitter
 from scipy import stats
 
-from alsstats.errors import ReconstructionError
+from alsstats.errors import ReconstructionError, SummaryError
 from alsstats.reconstruct import (
     CategoricalShape,
     rebuild_cohort,
@@ -86,7 +86,10 @@ def refit_and_compare(cohort: pd.DataFrame, doc: dict) -> list[str]:
         if (cohort["arm"] == a["id"]).sum() != a["n"]["value"]:
             bad.append(f"n_{a['id']}")
     for e in doc["events"]:
-        if cohort.loc[cohort["arm"] == e["arm"], "death"].sum() != e["value"]:
+        sel = cohort["arm"] == e["arm"]
+        if "population" in e:
+            sel &= cohort[column] == e["population"]["category"]
+        if cohort.loc[sel, "death"].sum() != e["value"]:
             bad.append(e["id"])
     for c, share in modifier["shares"].items():
         if not _same(float((cohort[column] == c).mean()), share):
@@ -194,6 +197,24 @@ def test_three_categories():
     rec = rebuild_cohort(summary, seed=2, max_seconds=BUDGET)
     assert rec.outcome_ == "feasible", rec.message()
     assert refit_and_compare(rec.cohort, doc) == []
+
+
+def test_events_by_category_fix_the_cells():
+    shape = CategoricalShape(end_counts=False, category_events=True)
+    summary, doc, _ = _summary(shape, 5)
+    assert {e.id for e in summary.events_in("control")} == {"deaths_control"}  # the arm's only
+    rec = rebuild_cohort(summary, seed=5, max_seconds=BUDGET)
+    assert rec.outcome_ == "feasible", rec.message()
+    assert refit_and_compare(rec.cohort, doc) == []
+    assert "deaths_control_bulbar" in set(verify_cohort(rec.cohort, summary).table["figure"])
+
+
+def test_event_population_is_format_version_2_and_names_a_category():
+    _, doc, _ = _summary(CategoricalShape(category_events=True), 1)
+    bad = yaml.safe_load(yaml.safe_dump(doc))
+    bad["events"][-1]["population"]["category"] = "axial"
+    with pytest.raises(SummaryError, match="'axial' is not a category of 'onset'"):
+        summary_from_dict(bad, "bad")
 
 
 def test_rebuild_is_byte_identical_and_verify_flags_a_moved_death():

@@ -83,9 +83,10 @@ def _check_events_vs_ci_width(s: ReportedSummary) -> list[CheckResult]:
         for h in _overall_hrs(s, t_arm, c_arm):
             if h.ci is None or h.model.get("adjusted"):
                 continue
-            inputs = [h.id, *(e.id for e in _live(s.events) if e.arm in (t_arm.id, c_arm.id))]
+            whole = _whole_arm(s.events)
+            inputs = [h.id, *(e.id for e in whole if e.arm in (t_arm.id, c_arm.id))]
             if len(s.arms) == 2:
-                inputs = [h.id, *(e.id for e in _live(s.events))]
+                inputs = [h.id, *(e.id for e in whole)]
             z = stats.norm.ppf((1 + h.level) / 2)
             lo, hi = h.interval("ci[0]"), h.interval("ci[1]")
             se_lo = max(math.log(hi[0] / lo[1]), 1e-12) / (2 * z)

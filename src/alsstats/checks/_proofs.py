@@ -98,7 +98,12 @@ def count_figures(summary: ReportedSummary) -> list[CountFigure]:
     def weight(f: Any) -> float:
         return 0.5 if getattr(f, "status", "") == "conflicting" else 1.0
 
-    live = [f for f in summary.events if getattr(f, "status", "") != "superseded"]
+    live = [
+        f
+        for f in summary.events
+        if getattr(f, "status", "") != "superseded"
+        and getattr(getattr(f, "population", None), "kind", "all") == "all"
+    ]
     for e in live:
         out.append(
             CountFigure(e.id, "deaths", arm_of(e.arm), _printed(e.value, None), None, weight(e))

@@ -253,7 +253,20 @@ def targets_from_summary(
                 arm=a.id,
             )
         )
+    categorical = modifier_of(summary)
     for e in summary.events:
+        sub = getattr(e, "population", None)
+        if getattr(sub, "kind", "all") != "all":
+            if _active(e, include) and getattr(sub, "modifier", None) == categorical.id:
+                # a category's events in one arm (its deaths by the end of follow-up)
+                out.append(
+                    Target(
+                        e.id, e.id, "deaths", str(int(e.value)), float(e.value), None,
+                        arm=None if e.arm not in arm_ids else e.arm,
+                        population=_category_population(sub),
+                    )
+                )  # fmt: skip
+            continue
         if _active(e, include):
             out.append(
                 Target(
@@ -266,7 +279,6 @@ def targets_from_summary(
                     arm=None if e.arm not in arm_ids else e.arm,
                 )
             )
-    categorical = modifier_of(summary)
     sized: set[tuple] = set()  # (arm, category) whose patient count is a target already
     for s in summary.survival:
         if not _active(s, include):

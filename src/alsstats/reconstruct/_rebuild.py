@@ -259,8 +259,9 @@ def _category_cells(
     targets: list[Target], groups: list[Any], trt_id: str, landmark: float
 ) -> tuple[dict[tuple[int, int], int], dict[tuple[int, int], int]]:
     """Patients and deaths per (arm row, group) that a categorical modifier's printed counts
-    fix: a category's denominator in an arm (6/17: 17) and, with it, its alive count at the
-    landmark (17 - 6 deaths by the landmark, where survivors are censored)."""
+    fix: a category's denominator in an arm (6/17: 17), its events in the arm, and its alive
+    count at the landmark with the denominator (17 - 6 deaths by the landmark, where
+    survivors are censored)."""
     index = {g.category: k for k, g in enumerate(groups) if g.category is not None}
     size: dict[tuple[int, int], int] = {}
     dead: dict[tuple[int, int], int] = {}
@@ -271,6 +272,8 @@ def _category_cells(
         row = 0 if t.arm == trt_id else 1
         if t.statistic == "subgroup_size":
             size[(row, g)] = int(t.value)
+        elif t.statistic == "deaths":
+            dead[(row, g)] = int(t.value)
     for t in targets:
         g = index.get(t.population.get("category"))
         if g is None or t.arm is None or t.statistic != "alive_count":

@@ -541,8 +541,10 @@ class CategoricalShape:
     (reference) category, ``interaction`` the log ratio of HRs of every other category to it,
     ``prognostic`` the control-arm log HR of each category after the first. Printed: arm
     sizes and deaths, the overall HR, per category its HR with CI and p, its share, and per
-    arm its alive count with denominator at ``landmark`` (a fraction of follow-up) and at the
-    end of follow-up; with two categories the interaction (ratio of HRs, CI, Wald p).
+    arm its alive count with denominator at ``landmark`` (a fraction of follow-up) and, with
+    ``end_counts``, at the end of follow-up; with ``category_events`` the events per arm and
+    category (``events:`` with a subgroup population); with two categories the interaction
+    (ratio of HRs, CI, Wald p).
     """
 
     n: int = 300
@@ -558,6 +560,7 @@ class CategoricalShape:
     with_ci: bool = True
     end_counts: bool = True
     interaction_figure: bool = True
+    category_events: bool = False
 
 
 def _p_text(p: float) -> str | None:
@@ -675,6 +678,11 @@ def simulate_categorical_summary(
         )
         for arm, sel in arms:
             cell = sel & inside
+            if shape.category_events:
+                doc["events"].append(
+                    {"id": f"deaths_{arm}_{cat}", "arm": arm, "value": int(e[cell].sum()),
+                     "population": pop, **src}
+                )  # fmt: skip
             times = [(when, f"alive_{arm}_{cat}_{when:g}")]
             if shape.end_counts:
                 times.append((follow_up, f"alive_{arm}_{cat}_end"))

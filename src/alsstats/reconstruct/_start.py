@@ -44,7 +44,7 @@ class Setup:
     earliest: int | None = None
     free_deaths: bool = False
     # cells a categorical modifier's printed counts fix: (row, group) -> patients, deaths
-    # (rows: treatment, control), see _fixed_cells
+    # (rows: treatment, control), see _fix_cells
     fixed_size: Mapping[tuple[int, int], int] | None = None
     fixed_dead: Mapping[tuple[int, int], int] | None = None
 

@@ -130,7 +130,8 @@ class Arm:
 
 @dataclass(frozen=True)
 class EventCount:
-    """Number of events (deaths, by default the trial's endpoint) in one arm or in ``"all"``."""
+    """Number of events (deaths, by default the trial's endpoint) in one arm or in ``"all"``;
+    ``population`` a subgroup (format version 2: the events of one category of an arm)."""
 
     id: str
     arm: str
@@ -142,6 +143,7 @@ class EventCount:
     note: str | None = None
     status: str = "reported"
     figure_role: str | None = None
+    population: Population = field(default_factory=lambda: Population("all"))
 
 
 @dataclass(frozen=True)

@@ -275,7 +275,10 @@ class _Parser:
         return arms
 
     def event(self, obj: object, where: str) -> EventCount:
-        m = self.r.mapping(obj, where, ["id", "arm", "value", "source"], ["event", *_PROVENANCE_V2])
+        m = self.r.mapping(
+            obj, where, ["id", "arm", "value", "source"], ["event", "population", *_PROVENANCE_V2]
+        )
+        self.v2_only(m, where, ("population",))
         ident = self.new_id(m, where)
         arm = self.arm_ref(m["arm"], _join(where, "arm"))
         value = self.count(m["value"], _join(where, "value"))
@@ -285,7 +288,10 @@ class _Parser:
             )
         kind = self.r.text(m.get("event"), _join(where, "event"), optional=True)
         role = self.role(m, where)
-        return EventCount(ident, arm, value, event=kind, **self.provenance(m, where), **role)
+        pop = self.population(m.get("population", {"kind": "all"}), _join(where, "population"))
+        return EventCount(
+            ident, arm, value, event=kind, population=pop, **self.provenance(m, where), **role
+        )
 
     def landmark(self, obj: object, where: str) -> SurvivalLandmark:
         v2 = ("ci", "level", "n", "unit", "population")

@@ -69,6 +69,10 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- the summary
+def _whole(figure: Any) -> bool:
+    return getattr(getattr(figure, "population", None), "kind", "all") == "all"
+
+
 @dataclass(frozen=True)
 class ReportedSummary:
     """Every figure a trial's publications reported, with provenance (see module docstring)."""
@@ -147,7 +151,8 @@ class ReportedSummary:
 
     def events_in(self, arm: str) -> list[EventCount]:
         """Event counts reported for one arm (or ``"all"``)."""
-        return [e for e in self.events if e.arm == arm]
+        # a subgroup's events (one category of the arm) are not the arm's
+        return [e for e in self.events if e.arm == arm and _whole(e)]
 
     def figures(self) -> pd.DataFrame:
         """Every reported figure, one row per number, with its provenance.
