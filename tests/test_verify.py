@@ -384,15 +384,16 @@ def _riluzole_1994_by_hand() -> pd.DataFrame:
         np.linspace(12.5, 14.5, 5), 448.8 / month, 449.2 / month, np.linspace(15, 19, 9)
     ]
     riluzole_late = np.r_[np.linspace(12.5, 17.2, 18), 532 / month]
-    add("placebo", "bulbar", placebo_late[:5], [1] * 5)
-    add("placebo", "limb", placebo_late[5:], [1] * 11)
-    add("riluzole", "bulbar", riluzole_late[:4], [1] * 4)
-    add("riluzole", "limb", riluzole_late[4:], [1] * 15)
+    # bulbar alive at the end of the period: placebo 3/17, riluzole 8/15
+    add("placebo", "bulbar", placebo_late[:3], [1] * 3)
+    add("placebo", "limb", placebo_late[3:], [1] * 13)
+    add("riluzole", "bulbar", riluzole_late[:3], [1] * 3)
+    add("riluzole", "limb", riluzole_late[3:], [1] * 16)
     # survivors to the end of the period, censored at 20 months
-    add("placebo", "bulbar", [20.0], [0])
-    add("placebo", "limb", [20.0] * 28, [0] * 28)
-    add("riluzole", "bulbar", [20.0] * 7, [0] * 7)
-    add("riluzole", "limb", [20.0] * 31, [0] * 31)
+    add("placebo", "bulbar", [20.0] * 3, [0] * 3)
+    add("placebo", "limb", [20.0] * 26, [0] * 26)
+    add("riluzole", "bulbar", [20.0] * 8, [0] * 8)
+    add("riluzole", "limb", [20.0] * 30, [0] * 30)
     return pd.DataFrame(rows)
 
 
