@@ -30,7 +30,7 @@ def _count_figures(summary: Any, targets: list[Target]) -> list[CountFigure]:
         if t.statistic not in ("deaths", "alive_count", "alive_proportion", "death_share"):
             continue
         if t.population.get("category") is not None:
-            continue  # a category's count: the rebuild's cells hold it (_start._fixed_cells)
+            continue  # a category's count: the rebuild's cells hold it (_start._fix_cells)
         weight = 0.5 if "conflicting" in _status(summary, t.id) else 1.0
         time = t.population.get("time") if t.population else None
         out.append(CountFigure(t.id, t.statistic, t.arm, t.rounds_to, time, weight))
