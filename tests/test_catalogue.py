@@ -68,6 +68,14 @@ def test_rebuild_status_of_the_shipped_mirocals_cohort():
     assert rebuild_status(entry) == "feasible: shipped cohort meets 22 figures"
 
 
+def test_rebuild_status_of_an_infeasible_trial_names_its_proof():
+    # CNM-Au8: the proof's figures and arithmetic, not whatever else the closest cohort missed
+    entry = next(e for e in trial_entries() if e.id == "cnm_au8_rescue_als")
+    status = rebuild_status(entry, max_seconds=2)
+    assert status.startswith("infeasible: {os.ci_lower, os.ci_upper, deaths_cnm_au8, deaths_p")
+    assert "sqrt(1/5 + 1/14) = 0.521" in status and "os.p" not in status
+
+
 def test_a_summary_that_does_not_load_is_a_row_not_a_crash(tmp_path):
     (tmp_path / "broken").mkdir()
     (tmp_path / "broken" / "reported.yaml").write_text("format: nope\n")

@@ -241,6 +241,10 @@ def rebuild_status(entry: TrialEntry, *, max_seconds: float = 20.0, seed: int = 
         return f"{result.outcome_} ({max_seconds:g} s): closest misses " + ", ".join(
             result.conflicts
         )
+    # the proofs' figures and reasons, not whatever the closest cohort also missed
+    proofs = getattr(result, "proofs_", None) or ()
+    if proofs:
+        return "infeasible: " + "; ".join(str(p) for p in proofs)
     return "infeasible: " + ", ".join(result.conflicts)
 
 
