@@ -201,3 +201,17 @@ def test_a_survival_count_and_its_share_are_not_an_inconsistent_hr_figure():
     count = Target("alive", "alive", "alive_count", "45", 45.0, None, arm="a", population=pop)
     share = Target("alive.p", "alive", "alive_proportion", "58%", 0.58, 2, arm="a", population=pop)
     assert _subgroup_windows(_design([count, share]))[1] == []
+
+
+def test_counts_over_the_whole_arm_push_censoring_past_their_time():
+    # CNM-Au8 with a printed "15 of 23 alive at 24 months": everyone's status is known at 24
+    # months, so administrative censoring starts there, not at half the maximum (15.75)
+    from alsstats.summary import summary_from_dict
+
+    doc = yaml.safe_load((TRIALS / "cnm_au8_rescue_als" / "reported.yaml").read_text())
+    row = {"id": "alive_24", "arm": "cnm_au8", "time": 24, "count": 15, "source": "aan2023"}
+    doc["survival"] = [row]
+    assert follow_up_horizon(summary_from_dict(doc, "x")).earliest == 24.0
+    # a count over fewer patients than the arm (status known for some) moves nothing
+    doc["survival"] = [{**row, "n": 20}]
+    assert follow_up_horizon(summary_from_dict(doc, "x")).earliest == 15.75

@@ -23,6 +23,7 @@ same rule by calling :func:`follow_up_horizon`.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -167,6 +168,19 @@ def follow_up_horizon(summary: Any, values: Mapping[str, Any] | None = None) -> 
     if landmark is not None:
         end = float(landmark.value)
         return FollowUpHorizon(end, "landmark", end, lost)
+    horizon = _staggered(summary, follow, values, lost)
+    # a printed count "x of n alive at t" over its whole group says nobody was censored
+    # before t: administrative censoring starts no earlier than the latest such t
+    known = _status_known_until(summary)
+    if known > horizon.earliest:
+        horizon = dataclasses.replace(horizon, earliest=min(known, horizon.end))
+    return horizon
+
+
+def _staggered(
+    summary: Any, follow: Mapping[str, Any], values: Mapping[str, Any], lost: int
+) -> FollowUpHorizon:
+    """The horizon when no landmark is printed: maximum follow-up or an assumption."""
     spec = values.get("censoring")
     if isinstance(spec, Mapping) and "earliest" in spec and "maximum_follow_up" in follow:
         # a maximum printed, the entry spread assumed
@@ -181,6 +195,24 @@ def follow_up_horizon(summary: Any, values: Mapping[str, Any] | None = None) -> 
     if isinstance(spec, Mapping):
         return _from_assumption(spec, getattr(summary, "time_unit", None), lost)
     raise NoFollowUpLength(NO_FOLLOW_UP)
+
+
+def _status_known_until(summary: Any) -> float:
+    """The latest time of a printed survival count whose denominator is its whole group (the
+    arm, or a subgroup's printed size): everyone's status is known until then (0 if none)."""
+    n_arm = {a.id: int(a.n.value) for a in summary.arms}
+    times = [
+        float(sv.time)
+        for sv in getattr(summary, "survival", ()) or ()
+        if getattr(sv, "count", None) is not None
+        and getattr(sv, "status", "reported") not in ("superseded", "conflicting")
+        and (
+            getattr(sv, "n", None) is None
+            or getattr(getattr(sv, "population", None), "kind", "all") != "all"
+            or int(sv.n) == n_arm.get(sv.arm, sum(n_arm.values()))
+        )
+    ]
+    return max(times, default=0.0)
 
 
 def choose_deaths(summary: Any, targets: list[Any], values: Mapping[str, Any]) -> tuple[int, int]:
