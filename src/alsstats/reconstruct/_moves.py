@@ -3,6 +3,8 @@ sizes, deaths per arm and biomarker-group sizes (count-type figures hold by cons
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ._start import Setup
@@ -72,6 +74,16 @@ _RESTART_STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     _STAGES[2],
 )
+# Restarts whose start cells already put every windowed subgroup's SE in its window (see
+# alsstats.reconstruct._start._fitting_groups): the subgroup stage keeps the cells (no death
+# or modifier moves across groups, which would undo them).
+_RESTART_STAGES_KEEP: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "subgroups",
+        ("swap_time_group", "adjacent_other_arm", "adjacent_other_arm", "redraw_time"),
+    ),
+    *_RESTART_STAGES[1:],
+)
 _ALL_MOVES = (
     "swap_time",
     "adjacent_in_group",
@@ -95,6 +107,20 @@ def _free(rng: np.random.Generator, used: np.ndarray, lo: int, hi: int) -> int |
     """A random day in [lo, hi] that no death uses (None if there is none)."""
     free = np.flatnonzero(~used[lo : hi + 1])
     return None if free.size == 0 else lo + int(free[rng.integers(free.size)])
+
+
+def _nudge(x: float, bounds: tuple[float, float], rng: np.random.Generator) -> float:
+    """``x`` moved by a factor exp(+-e), e log-uniform in [0.002, 0.2], to the cohort's 0.1
+    resolution (at least one step) and kept inside the group's bounds: a step of any size down
+    to the finest the printed cohort holds."""
+    lo, hi = bounds
+    if hi - lo < 0.3:  # no 0.1 step inside the group
+        return float(x)
+    e = math.exp(rng.uniform(math.log(0.002), math.log(0.2))) * (1 if rng.random() < 0.5 else -1)
+    new = round(x * math.exp(e), 1)
+    if new == round(x, 1):
+        new = round(x + (0.1 if e > 0 else -0.1), 1)
+    return float(min(max(new, round(lo + 0.1, 1)), round(hi - 0.1, 1)))
 
 
 def _propose(
@@ -182,6 +208,9 @@ def _propose(
             cand["modifier"][r, i] = setup.draw_modifier(int(group[i]), rng)[0]
         elif kind in _HORIZON_MOVES:
             _horizon_move(kind, cand, r, state, setup, used, rng)
+        elif kind == "nudge_modifier":
+            i = _pick(rng, measured)
+            cand["modifier"][r, i] = _nudge(state["modifier"][i], setup.bounds(int(group[i])), rng)
         else:  # swap a covariate of the adjusted model between two patients
             i, j = rng.integers(0, n, 2)
             col = kind.removeprefix("swap_")

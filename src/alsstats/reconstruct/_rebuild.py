@@ -57,11 +57,17 @@ from ._calibrate import (
     with_category_codes,
 )
 from ._counts import _choose_deaths, _count_proof, _integer_count, _largest_remainder
-from ._fits import _Z, Design, _is_category_count, _subgroup_windows
+from ._fits import _Z, Design, _is_category_count, _subgroup_windows, _window_room
 from ._follow_up import FollowUpHorizon, choose_deaths, follow_up_horizon
 from ._medians import km_median_batch
 from ._modifier import Modifier, modifier_of, modifier_value
-from ._moves import _BIOMARKER_MOVES, _RESTART_STAGES, _STAGES, horizon_stages
+from ._moves import (
+    _BIOMARKER_MOVES,
+    _RESTART_STAGES,
+    _RESTART_STAGES_KEEP,
+    _STAGES,
+    horizon_stages,
+)
 from ._result import Proof, Reconstruction, _finish
 from ._search import _restarts
 from ._start import (
@@ -69,6 +75,7 @@ from ._start import (
     Setup,
     _cells,
     _covariates,
+    _fitting_groups,
     _free_day,
     _perturb_cells,
     _start,
@@ -303,13 +310,29 @@ def _run(
     cells = _cells(
         setup, deaths, np.random.default_rng([plan.seed, 1 << 20]), plan.windows, floored
     )
+    # Restarts start from cells whose subgroup SEs fall inside their windows' room (a CI
+    # printed to 2 decimals leaves a few tenths of a percent of the SE, and the cells set the
+    # SE almost alone); the first attempt keeps the pilot's looser cells (the shipped
+    # MIROCALS cohort is its result) and restarts leave the cells that fit as they are.
+    room = _window_room(design) if plan.windows and outcomes is None else {}
+    strict, keep = cells, frozenset()
+    if room:
+        strict = _cells(
+            setup,
+            deaths,
+            np.random.default_rng([plan.seed, 1 << 20]),
+            plan.windows,
+            floored,
+            se_room=room,
+        )
+        keep = _fitting_groups(strict, plan.windows, room, plan.seed)
 
     def start(rng_k: np.random.Generator, attempt: int = 0) -> dict[str, np.ndarray]:
         use = cells
         if attempt > 0 and plan.windows and outcomes is None:
             # restarts try cells next to the pilot's
             use = _perturb_cells(
-                cells, plan.windows, np.random.default_rng([plan.seed, attempt, 1 << 21])
+                strict, plan.windows, np.random.default_rng([plan.seed, attempt, 1 << 21]), keep
             )
         state = _start(setup, use, rng_k)
         if plan.horizon is not None and plan.horizon.staggered:
@@ -321,6 +344,8 @@ def _run(
             state[c] = plan.cov[c].astype(float)
         return state
 
+    if keep and keep >= set(plan.windows) and "restart_stages" not in search:
+        search["restart_stages"] = _RESTART_STAGES_KEEP
     clock = _time.perf_counter()
     state, steps, _ = _restarts(design, setup, start, plan.seed, max_seconds, progress, **search)
     return _finish(plan, state, steps, _time.perf_counter() - clock)

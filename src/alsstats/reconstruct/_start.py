@@ -193,6 +193,7 @@ def _pilot_cells(
     rng: np.random.Generator,
     reps: int = 48,
     reach: int = 6,
+    se_room: Mapping[int, float] | None = None,
 ) -> np.ndarray:
     """Deaths per arm in each group whose subgroup fit can reach the reported CI and p.
 
@@ -200,7 +201,10 @@ def _pilot_cells(
     of deaths. For each pair (deaths treatment, deaths control) near the model's expectation,
     ``reps`` random orders drawn with the target HR give SE as a linear function of the log HR;
     the pair whose predicted SE at the target is closest to the window's centre is taken, the
-    other groups sharing the remaining deaths by the model's risks.
+    other groups sharing the remaining deaths by the model's risks. Given the cells, a
+    subgroup's SE at its log HR hardly depends on the order of deaths: when the best pair's
+    predicted SE is off the window by more than its ``se_room`` (relative SE, from
+    :func:`alsstats.reconstruct._fits._window_room`) the group's split between arms is moved too.
     """
     dead = dead.copy()
     total = dead.sum(axis=1)
@@ -251,7 +255,9 @@ def _pilot_cells(
                 cost = math.inf if rest is None else cost + rest
             if cost < best_cost:
                 best, best_cost = (dt, dc), cost
-        if (best is None or best_cost > 4.0) and open_:
+        # cost 4 is 2% of the SE; a CI printed to 2 decimals often leaves less room than that
+        limit = 4.0 if se_room is None or g not in se_room else min(4.0, (100 * se_room[g]) ** 2)
+        if (best is None or best_cost > limit) and open_:
             # no pair fits at the proportional split of the group between arms (which no
             # figure fixes): try moving up to SHIFTS patients of each arm to an open group
             shifted = _shift_split(size, dead, g, open_, pairs, windows, last, room, reps)
@@ -275,18 +281,21 @@ def _perturb_cells(
     cells: tuple[np.ndarray, np.ndarray],
     windows: Mapping[int, tuple[float, float]],
     rng: np.random.Generator,
+    keep: frozenset[int] = frozenset(),
 ) -> tuple[np.ndarray, np.ndarray]:
     """The pilot's cells with the deaths of each windowed group moved by up to one per arm
     (for restarts: the pilot's SE model is approximate), deaths per arm kept by moving the
-    difference to other groups (non-windowed first)."""
+    difference to other groups (non-windowed first). Groups in ``keep`` (whose cells already
+    put the SE in its window) are left as they are."""
     size, dead = cells
     dead = dead.copy()
     groups = dead.shape[1]
-    for g in windows:
+    moved = [g for g in windows if g not in keep]
+    for g in moved:
         for a in (0, 1):
             dead[a, g] = int(np.clip(dead[a, g] + rng.integers(-1, 2), 1, size[a, g]))
     target = cells[1].sum(axis=1)
-    order = [k for k in range(groups) if k not in windows] + list(windows)
+    order = [k for k in range(groups) if k not in windows] + moved
     for a in (0, 1):
         for k in order * 2:
             excess = dead[a].sum() - target[a]
@@ -299,6 +308,26 @@ def _perturb_cells(
         if dead[a].sum() != target[a]:
             return cells  # no room to keep the deaths per arm: the pilot's cells
     return size, dead
+
+
+def _fitting_groups(
+    cells: tuple[np.ndarray, np.ndarray],
+    windows: Mapping[int, tuple[float, float]],
+    se_room: Mapping[int, float],
+    seed: int,
+) -> frozenset[int]:
+    """Windowed groups whose cells give an SE (predicted as in :func:`_pilot_cells`) inside
+    the window's room: their deaths per arm should not be perturbed."""
+    size, dead = cells
+    out = set()
+    for g, w in windows.items():
+        if g not in se_room:
+            continue
+        rng = np.random.default_rng([seed, g, 1 << 24])
+        cost = _se_cost(size, g, int(dead[0, g]), int(dead[1, g]), w, rng, 48)
+        if cost is not None and cost <= (100 * se_room[g]) ** 2:
+            out.add(g)
+    return frozenset(out)
 
 
 def _floor_deaths(dead: np.ndarray, size: np.ndarray, floored: np.ndarray) -> np.ndarray:
@@ -328,6 +357,7 @@ def _cells(
     rng: np.random.Generator,
     windows: Mapping[int, tuple[float, float]] | None = None,
     floored: np.ndarray | None = None,
+    se_room: Mapping[int, float] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Patients and deaths per arm (rows: treatment, control) and biomarker group
     (``floored``: groups with a hazard ratio of their own, see :func:`_floor_deaths`)."""
@@ -363,7 +393,7 @@ def _cells(
         fixed = {g for (_, g) in setup.fixed_dead}
         windows = {g: w for g, w in (windows or {}).items() if g not in fixed}
     if windows:
-        dead = _pilot_cells(setup, size, dead, windows, rng)
+        dead = _pilot_cells(setup, size, dead, windows, rng, se_room=se_room)
     return size, dead
 
 
