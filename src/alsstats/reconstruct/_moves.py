@@ -72,7 +72,20 @@ _RESTART_STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "swap_pnfh",
         ),
     ),
-    _STAGES[2],
+    # the model stage of restarts also moves the modifier in small steps, of one patient or of
+    # a whole group at once (the interaction model's CIs leave a thin band, which moves of one
+    # patient's value across the group step over)
+    (
+        "model",
+        (
+            "swap_pnfh_group",
+            "redraw_pnfh",
+            "move_death_group",
+            "nudge_modifier",
+            "stretch_modifier",
+            "tilt_modifier",
+        ),
+    ),
 )
 # Restarts whose start cells already put every windowed subgroup's SE in its window (see
 # alsstats.reconstruct._start._fitting_groups): the subgroup stage keeps the cells (no death
@@ -121,6 +134,24 @@ def _nudge(x: float, bounds: tuple[float, float], rng: np.random.Generator) -> f
     if new == round(x, 1):
         new = round(x + (0.1 if e > 0 else -0.1), 1)
     return float(min(max(new, round(lo + 0.1, 1)), round(hi - 0.1, 1)))
+
+
+def _stretch(
+    x: np.ndarray, bounds: tuple[float, float], shift: bool, rng: np.random.Generator
+) -> np.ndarray:
+    """log ``x`` scaled about its median (or shifted, ``shift``) by a factor exp(+-e), e
+    log-uniform in [0.002, 0.05], to the cohort's 0.1 resolution, inside the group's bounds."""
+    lo, hi = bounds
+    if hi - lo < 0.3 or (x <= 0).any():
+        return x
+    e = math.exp(rng.uniform(math.log(0.002), math.log(0.05))) * (1 if rng.random() < 0.5 else -1)
+    g = np.log(x)
+    if shift:
+        new = np.exp(g + e)
+    else:
+        centre = float(np.median(g))
+        new = np.exp(centre + (g - centre) * math.exp(e))
+    return np.clip(np.round(new, 1), round(lo + 0.1, 1), round(hi - 0.1, 1))
 
 
 def _propose(
@@ -208,6 +239,17 @@ def _propose(
             cand["modifier"][r, i] = setup.draw_modifier(int(group[i]), rng)[0]
         elif kind in _HORIZON_MOVES:
             _horizon_move(kind, cand, r, state, setup, used, rng)
+        elif kind in ("stretch_modifier", "tilt_modifier"):
+            # every patient (stretch) or every death (tilt) of one group at once: the spread
+            # or the level of the modifier among deaths moves a little, which single-patient
+            # moves cannot do without passing through worse cohorts
+            g = int(group[_pick(rng, measured)])
+            members = by_group[g] if kind == "stretch_modifier" else dead_by_group[g]
+            members = members[np.isfinite(state["modifier"][members])]
+            if members.size:
+                cand["modifier"][r, members] = _stretch(
+                    state["modifier"][members], setup.bounds(g), kind == "tilt_modifier", rng
+                )
         elif kind == "nudge_modifier":
             i = _pick(rng, measured)
             cand["modifier"][r, i] = _nudge(state["modifier"][i], setup.bounds(int(group[i])), rng)

@@ -310,10 +310,12 @@ def _run(
     cells = _cells(
         setup, deaths, np.random.default_rng([plan.seed, 1 << 20]), plan.windows, floored
     )
-    # Restarts start from cells whose subgroup SEs fall inside their windows' room (a CI
-    # printed to 2 decimals leaves a few tenths of a percent of the SE, and the cells set the
-    # SE almost alone); the first attempt keeps the pilot's looser cells (the shipped
-    # MIROCALS cohort is its result) and restarts leave the cells that fit as they are.
+    # Every other restart (attempts 1, 3, ...) starts from cells whose subgroup SEs fall
+    # inside their windows' room (a CI printed to 2 decimals leaves a few tenths of a percent
+    # of the SE, and with few censorings the cells set the SE almost alone) and leaves the
+    # cells that fit as they are; the others perturb the pilot's cells, whose SE model is
+    # looser but does not move patients between groups. The first attempt keeps the pilot's
+    # cells (the shipped MIROCALS cohort is its result).
     room = _window_room(design) if plan.windows and outcomes is None else {}
     strict, keep = cells, frozenset()
     if room:
@@ -331,8 +333,12 @@ def _run(
         use = cells
         if attempt > 0 and plan.windows and outcomes is None:
             # restarts try cells next to the pilot's
+            odd = attempt % 2 == 1 and room
             use = _perturb_cells(
-                strict, plan.windows, np.random.default_rng([plan.seed, attempt, 1 << 21]), keep
+                strict if odd else cells,
+                plan.windows,
+                np.random.default_rng([plan.seed, attempt, 1 << 21]),
+                keep if odd else frozenset(),
             )
         state = _start(setup, use, rng_k)
         if plan.horizon is not None and plan.horizon.staggered:
@@ -345,7 +351,7 @@ def _run(
         return state
 
     if keep and keep >= set(plan.windows) and "restart_stages" not in search:
-        search["restart_stages"] = _RESTART_STAGES_KEEP
+        search["odd_stages"] = _RESTART_STAGES_KEEP
     clock = _time.perf_counter()
     state, steps, _ = _restarts(design, setup, start, plan.seed, max_seconds, progress, **search)
     return _finish(plan, state, steps, _time.perf_counter() - clock)

@@ -197,8 +197,12 @@ def _restarts(
     stages: tuple[tuple[str, tuple[str, ...]], ...] = _STAGES,
     restart_stages: tuple[tuple[str, tuple[str, ...]], ...] | None = _RESTART_STAGES,
     fallback: tuple[str, ...] = _ALL_MOVES,
+    odd_stages: tuple[tuple[str, tuple[str, ...]], ...] | None = None,
 ) -> tuple[dict, int, int]:
     """Staged searches from fresh start cohorts until one meets every target.
+
+    ``odd_stages``, if given, replace ``restart_stages`` on attempts 1, 3, 5, ... (whose start
+    cohorts come from other cells, see :func:`alsstats.reconstruct._rebuild._run`).
 
     Attempt k uses the random stream (seed, k) for its start cohort and its moves, and at most
     ATTEMPT_STEPS steps (a stalled greedy search is cheaper to restart than to shake loose). The
@@ -213,6 +217,8 @@ def _restarts(
             state = _best_start(design, state, start, seed, attempt)
         budget = _Budget(ATTEMPT_STEPS if attempt else FIRST_ATTEMPT_STEPS, deadline)
         plan = stages if attempt == 0 or restart_stages is None else restart_stages
+        if attempt % 2 == 1 and odd_stages is not None:
+            plan = odd_stages
         state, k, done = _staged_search(
             design, setup, state, rng, budget, progress, stages=plan, fallback=fallback
         )
