@@ -19,9 +19,14 @@ __all__: list[str] = []
 #                    within every group, hence every subgroup fit, is unchanged
 #   move_death       a death passes to a survivor of the same arm (any group)
 #   move_death_group ... of the same arm and group: subgroup and overall fits unchanged
-#   swap_pnfh        two patients exchange pNFH (and group)
-#   swap_pnfh_group  two patients of the same group exchange pNFH: only the model term moves
-#   redraw_pnfh      a patient gets a new pNFH within the group
+#   swap_modifier        two patients exchange modifier values (and group)
+#   swap_modifier_group  two patients of the same group exchange modifier values: only the
+#                        model term moves
+#   swap_modifier_across two patients of different groups exchange modifier values
+#   redraw_modifier      a patient gets a new modifier value within the group
+#   nudge_modifier       a patient's modifier value moves by a small factor within the group
+#   stretch_modifier     the modifier values of one group spread out or close in a little
+#   tilt_modifier        the modifier values of one group's deaths move by a small factor
 #   swap_<column>    two patients exchange a covariate of the adjusted model
 _STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("subgroups", ("swap_time_group", "adjacent_in_group", "adjacent_in_group", "redraw_time")),
@@ -34,16 +39,19 @@ _STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "swap_time_group",
             "redraw_time",
             "move_death",
-            "swap_pnfh",
+            "swap_modifier",
         ),
     ),
-    ("model", ("swap_pnfh_group", "swap_pnfh_group", "redraw_pnfh", "move_death_group")),
+    (
+        "model",
+        ("swap_modifier_group", "swap_modifier_group", "redraw_modifier", "move_death_group"),
+    ),
 )
 
 # Stages of the attempts after the first. The first attempt keeps the death cells of the pilot
 # (_start._pilot_cells), chosen so that the subgroup fits can reach their CI and p; when it
 # fails, the cells are usually what is wrong (no time move changes deaths per group), so later
-# attempts also move deaths and pNFH across groups while fitting the subgroups.
+# attempts also move deaths and modifier values across groups while fitting the subgroups.
 # They also use the smallest move that changes a Cox fit:
 # a death swaps its time with the nearest death of the other arm in its group (a swap within
 # one arm changes no treatment-only fit), and draw the best of several start cohorts
@@ -57,7 +65,7 @@ _RESTART_STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "adjacent_other_arm",
             "redraw_time",
             "move_death",
-            "swap_pnfh",
+            "swap_modifier",
         ),
     ),
     (
@@ -69,7 +77,7 @@ _RESTART_STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "swap_time_group",
             "redraw_time",
             "move_death",
-            "swap_pnfh",
+            "swap_modifier",
         ),
     ),
     # the model stage of restarts also moves the modifier in small steps, of one patient or of
@@ -78,8 +86,8 @@ _RESTART_STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         "model",
         (
-            "swap_pnfh_group",
-            "redraw_pnfh",
+            "swap_modifier_group",
+            "redraw_modifier",
             "move_death_group",
             "nudge_modifier",
             "stretch_modifier",
@@ -104,12 +112,17 @@ _ALL_MOVES = (
     "shift_in_group",
     "move_death",
     "move_death_group",
-    "swap_pnfh",
-    "swap_pnfh_group",
-    "redraw_pnfh",
+    "swap_modifier",
+    "swap_modifier_group",
+    "redraw_modifier",
 )
 
-_BIOMARKER_MOVES = ("swap_pnfh_across", "swap_pnfh_group", "swap_pnfh_group", "redraw_pnfh")
+_BIOMARKER_MOVES = (
+    "swap_modifier_across",
+    "swap_modifier_group",
+    "swap_modifier_group",
+    "redraw_modifier",
+)
 
 
 def _pick(rng: np.random.Generator, idx: np.ndarray) -> int:
@@ -223,18 +236,18 @@ def _propose(
                 cand["time"][r, j], cand["death"][r, j] = time[i], 1
                 # the new survivor takes the old one's censoring time (the end at a landmark)
                 cand["time"][r, i], cand["death"][r, i] = time[j], 0
-        elif kind in ("swap_pnfh", "swap_pnfh_group", "swap_pnfh_across"):
+        elif kind in ("swap_modifier", "swap_modifier_group", "swap_modifier_across"):
             i = _pick(rng, measured)
-            if kind == "swap_pnfh_group":
+            if kind == "swap_modifier_group":
                 pool = by_group[group[i]]
-            elif kind == "swap_pnfh_across":  # another group: subgroup membership changes
+            elif kind == "swap_modifier_across":  # another group: subgroup membership changes
                 pool = measured[group[measured] != group[i]]
             else:
                 pool = measured
             j = _pick(rng, pool)
             for key in ("modifier", "group"):
                 cand[key][r, [i, j]] = state[key][[j, i]]
-        elif kind == "redraw_pnfh":
+        elif kind == "redraw_modifier":
             i = _pick(rng, measured)
             cand["modifier"][r, i] = setup.draw_modifier(int(group[i]), rng)[0]
         elif kind in _HORIZON_MOVES:

@@ -628,8 +628,8 @@ def assign_biomarker(
     windows, _, _ = _subgroup_windows(design)
 
     def outcomes(state: dict[str, np.ndarray]) -> None:
-        # outcomes as given: the start cohort only supplies pNFH, moved onto the patients
-        # with the same arm and outcome
+        # outcomes as given: the start cohort only supplies modifier values, moved onto the
+        # patients with the same arm and outcome
         trt = state["trt"]
         new_modifier, new_group = np.empty_like(state["modifier"]), np.empty_like(state["group"])
         for a in (1, 0):
@@ -645,7 +645,10 @@ def assign_biomarker(
         summary, targets, values, design, setup, model, seed, cov, windows, [], [],
         modifier_of(summary), _strata_columns(values),
     )  # fmt: skip
-    stages = (("subgroups", ("swap_pnfh_across",)), ("model", ("swap_pnfh_group", "redraw_pnfh")))
+    stages = (
+        ("subgroups", ("swap_modifier_across",)),
+        ("model", ("swap_modifier_group", "redraw_modifier")),
+    )
     return _run(
         plan,
         deaths,

@@ -5,8 +5,8 @@ the treatment-only fits, then the interaction model, then every target with ever
 failed attempt is followed by another from a fresh start cohort. Attempt k draws from the
 random stream (seed, k) only and stops after a fixed number of steps, so the result depends on
 the seed and not on the machine's speed, unless the ``max_seconds`` safety cap is reached.
-Attempts after the first also move deaths and pNFH across biomarker groups while fitting the
-subgroups (see :data:`alsstats.reconstruct._RESTART_STAGES`).
+Attempts after the first also move deaths and modifier values across biomarker groups while
+fitting the subgroups (see :data:`alsstats.reconstruct._RESTART_STAGES`).
 """
 
 from __future__ import annotations
@@ -131,8 +131,8 @@ def _staged_search(
     fallback: tuple[str, ...] = _ALL_MOVES,
 ) -> tuple[dict, int]:
     """Subgroup fits first, then the overall HR by interleaving groups (subgroup fits fixed),
-    then the interaction model by pNFH within groups (both fixed); a search over every target
-    with every move for whatever budget is left if a stage could not finish."""
+    then the interaction model by modifier values within groups (both fixed); a search over
+    every target with every move for whatever budget is left if a stage could not finish."""
     kinds = {
         "treatment": lambda t: t.model == "treatment",
         "subgroups": lambda t: (
