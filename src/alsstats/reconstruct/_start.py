@@ -155,9 +155,12 @@ def _shift_split(
     last: int | None,
     room: list[int],
     reps: int,
+    weights: Mapping[int, float] | None = None,
 ) -> tuple[tuple[int, int], float, np.ndarray] | None:
     """The best (pair, cost, sizes) with group g's split between arms moved by s patients
-    (the largest open group takes the difference), or None."""
+    (the largest open group takes the difference), or None (``weights``: of each group's SE
+    cost, as in :func:`_pilot_cells`)."""
+    w = weights or {}
     k = max(open_, key=lambda j: int(size[:, j].min()))
     rng = np.random.default_rng([int(size.sum()), g, 1 << 23])
     best = None
@@ -176,10 +179,11 @@ def _shift_split(
             cost = _se_cost(new, g, dt, dc, windows[g], rng, reps)
             if cost is None:
                 continue
+            cost *= w.get(g, 1.0)
             cost += 0.01 * ((dt - dead[0, g]) ** 2 + (dc - dead[1, g]) ** 2) + 0.01 * s * s
             if last is not None:
                 rest = _se_cost(new, last, room[0] - dt, room[1] - dc, windows[last], rng, reps)
-                cost = math.inf if rest is None else cost + rest
+                cost = math.inf if rest is None else cost + rest * w.get(last, 1.0)
             if best is None or cost < best[1]:
                 best = ((dt, dc), cost, new)
     return best
@@ -209,6 +213,9 @@ def _pilot_cells(
     dead = dead.copy()
     total = dead.sum(axis=1)
     order = list(windows)
+    # an SE cost of 4 is 2% of the SE off the window's centre; with ``se_room`` a group's cost
+    # is scaled so that 4 is the edge of its room (a CI printed to 2 decimals often leaves less)
+    weights = {g: 4.0 / min(4.0, max((100 * r) ** 2, 1e-6)) for g, r in (se_room or {}).items()}
     non_window = [k for k in range(dead.shape[1]) if k not in windows]
     for step, (g, (_, se_star)) in enumerate(windows.items()):
         # groups whose deaths are not fixed yet absorb the rest, so deaths per arm never change
@@ -247,20 +254,19 @@ def _pilot_cells(
             cost = _se_cost(size, g, dt, dc, windows[g], rng, reps)
             if cost is None:
                 continue
+            cost *= weights.get(g, 1.0)
             cost += 0.01 * ((dt - dead[0, g]) ** 2 + (dc - dead[1, g]) ** 2)
             if last is not None:
                 rest = _se_cost(
                     size, last, room[0] - dt, room[1] - dc, windows[last], rng_last, reps
                 )
-                cost = math.inf if rest is None else cost + rest
+                cost = math.inf if rest is None else cost + rest * weights.get(last, 1.0)
             if cost < best_cost:
                 best, best_cost = (dt, dc), cost
-        # cost 4 is 2% of the SE; a CI printed to 2 decimals often leaves less room than that
-        limit = 4.0 if se_room is None or g not in se_room else min(4.0, (100 * se_room[g]) ** 2)
-        if (best is None or best_cost > limit) and open_:
+        if (best is None or best_cost > 4.0) and open_:
             # no pair fits at the proportional split of the group between arms (which no
             # figure fixes): try moving up to SHIFTS patients of each arm to an open group
-            shifted = _shift_split(size, dead, g, open_, pairs, windows, last, room, reps)
+            shifted = _shift_split(size, dead, g, open_, pairs, windows, last, room, reps, weights)
             if shifted is not None and shifted[1] < best_cost:
                 size[:], best, best_cost = shifted[2], shifted[0], shifted[1]
         if best is None:
