@@ -27,6 +27,8 @@ __all__: list[str] = []
 #   nudge_modifier       a patient's modifier value moves by a small factor within the group
 #   stretch_modifier     the modifier values of one group spread out or close in a little
 #   tilt_modifier        the modifier values of one group's deaths move by a small factor
+#   move_death_free      a death passes to a survivor of the same arm in another group, both
+#                        groups outside Setup.fixed_groups (cells that already fit)
 #   swap_<column>    two patients exchange a covariate of the adjusted model
 _STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("subgroups", ("swap_time_group", "adjacent_in_group", "adjacent_in_group", "redraw_time")),
@@ -101,9 +103,26 @@ _RESTART_STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
 _RESTART_STAGES_KEEP: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         "subgroups",
-        ("swap_time_group", "adjacent_other_arm", "adjacent_other_arm", "redraw_time"),
+        (
+            "swap_time_group",
+            "adjacent_other_arm",
+            "adjacent_other_arm",
+            "redraw_time",
+            "move_death_free",
+        ),
     ),
-    *_RESTART_STAGES[1:],
+    (
+        "treatment",
+        (
+            "adjacent_other_arm",
+            "adjacent_other_arm",
+            "shift_in_group",
+            "swap_time_group",
+            "redraw_time",
+            "move_death_free",
+        ),
+    ),
+    *_RESTART_STAGES[2:],
 )
 _ALL_MOVES = (
     "swap_time",
@@ -252,6 +271,15 @@ def _propose(
             cand["modifier"][r, i] = setup.draw_modifier(int(group[i]), rng)[0]
         elif kind in _HORIZON_MOVES:
             _horizon_move(kind, cand, r, state, setup, used, rng)
+        elif kind == "move_death_free":  # between groups whose cells are not fixed
+            free = ~np.isin(group, list(setup.fixed_groups))
+            i = _pick(rng, deaths[free[deaths]]) if free[deaths].any() else None
+            if i is not None:
+                pool = np.flatnonzero(free & (trt == trt[i]) & (death == 0) & (group != group[i]))
+                if pool.size:
+                    j = _pick(rng, pool)
+                    cand["time"][r, j], cand["death"][r, j] = time[i], 1
+                    cand["time"][r, i], cand["death"][r, i] = time[j], 0  # j's censoring
         elif kind in ("stretch_modifier", "tilt_modifier"):
             # every patient (stretch) or every death (tilt) of one group at once: the spread
             # or the level of the modifier among deaths moves a little, which single-patient

@@ -352,6 +352,7 @@ def _run(
 
     if keep and keep >= set(plan.windows) and "restart_stages" not in search:
         search["odd_stages"] = _RESTART_STAGES_KEEP
+        setup.fixed_groups = keep
     clock = _time.perf_counter()
     state, steps, _ = _restarts(design, setup, start, plan.seed, max_seconds, progress, **search)
     return _finish(plan, state, steps, _time.perf_counter() - clock)

@@ -47,6 +47,8 @@ class Setup:
     # (rows: treatment, control), see _fix_cells
     fixed_size: Mapping[tuple[int, int], int] | None = None
     fixed_dead: Mapping[tuple[int, int], int] | None = None
+    # groups whose deaths per arm the "_free" moves leave alone (cells that fit their window)
+    fixed_groups: frozenset[int] = frozenset()
 
     @property
     def end(self) -> int:
