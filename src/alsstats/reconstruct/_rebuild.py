@@ -313,9 +313,10 @@ def _run(
     # Every other restart (attempts 1, 3, ...) starts from cells whose subgroup SEs fall
     # inside their windows' room (a CI printed to 2 decimals leaves a few tenths of a percent
     # of the SE, and with few censorings the cells set the SE almost alone) and leaves the
-    # cells that fit as they are; the others perturb the pilot's cells, whose SE model is
-    # looser but does not move patients between groups. The first attempt keeps the pilot's
-    # cells (the shipped MIROCALS cohort is its result).
+    # cells that fit as they are; the others perturb the pilot's first cells (the SE model
+    # behind both is approximate for small groups with many deaths, where the strict cells
+    # can be the worse start). The first attempt keeps the pilot's first cells (the shipped
+    # MIROCALS cohort is its result).
     room = _window_room(design) if plan.windows and outcomes is None else {}
     strict, keep = cells, frozenset()
     if room:
@@ -333,7 +334,7 @@ def _run(
         use = cells
         if attempt > 0 and plan.windows and outcomes is None:
             # restarts try cells next to the pilot's
-            odd = attempt % 2 == 1 and room
+            odd = attempt % 2 == 1 and bool(room)
             use = _perturb_cells(
                 strict if odd else cells,
                 plan.windows,
