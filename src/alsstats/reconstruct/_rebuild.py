@@ -56,7 +56,13 @@ from ._calibrate import (
     targets_from_summary,
     with_category_codes,
 )
-from ._counts import _choose_deaths, _count_proof, _integer_count, _largest_remainder
+from ._counts import (
+    _choose_deaths,
+    _count_proof,
+    _groups_hr_reachable,
+    _integer_count,
+    _largest_remainder,
+)
 from ._fits import _Z, Design, _is_category_count, _subgroup_windows, _window_room
 from ._follow_up import FollowUpHorizon, choose_deaths, follow_up_horizon
 from ._medians import km_median_batch
@@ -329,6 +335,8 @@ def _run(
             se_room=room,
         )
         keep = _fitting_groups(strict, plan.windows, room, plan.seed)
+        if not _groups_hr_reachable(design, strict):
+            room, strict, keep = {}, cells, frozenset()  # restarts as from the first cells
 
     def start(rng_k: np.random.Generator, attempt: int = 0) -> dict[str, np.ndarray]:
         use = cells
