@@ -17,9 +17,9 @@ __all__: list[str] = []
 #                    within every group, hence every subgroup fit, is unchanged
 #   move_death       a death passes to a survivor of the same arm (any group)
 #   move_death_group ... of the same arm and group: subgroup and overall fits unchanged
-#   swap_pnfh        two patients exchange pNFH (and group)
-#   swap_pnfh_group  two patients of the same group exchange pNFH: only the model term moves
-#   redraw_pnfh      a patient gets a new pNFH within the group
+#   swap_modifier        two patients exchange modifier values (and group)
+#   swap_modifier_group  two patients of one group exchange values: only the model term moves
+#   redraw_modifier      a patient gets a new modifier value within the group
 #   swap_<column>    two patients exchange a covariate of the adjusted model
 _STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("subgroups", ("swap_time_group", "adjacent_in_group", "adjacent_in_group", "redraw_time")),
@@ -32,16 +32,19 @@ _STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "swap_time_group",
             "redraw_time",
             "move_death",
-            "swap_pnfh",
+            "swap_modifier",
         ),
     ),
-    ("model", ("swap_pnfh_group", "swap_pnfh_group", "redraw_pnfh", "move_death_group")),
+    (
+        "model",
+        ("swap_modifier_group", "swap_modifier_group", "redraw_modifier", "move_death_group"),
+    ),
 )
 
 # Stages of the attempts after the first. The first attempt keeps the death cells of the pilot
 # (_start._pilot_cells), chosen so that the subgroup fits can reach their CI and p; when it
 # fails, the cells are usually what is wrong (no time move changes deaths per group), so later
-# attempts also move deaths and pNFH across groups while fitting the subgroups.
+# attempts also move deaths and modifier values across groups while fitting the subgroups.
 # They also use the smallest move that changes a Cox fit:
 # a death swaps its time with the nearest death of the other arm in its group (a swap within
 # one arm changes no treatment-only fit), and draw the best of several start cohorts
@@ -55,7 +58,7 @@ _RESTART_STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "adjacent_other_arm",
             "redraw_time",
             "move_death",
-            "swap_pnfh",
+            "swap_modifier",
         ),
     ),
     (
@@ -67,7 +70,7 @@ _RESTART_STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "swap_time_group",
             "redraw_time",
             "move_death",
-            "swap_pnfh",
+            "swap_modifier",
         ),
     ),
     _STAGES[2],
@@ -79,12 +82,17 @@ _ALL_MOVES = (
     "shift_in_group",
     "move_death",
     "move_death_group",
-    "swap_pnfh",
-    "swap_pnfh_group",
-    "redraw_pnfh",
+    "swap_modifier",
+    "swap_modifier_group",
+    "redraw_modifier",
 )
 
-_BIOMARKER_MOVES = ("swap_pnfh_across", "swap_pnfh_group", "swap_pnfh_group", "redraw_pnfh")
+_BIOMARKER_MOVES = (
+    "swap_modifier_across",
+    "swap_modifier_group",
+    "swap_modifier_group",
+    "redraw_modifier",
+)
 
 
 def _pick(rng: np.random.Generator, idx: np.ndarray) -> int:
@@ -166,18 +174,18 @@ def _propose(
                 cand["time"][r, j], cand["death"][r, j] = time[i], 1
                 # the new survivor takes the old one's censoring time (the end at a landmark)
                 cand["time"][r, i], cand["death"][r, i] = time[j], 0
-        elif kind in ("swap_pnfh", "swap_pnfh_group", "swap_pnfh_across"):
+        elif kind in ("swap_modifier", "swap_modifier_group", "swap_modifier_across"):
             i = _pick(rng, measured)
-            if kind == "swap_pnfh_group":
+            if kind == "swap_modifier_group":
                 pool = by_group[group[i]]
-            elif kind == "swap_pnfh_across":  # another group: subgroup membership changes
+            elif kind == "swap_modifier_across":  # another group: subgroup membership changes
                 pool = measured[group[measured] != group[i]]
             else:
                 pool = measured
             j = _pick(rng, pool)
             for key in ("modifier", "group"):
                 cand[key][r, [i, j]] = state[key][[j, i]]
-        elif kind == "redraw_pnfh":
+        elif kind == "redraw_modifier":
             i = _pick(rng, measured)
             cand["modifier"][r, i] = setup.draw_modifier(int(group[i]), rng)[0]
         elif kind in _HORIZON_MOVES:

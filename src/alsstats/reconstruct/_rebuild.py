@@ -614,7 +614,10 @@ def assign_biomarker(
         summary, targets, values, design, setup, model, seed, cov, windows, [], [],
         modifier_of(summary), _strata_columns(values),
     )  # fmt: skip
-    stages = (("subgroups", ("swap_pnfh_across",)), ("model", ("swap_pnfh_group", "redraw_pnfh")))
+    stages = (
+        ("subgroups", ("swap_modifier_across",)),
+        ("model", ("swap_modifier_group", "redraw_modifier")),
+    )
     return _run(
         plan,
         deaths,
