@@ -119,7 +119,7 @@ def _fit_stats(
     trt: np.ndarray,
     time: np.ndarray,
     death: np.ndarray,
-    pnfh: np.ndarray,
+    modifier: np.ndarray,
     cov: dict[str, np.ndarray],
     targets: list[Target] | None = None,
     ticks: float | None = None,
@@ -128,22 +128,17 @@ def _fit_stats(
     time unit; the design's search grid by default)."""
     ticks = design.ticks if ticks is None else ticks
     R, n = time.shape
-    measured = np.isfinite(pnfh)
-    x = np.where(measured, pnfh, 1.0)
+    measured = np.isfinite(modifier)
+    x = np.where(measured, modifier, 1.0)
     g = np.log(x) if design.log_scale else x / design.x_unit
     trt_b = np.broadcast_to(trt, (R, n)).astype(float)
     cache: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
 
     def population_mask(t: Target) -> np.ndarray | None:
-        lo, hi = t.population.get("lower"), t.population.get("upper")
-        if lo is None and hi is None:
-            return None
-        mask = measured.copy()
-        if lo is not None:
-            mask &= x >= lo
-        if hi is not None:
-            mask &= x < hi
-        return mask
+        pop = t.population
+        if pop.get("lower") is None and pop.get("upper") is None:
+            return None  # the whole trial: no mask
+        return _in_range(x, measured, pop)
 
     def fit(key: tuple, column: int) -> tuple[np.ndarray, np.ndarray]:
         if (key, column) in cache:
