@@ -359,7 +359,7 @@ def bounds(
     quantity
         "crossing" (modifier value where the treatment HR is 1), "slope" (interaction
         coefficient per modifier unit), "jn" (both Johnson-Neyman bounds; or "jn_lower",
-        "jn_upper"), "hr_at:750,3700" (treatment HR at those values), a
+        "jn_upper"), "hr_at:20,80" (treatment HR at those modifier values), a
         :class:`Quantity`, or a list of these.
     assumptions
         Overrides of the summary's assumptions, by id (as :func:`rebuild_cohort`).

@@ -78,8 +78,8 @@ QUANTITY_KINDS = ("slope", "crossing", "hr_at", "jn_lower", "jn_upper")
 
 
 def parse_quantities(spec: Sequence[Any]) -> list[Quantity]:
-    """Quantities from names ("crossing", "slope", "jn", "jn_lower", "hr_at:750,3700" or
-    ("hr_at", [750, 3700])) or :class:`Quantity` values."""
+    """Quantities from names ("crossing", "slope", "jn", "jn_lower", "hr_at:20,80" or
+    ("hr_at", [20, 80])) or :class:`Quantity` values."""
     out: list[Quantity] = []
     for item in spec:
         if isinstance(item, Quantity):
@@ -95,7 +95,7 @@ def parse_quantities(spec: Sequence[Any]) -> list[Quantity]:
             out += [Quantity("jn_lower"), Quantity("jn_upper")]
         elif kind == "hr_at":
             if not values:
-                raise InputError("quantity", "hr_at", "needs modifier values (hr_at:750,3700)")
+                raise InputError("quantity", "hr_at", "needs modifier values (hr_at:20,80)")
             try:
                 out += [Quantity("hr_at", float(v)) for v in values]
             except ValueError as exc:
