@@ -122,24 +122,32 @@ def _fit(time: np.ndarray, event: np.ndarray, X: np.ndarray) -> tuple[np.ndarray
     return res.coef[0], res.cov[0]
 
 
-def _printed_p(p: float) -> float | None:
+def _p_text(p: float) -> str | None:
     """A p-value as journals print it: 2 decimals from 0.01, 3 below; below 0.001 (printed
     as a bound, which format version 1 cannot hold) or printed as 1.00 it is left out."""
-    if p < 0.001:
+    if p < 0.001 or p >= 0.995:
         return None
-    printed = round(p, 3) if p < 0.01 else round(p, 2)
-    return None if printed >= 1.0 else printed
+    return f"{p:.3f}" if p < 0.01 else f"{p:.2f}"
 
 
-def _ratio(b: float, se: float, with_ci: bool = True) -> dict[str, Any]:
-    """A printed hazard ratio (or ratio of HRs): value and CI to 2 decimals, p as printed."""
-    out: dict[str, Any] = {"value": round(math.exp(b), 2)}
+def _ratio_text(b: float, se: float, with_ci: bool = True) -> dict[str, Any]:
+    """A printed hazard ratio (or ratio of HRs) as text: value and CI to 2 decimals, p as
+    printed (format version 2 keeps the printed digits)."""
+    out: dict[str, Any] = {"value": f"{math.exp(b):.2f}"}
     if with_ci:
-        out["ci"] = [round(math.exp(b - _Z * se), 2), round(math.exp(b + _Z * se), 2)]
-        p = _printed_p(2 * float(stats.norm.sf(abs(b / se))))
+        out["ci"] = [f"{math.exp(b - _Z * se):.2f}", f"{math.exp(b + _Z * se):.2f}"]
+        p = _p_text(2 * float(stats.norm.sf(abs(b / se))))
         if p is not None:
             out["p"] = p
     return out
+
+
+def _ratio(b: float, se: float, with_ci: bool = True) -> dict[str, Any]:
+    """:func:`_ratio_text` as numbers (format version 1 reads bare YAML numbers)."""
+    return {
+        k: [float(x) for x in v] if isinstance(v, list) else float(v)
+        for k, v in _ratio_text(b, se, with_ci).items()
+    }
 
 
 def _hr(time, event, trt, with_ci: bool) -> dict[str, Any]:
@@ -431,13 +439,6 @@ def _km_median_printed(time: np.ndarray, event: np.ndarray, decimals: int) -> st
     return first
 
 
-def _printed_p_text(p: float) -> str | None:
-    """A p as text at the usual precision (2 decimals from 0.01, 3 below; None below 0.001)."""
-    if p < 0.001 or p >= 0.995:
-        return None
-    return f"{p:.3f}" if p < 0.01 else f"{p:.2f}"
-
-
 def simulate_follow_up_summary(
     rng: np.random.Generator,
     *,
@@ -477,7 +478,7 @@ def simulate_follow_up_summary(
         a, c = trt == 1, trt == 0
         p_lr = float(logrank_batch(time, event, trt.astype(int)).p_value[0])
         p_wald = 2 * float(stats.norm.sf(abs(b[0] / se)))
-        p = _printed_p_text(p_wald if test == "wald" else p_lr)
+        p = _p_text(p_wald if test == "wald" else p_lr)
         med = [_km_median_printed(time[s], event[s], 1) for s in (a, c)]
         if p is None or (medians and None in med):
             continue
@@ -561,23 +562,6 @@ class CategoricalShape:
     end_counts: bool = True
     interaction_figure: bool = True
     category_events: bool = False
-
-
-def _p_text(p: float) -> str | None:
-    printed = _printed_p(p)
-    if printed is None:
-        return None
-    return f"{printed:.3f}" if p < 0.01 else f"{printed:.2f}"
-
-
-def _ratio_text(b: float, se: float, with_ci: bool = True) -> dict[str, Any]:
-    out: dict[str, Any] = {"value": f"{math.exp(b):.2f}"}
-    if with_ci:
-        out["ci"] = [f"{math.exp(b - _Z * se):.2f}", f"{math.exp(b + _Z * se):.2f}"]
-        p = _p_text(2 * float(stats.norm.sf(abs(b / se))))
-        if p is not None:
-            out["p"] = p
-    return out
 
 
 def simulate_categorical_summary(
