@@ -132,6 +132,31 @@ def _hr_bound_conflicts(
     return out
 
 
+def _groups_hr_reachable(design: Design, cells: tuple[np.ndarray, np.ndarray]) -> bool:
+    """Whether every biomarker group's reported HR is within the reach of its cells (arm
+    sizes and deaths per arm, :func:`alsstats.checks.overall_hr_reach` applied to the group):
+    cells that move patients or deaths between groups may leave a group without a CI out of
+    reach of every order of its deaths."""
+    size, dead = cells
+    for g, grp in enumerate(design.groups):
+        for t in design.targets:
+            pop = t.population
+            if (
+                t.statistic != "hr"
+                or t.model != "treatment"
+                or pop.get("adjust")
+                or (pop.get("lower"), pop.get("upper")) != (grp.lower, grp.upper)
+            ):
+                continue
+            n = (int(size[0, g]), int(size[1, g]))
+            if min(n) == 0 or min(dead[:, g]) == 0:
+                return False
+            lo, hi = overall_hr_reach(n, np.array([[dead[0, g], dead[1, g]]]), design.ties)
+            if not (lo[0] < t.upper and t.lower < hi[0]):
+                return False
+    return True
+
+
 def _choose_deaths(
     design: Design, setup: Setup, pairs: np.ndarray, risk_ratio: float | None = None
 ) -> tuple[tuple[int, int], list[str]]:

@@ -240,11 +240,43 @@ def _loose(targets: list[Target], values: np.ndarray) -> np.ndarray:
 def _window(targets: list[Target], margin: float = MARGIN) -> tuple[float, float] | None:
     """Centre of the (log HR, SE) region where every target of one figure holds with the
     margin (None: the figure has no CI or p, or no point meets them all)."""
+    grid = _window_grid(targets, margin)
+    if grid is None:
+        return None
+    b, se, ok = grid
+    bb, ss = np.broadcast_to(b, ok.shape)[ok], np.broadcast_to(se, ok.shape)[ok]
+    return float(bb.mean()), float(ss.mean())
+
+
+def _se_room(targets: list[Target], margin: float = MARGIN) -> float | None:
+    """Half the range of SEs (relative to the window's SE) that print as reported at the
+    window's log HR: the region is a thin band when the CI is printed to 2 decimals, a few
+    tenths of a percent of the SE (None: no window)."""
+    centre = _window(targets, margin)
+    if centre is None:
+        return None
+    _, se, ok = _window_grid(targets, margin, at=centre[0], points=60001) or (None, None, None)
+    if ok is None or not ok.any():
+        return 0.0
+    inside = se[0, ok[0]]
+    return float((inside.max() - inside.min()) / 2 / centre[1])
+
+
+def _window_grid(
+    targets: list[Target],
+    margin: float = MARGIN,
+    at: float | None = None,
+    points: int = 601,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(log HR column, SE row, where every target holds) on a grid around the figure (at
+    the one log HR ``at``, if given)."""
     targets = _wald_figures(targets)
     hr = next((t for t in targets if t.statistic == "hr"), None)
     if hr is None or len(targets) == 1:
         return None
     b = np.linspace(math.log(hr.lower), math.log(hr.upper), 201)[:, None]
+    if at is not None:
+        b = np.array([[at]])
     lo = next((t for t in targets if t.statistic == "hr_ci_lower"), None)
     hi = next((t for t in targets if t.statistic == "hr_ci_upper"), None)
     p = next((t for t in targets if t.statistic == "hr_p"), None)
@@ -253,7 +285,7 @@ def _window(targets: list[Target], margin: float = MARGIN) -> tuple[float, float
         se_c = (math.log(hi.value) - math.log(lo.value)) / (2 * z)
     else:
         se_c = abs(math.log(hr.value)) / float(stats.norm.isf(p.value / 2))
-    se = np.linspace(0.7 * se_c, 1.3 * se_c, 601)[None, :]
+    se = np.linspace(0.7 * se_c, 1.3 * se_c, points)[None, :]
     stat = {
         "hr": np.exp(b + 0 * se),
         "hr_ci_lower": np.exp(b - z * se),
@@ -265,8 +297,7 @@ def _window(targets: list[Target], margin: float = MARGIN) -> tuple[float, float
         ok &= np.abs(stat[t.statistic] - t.value) <= margin * t.half_width
     if not ok.any():
         return None
-    bb, ss = np.broadcast_to(b, ok.shape)[ok], np.broadcast_to(se, ok.shape)[ok]
-    return float(bb.mean()), float(ss.mean())
+    return b, se, ok
 
 
 def _wald_figures(targets: list[Target]) -> list[Target]:
@@ -309,6 +340,26 @@ def _subgroup_windows(
             if not grp.missing and (grp.lower, grp.upper) == (pop.get("lower"), pop.get("upper")):
                 windows[g] = w
     return windows, inconsistent, margins
+
+
+def _window_room(design: Design) -> dict[int, float]:
+    """Per biomarker group with a window (:func:`_subgroup_windows`): the relative SE room of
+    :func:`_se_room` at the margin the search holds the figure to."""
+    windows = _subgroup_windows(design)[0]
+    by_figure: dict[str, list[Target]] = {}
+    for t in design.targets:
+        by_figure.setdefault(t.figure, []).append(t)
+    room: dict[int, float] = {}
+    for ts in by_figure.values():
+        pop = ts[0].population
+        if len(ts) < 2 or ts[0].model != "treatment":
+            continue
+        for g, grp in enumerate(design.groups):
+            if g in windows and (grp.lower, grp.upper) == (pop.get("lower"), pop.get("upper")):
+                r = _se_room(ts, design.margins.get(ts[0].id, MARGIN))
+                if r is not None:
+                    room[g] = r
+    return room
 
 
 def reconstructed_values(

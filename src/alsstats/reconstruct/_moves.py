@@ -3,6 +3,8 @@ sizes, deaths per arm and biomarker-group sizes (count-type figures hold by cons
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ._start import Setup
@@ -18,8 +20,15 @@ __all__: list[str] = []
 #   move_death       a death passes to a survivor of the same arm (any group)
 #   move_death_group ... of the same arm and group: subgroup and overall fits unchanged
 #   swap_modifier        two patients exchange modifier values (and group)
-#   swap_modifier_group  two patients of one group exchange values: only the model term moves
+#   swap_modifier_group  two patients of the same group exchange modifier values: only the
+#                        model term moves
+#   swap_modifier_across two patients of different groups exchange modifier values
 #   redraw_modifier      a patient gets a new modifier value within the group
+#   nudge_modifier       a patient's modifier value moves by a small factor within the group
+#   stretch_modifier     the modifier values of one group spread out or close in a little
+#   tilt_modifier        the modifier values of one group's deaths move by a small factor
+#   move_death_free      a death passes to a survivor of the same arm in another group, both
+#                        groups outside Setup.fixed_groups (cells that already fit)
 #   swap_<column>    two patients exchange a covariate of the adjusted model
 _STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("subgroups", ("swap_time_group", "adjacent_in_group", "adjacent_in_group", "redraw_time")),
@@ -73,7 +82,47 @@ _RESTART_STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "swap_modifier",
         ),
     ),
-    _STAGES[2],
+    # the model stage of restarts also moves the modifier in small steps, of one patient or of
+    # a whole group at once (the interaction model's CIs leave a thin band, which moves of one
+    # patient's value across the group step over)
+    (
+        "model",
+        (
+            "swap_modifier_group",
+            "redraw_modifier",
+            "move_death_group",
+            "nudge_modifier",
+            "stretch_modifier",
+            "tilt_modifier",
+        ),
+    ),
+)
+# Restarts whose start cells already put every windowed subgroup's SE in its window (see
+# alsstats.reconstruct._start._fitting_groups): the subgroup stage keeps the cells (no death
+# or modifier moves across groups, which would undo them).
+_RESTART_STAGES_KEEP: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "subgroups",
+        (
+            "swap_time_group",
+            "adjacent_other_arm",
+            "adjacent_other_arm",
+            "redraw_time",
+            "move_death_free",
+        ),
+    ),
+    (
+        "treatment",
+        (
+            "adjacent_other_arm",
+            "adjacent_other_arm",
+            "shift_in_group",
+            "swap_time_group",
+            "redraw_time",
+            "move_death_free",
+        ),
+    ),
+    *_RESTART_STAGES[2:],
 )
 _ALL_MOVES = (
     "swap_time",
@@ -103,6 +152,38 @@ def _free(rng: np.random.Generator, used: np.ndarray, lo: int, hi: int) -> int |
     """A random day in [lo, hi] that no death uses (None if there is none)."""
     free = np.flatnonzero(~used[lo : hi + 1])
     return None if free.size == 0 else lo + int(free[rng.integers(free.size)])
+
+
+def _nudge(x: float, bounds: tuple[float, float], rng: np.random.Generator) -> float:
+    """``x`` moved by a factor exp(+-e), e log-uniform in [0.002, 0.2], to the cohort's 0.1
+    resolution (at least one step) and kept inside the group's bounds: a step of any size down
+    to the finest the printed cohort holds."""
+    lo, hi = bounds
+    if hi - lo < 0.3:  # no 0.1 step inside the group
+        return float(x)
+    e = math.exp(rng.uniform(math.log(0.002), math.log(0.2))) * (1 if rng.random() < 0.5 else -1)
+    new = round(x * math.exp(e), 1)
+    if new == round(x, 1):
+        new = round(x + (0.1 if e > 0 else -0.1), 1)
+    return float(min(max(new, round(lo + 0.1, 1)), round(hi - 0.1, 1)))
+
+
+def _stretch(
+    x: np.ndarray, bounds: tuple[float, float], shift: bool, rng: np.random.Generator
+) -> np.ndarray:
+    """log ``x`` scaled about its median (or shifted, ``shift``) by a factor exp(+-e), e
+    log-uniform in [0.002, 0.05], to the cohort's 0.1 resolution, inside the group's bounds."""
+    lo, hi = bounds
+    if hi - lo < 0.3 or (x <= 0).any():
+        return x
+    e = math.exp(rng.uniform(math.log(0.002), math.log(0.05))) * (1 if rng.random() < 0.5 else -1)
+    g = np.log(x)
+    if shift:
+        new = np.exp(g + e)
+    else:
+        centre = float(np.median(g))
+        new = np.exp(centre + (g - centre) * math.exp(e))
+    return np.clip(np.round(new, 1), round(lo + 0.1, 1), round(hi - 0.1, 1))
 
 
 def _propose(
@@ -190,6 +271,29 @@ def _propose(
             cand["modifier"][r, i] = setup.draw_modifier(int(group[i]), rng)[0]
         elif kind in _HORIZON_MOVES:
             _horizon_move(kind, cand, r, state, setup, used, rng)
+        elif kind == "move_death_free":  # between groups whose cells are not fixed
+            free = ~np.isin(group, list(setup.fixed_groups))
+            i = _pick(rng, deaths[free[deaths]]) if free[deaths].any() else None
+            if i is not None:
+                pool = np.flatnonzero(free & (trt == trt[i]) & (death == 0) & (group != group[i]))
+                if pool.size:
+                    j = _pick(rng, pool)
+                    cand["time"][r, j], cand["death"][r, j] = time[i], 1
+                    cand["time"][r, i], cand["death"][r, i] = time[j], 0  # j's censoring
+        elif kind in ("stretch_modifier", "tilt_modifier"):
+            # every patient (stretch) or every death (tilt) of one group at once: the spread
+            # or the level of the modifier among deaths moves a little, which single-patient
+            # moves cannot do without passing through worse cohorts
+            g = int(group[_pick(rng, measured)])
+            members = by_group[g] if kind == "stretch_modifier" else dead_by_group[g]
+            members = members[np.isfinite(state["modifier"][members])]
+            if members.size:
+                cand["modifier"][r, members] = _stretch(
+                    state["modifier"][members], setup.bounds(g), kind == "tilt_modifier", rng
+                )
+        elif kind == "nudge_modifier":
+            i = _pick(rng, measured)
+            cand["modifier"][r, i] = _nudge(state["modifier"][i], setup.bounds(int(group[i])), rng)
         else:  # swap a covariate of the adjusted model between two patients
             i, j = rng.integers(0, n, 2)
             col = kind.removeprefix("swap_")

@@ -56,12 +56,24 @@ from ._calibrate import (
     targets_from_summary,
     with_category_codes,
 )
-from ._counts import _choose_deaths, _count_proof, _integer_count, _largest_remainder
-from ._fits import _Z, Design, _is_category_count, _subgroup_windows
+from ._counts import (
+    _choose_deaths,
+    _count_proof,
+    _groups_hr_reachable,
+    _integer_count,
+    _largest_remainder,
+)
+from ._fits import _Z, Design, _is_category_count, _subgroup_windows, _window_room
 from ._follow_up import FollowUpHorizon, choose_deaths, follow_up_horizon
 from ._medians import km_median_batch
 from ._modifier import Modifier, modifier_of, modifier_value
-from ._moves import _BIOMARKER_MOVES, _RESTART_STAGES, _STAGES, horizon_stages
+from ._moves import (
+    _BIOMARKER_MOVES,
+    _RESTART_STAGES,
+    _RESTART_STAGES_KEEP,
+    _STAGES,
+    horizon_stages,
+)
 from ._result import Proof, Reconstruction, _finish
 from ._search import _restarts
 from ._start import (
@@ -69,6 +81,7 @@ from ._start import (
     Setup,
     _cells,
     _covariates,
+    _fitting_groups,
     _free_day,
     _perturb_cells,
     _start,
@@ -303,13 +316,38 @@ def _run(
     cells = _cells(
         setup, deaths, np.random.default_rng([plan.seed, 1 << 20]), plan.windows, floored
     )
+    # Every other restart (attempts 1, 3, ...) starts from cells whose subgroup SEs fall
+    # inside their windows' room (a CI printed to 2 decimals leaves a few tenths of a percent
+    # of the SE, and with few censorings the cells set the SE almost alone) and leaves the
+    # cells that fit as they are; the others perturb the pilot's first cells (the SE model
+    # behind both is approximate for small groups with many deaths, where the strict cells
+    # can be the worse start). The first attempt keeps the pilot's first cells (the shipped
+    # MIROCALS cohort is its result).
+    room = _window_room(design) if plan.windows and outcomes is None else {}
+    strict, keep = cells, frozenset()
+    if room:
+        strict = _cells(
+            setup,
+            deaths,
+            np.random.default_rng([plan.seed, 1 << 20]),
+            plan.windows,
+            floored,
+            se_room=room,
+        )
+        keep = _fitting_groups(strict, plan.windows, room, plan.seed)
+        if not _groups_hr_reachable(design, strict):
+            room, strict, keep = {}, cells, frozenset()  # restarts as from the first cells
 
     def start(rng_k: np.random.Generator, attempt: int = 0) -> dict[str, np.ndarray]:
         use = cells
         if attempt > 0 and plan.windows and outcomes is None:
             # restarts try cells next to the pilot's
+            odd = attempt % 2 == 1 and bool(room)
             use = _perturb_cells(
-                cells, plan.windows, np.random.default_rng([plan.seed, attempt, 1 << 21])
+                strict if odd else cells,
+                plan.windows,
+                np.random.default_rng([plan.seed, attempt, 1 << 21]),
+                keep if odd else frozenset(),
             )
         state = _start(setup, use, rng_k)
         if plan.horizon is not None and plan.horizon.staggered:
@@ -321,6 +359,9 @@ def _run(
             state[c] = plan.cov[c].astype(float)
         return state
 
+    if keep and keep >= set(plan.windows) and "restart_stages" not in search:
+        search["odd_stages"] = _RESTART_STAGES_KEEP
+        setup.fixed_groups = keep
     clock = _time.perf_counter()
     state, steps, _ = _restarts(design, setup, start, plan.seed, max_seconds, progress, **search)
     return _finish(plan, state, steps, _time.perf_counter() - clock)
@@ -597,8 +638,8 @@ def assign_biomarker(
     windows, _, _ = _subgroup_windows(design)
 
     def outcomes(state: dict[str, np.ndarray]) -> None:
-        # outcomes as given: the start cohort only supplies pNFH, moved onto the patients
-        # with the same arm and outcome
+        # outcomes as given: the start cohort only supplies modifier values, moved onto the
+        # patients with the same arm and outcome
         trt = state["trt"]
         new_modifier, new_group = np.empty_like(state["modifier"]), np.empty_like(state["group"])
         for a in (1, 0):

@@ -5,8 +5,8 @@ the treatment-only fits, then the interaction model, then every target with ever
 failed attempt is followed by another from a fresh start cohort. Attempt k draws from the
 random stream (seed, k) only and stops after a fixed number of steps, so the result depends on
 the seed and not on the machine's speed, unless the ``max_seconds`` safety cap is reached.
-Attempts after the first also move deaths and pNFH across biomarker groups while fitting the
-subgroups (see :data:`alsstats.reconstruct._RESTART_STAGES`).
+Attempts after the first also move deaths and modifier values across biomarker groups while
+fitting the subgroups (see :data:`alsstats.reconstruct._RESTART_STAGES`).
 """
 
 from __future__ import annotations
@@ -131,8 +131,8 @@ def _staged_search(
     fallback: tuple[str, ...] = _ALL_MOVES,
 ) -> tuple[dict, int]:
     """Subgroup fits first, then the overall HR by interleaving groups (subgroup fits fixed),
-    then the interaction model by pNFH within groups (both fixed); a search over every target
-    with every move for whatever budget is left if a stage could not finish."""
+    then the interaction model by modifier values within groups (both fixed); a search over
+    every target with every move for whatever budget is left if a stage could not finish."""
     kinds = {
         "treatment": lambda t: t.model == "treatment",
         "subgroups": lambda t: (
@@ -197,8 +197,12 @@ def _restarts(
     stages: tuple[tuple[str, tuple[str, ...]], ...] = _STAGES,
     restart_stages: tuple[tuple[str, tuple[str, ...]], ...] | None = _RESTART_STAGES,
     fallback: tuple[str, ...] = _ALL_MOVES,
+    odd_stages: tuple[tuple[str, tuple[str, ...]], ...] | None = None,
 ) -> tuple[dict, int, int]:
     """Staged searches from fresh start cohorts until one meets every target.
+
+    ``odd_stages``, if given, replace ``restart_stages`` on attempts 1, 3, 5, ... (whose start
+    cohorts come from other cells, see :func:`alsstats.reconstruct._rebuild._run`).
 
     Attempt k uses the random stream (seed, k) for its start cohort and its moves, and at most
     ATTEMPT_STEPS steps (a stalled greedy search is cheaper to restart than to shake loose). The
@@ -213,6 +217,8 @@ def _restarts(
             state = _best_start(design, state, start, seed, attempt)
         budget = _Budget(ATTEMPT_STEPS if attempt else FIRST_ATTEMPT_STEPS, deadline)
         plan = stages if attempt == 0 or restart_stages is None else restart_stages
+        if attempt % 2 == 1 and odd_stages is not None:
+            plan = odd_stages
         state, k, done = _staged_search(
             design, setup, state, rng, budget, progress, stages=plan, fallback=fallback
         )

@@ -47,6 +47,8 @@ class Setup:
     # (rows: treatment, control), see _fix_cells
     fixed_size: Mapping[tuple[int, int], int] | None = None
     fixed_dead: Mapping[tuple[int, int], int] | None = None
+    # groups whose deaths per arm the "_free" moves leave alone (cells that fit their window)
+    fixed_groups: frozenset[int] = frozenset()
 
     @property
     def end(self) -> int:
@@ -155,9 +157,12 @@ def _shift_split(
     last: int | None,
     room: list[int],
     reps: int,
+    weights: Mapping[int, float] | None = None,
 ) -> tuple[tuple[int, int], float, np.ndarray] | None:
     """The best (pair, cost, sizes) with group g's split between arms moved by s patients
-    (the largest open group takes the difference), or None."""
+    (the largest open group takes the difference), or None (``weights``: of each group's SE
+    cost, as in :func:`_pilot_cells`)."""
+    w = weights or {}
     k = max(open_, key=lambda j: int(size[:, j].min()))
     rng = np.random.default_rng([int(size.sum()), g, 1 << 23])
     best = None
@@ -176,10 +181,11 @@ def _shift_split(
             cost = _se_cost(new, g, dt, dc, windows[g], rng, reps)
             if cost is None:
                 continue
+            cost *= w.get(g, 1.0)
             cost += 0.01 * ((dt - dead[0, g]) ** 2 + (dc - dead[1, g]) ** 2) + 0.01 * s * s
             if last is not None:
                 rest = _se_cost(new, last, room[0] - dt, room[1] - dc, windows[last], rng, reps)
-                cost = math.inf if rest is None else cost + rest
+                cost = math.inf if rest is None else cost + rest * w.get(last, 1.0)
             if best is None or cost < best[1]:
                 best = ((dt, dc), cost, new)
     return best
@@ -193,6 +199,7 @@ def _pilot_cells(
     rng: np.random.Generator,
     reps: int = 48,
     reach: int = 6,
+    se_room: Mapping[int, float] | None = None,
 ) -> np.ndarray:
     """Deaths per arm in each group whose subgroup fit can reach the reported CI and p.
 
@@ -200,11 +207,17 @@ def _pilot_cells(
     of deaths. For each pair (deaths treatment, deaths control) near the model's expectation,
     ``reps`` random orders drawn with the target HR give SE as a linear function of the log HR;
     the pair whose predicted SE at the target is closest to the window's centre is taken, the
-    other groups sharing the remaining deaths by the model's risks.
+    other groups sharing the remaining deaths by the model's risks. Given the cells, a
+    subgroup's SE at its log HR hardly depends on the order of deaths: when the best pair's
+    predicted SE is off the window by more than its ``se_room`` (relative SE, from
+    :func:`alsstats.reconstruct._fits._window_room`) the group's split between arms is moved too.
     """
     dead = dead.copy()
     total = dead.sum(axis=1)
     order = list(windows)
+    # an SE cost of 4 is 2% of the SE off the window's centre; with ``se_room`` a group's cost
+    # is scaled so that 4 is the edge of its room (a CI printed to 2 decimals often leaves less)
+    weights = {g: 4.0 / min(4.0, max((100 * r) ** 2, 1e-6)) for g, r in (se_room or {}).items()}
     non_window = [k for k in range(dead.shape[1]) if k not in windows]
     for step, (g, (_, se_star)) in enumerate(windows.items()):
         # groups whose deaths are not fixed yet absorb the rest, so deaths per arm never change
@@ -243,18 +256,19 @@ def _pilot_cells(
             cost = _se_cost(size, g, dt, dc, windows[g], rng, reps)
             if cost is None:
                 continue
+            cost *= weights.get(g, 1.0)
             cost += 0.01 * ((dt - dead[0, g]) ** 2 + (dc - dead[1, g]) ** 2)
             if last is not None:
                 rest = _se_cost(
                     size, last, room[0] - dt, room[1] - dc, windows[last], rng_last, reps
                 )
-                cost = math.inf if rest is None else cost + rest
+                cost = math.inf if rest is None else cost + rest * weights.get(last, 1.0)
             if cost < best_cost:
                 best, best_cost = (dt, dc), cost
         if (best is None or best_cost > 4.0) and open_:
             # no pair fits at the proportional split of the group between arms (which no
             # figure fixes): try moving up to SHIFTS patients of each arm to an open group
-            shifted = _shift_split(size, dead, g, open_, pairs, windows, last, room, reps)
+            shifted = _shift_split(size, dead, g, open_, pairs, windows, last, room, reps, weights)
             if shifted is not None and shifted[1] < best_cost:
                 size[:], best, best_cost = shifted[2], shifted[0], shifted[1]
         if best is None:
@@ -275,18 +289,21 @@ def _perturb_cells(
     cells: tuple[np.ndarray, np.ndarray],
     windows: Mapping[int, tuple[float, float]],
     rng: np.random.Generator,
+    keep: frozenset[int] = frozenset(),
 ) -> tuple[np.ndarray, np.ndarray]:
     """The pilot's cells with the deaths of each windowed group moved by up to one per arm
     (for restarts: the pilot's SE model is approximate), deaths per arm kept by moving the
-    difference to other groups (non-windowed first)."""
+    difference to other groups (non-windowed first). Groups in ``keep`` (whose cells already
+    put the SE in its window) are left as they are."""
     size, dead = cells
     dead = dead.copy()
     groups = dead.shape[1]
-    for g in windows:
+    moved = [g for g in windows if g not in keep]
+    for g in moved:
         for a in (0, 1):
             dead[a, g] = int(np.clip(dead[a, g] + rng.integers(-1, 2), 1, size[a, g]))
     target = cells[1].sum(axis=1)
-    order = [k for k in range(groups) if k not in windows] + list(windows)
+    order = [k for k in range(groups) if k not in windows] + moved
     for a in (0, 1):
         for k in order * 2:
             excess = dead[a].sum() - target[a]
@@ -299,6 +316,26 @@ def _perturb_cells(
         if dead[a].sum() != target[a]:
             return cells  # no room to keep the deaths per arm: the pilot's cells
     return size, dead
+
+
+def _fitting_groups(
+    cells: tuple[np.ndarray, np.ndarray],
+    windows: Mapping[int, tuple[float, float]],
+    se_room: Mapping[int, float],
+    seed: int,
+) -> frozenset[int]:
+    """Windowed groups whose cells give an SE (predicted as in :func:`_pilot_cells`) inside
+    the window's room: their deaths per arm should not be perturbed."""
+    size, dead = cells
+    out = set()
+    for g, w in windows.items():
+        if g not in se_room:
+            continue
+        rng = np.random.default_rng([seed, g, 1 << 24])
+        cost = _se_cost(size, g, int(dead[0, g]), int(dead[1, g]), w, rng, 48)
+        if cost is not None and cost <= (100 * se_room[g]) ** 2:
+            out.add(g)
+    return frozenset(out)
 
 
 def _floor_deaths(dead: np.ndarray, size: np.ndarray, floored: np.ndarray) -> np.ndarray:
@@ -328,6 +365,7 @@ def _cells(
     rng: np.random.Generator,
     windows: Mapping[int, tuple[float, float]] | None = None,
     floored: np.ndarray | None = None,
+    se_room: Mapping[int, float] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Patients and deaths per arm (rows: treatment, control) and biomarker group
     (``floored``: groups with a hazard ratio of their own, see :func:`_floor_deaths`)."""
@@ -363,7 +401,7 @@ def _cells(
         fixed = {g for (_, g) in setup.fixed_dead}
         windows = {g: w for g, w in (windows or {}).items() if g not in fixed}
     if windows:
-        dead = _pilot_cells(setup, size, dead, windows, rng)
+        dead = _pilot_cells(setup, size, dead, windows, rng, se_room=se_room)
     return size, dead
 
 
