@@ -192,7 +192,9 @@ def test_round_trip_bounds_contain_the_true_crossing(tmp_path):
     path = tmp_path / "reported.yaml"
     path.write_text(yaml.safe_dump(rt._plain(doc), sort_keys=False))
     truth = -own["coef"][0] / own["coef"][2]  # the trial's own crossing, pg/mL
-    res = bounds(path, "crossing", starts=1, steps=150, seed=0)
+    # Two starts: from one start (seed 0) the downward search stalls at 3,597 pg/mL even with
+    # 300 steps; the second start reaches 2,904 (measured on the search of this commit).
+    res = bounds(path, "crossing", starts=2, steps=150, seed=0)
     qb = res["crossing"]
     assert qb.lower < truth < qb.upper, (qb.lower, truth, qb.upper)
     # The population's crossing (-b_trt / b_int of the model) is not a cohort: nothing
