@@ -194,6 +194,16 @@ def test_months_with_landmarks_per_arm():
     assert rec.cohort["time"].max() == 24.0  # follow-up in months, not days
 
 
+@pytest.mark.parametrize("unit", ["weeks", "years"])
+def test_weeks_and_years_with_a_mid_follow_up_landmark(unit):
+    """Any time unit: the landmark (104 weeks, 2 years), a survival landmark per arm at half of
+    it, and death times at 0.01 of the unit all stay in the trial's unit."""
+    shape = TrialShape(n=240, unit=unit, groups=2, reported=(0, 1), with_ci=(0,), landmarks=(0.5,))
+    rec, doc = _rebuild_and_check(shape, 3)
+    assert rec.cohort["time"].max() == {"weeks": 104.0, "years": 2.0}[unit]
+    assert {s["time"] for s in doc["survival"]} == {{"weeks": 52.0, "years": 1.0}[unit]}
+
+
 def test_ties_on_a_month_grid():
     shape = TrialShape(n=300, unit="months", ties=True, groups=2, reported=(0, 1))
     _, truth = simulate_summary(shape, np.random.default_rng(19))

@@ -45,8 +45,9 @@ class TrialShape:
     printed. ``binary``: the modifier takes two values (one cut, two groups). ``scale``:
     linear or log modifier effect; ``interaction``: the true log HR ratio per unit of the
     scaled modifier (0: none). ``model_term``: print the interaction model's treatment HR
-    (with CI and p) and, if ``interaction_term``, the ratio of HRs. ``unit``: days or months;
-    ``ties``: event times rounded up to whole units. ``covariates``: print median age and share
+    (with CI and p) and, if ``interaction_term``, the ratio of HRs. ``unit``: days, weeks,
+    months or years (follow-up 720 days, 104 weeks, 24 months or 2 years); ``ties``: event
+    times rounded up to whole units. ``covariates``: print median age and share
     of men. ``landmarks``: extra survival landmarks (fractions of follow-up) per arm.
     """
 
@@ -179,7 +180,7 @@ def simulate_summary(
         The summary document (a dict to write as YAML) and the truth: the trial itself
         (columns arm, modifier, time, event, age, male) and the model.
     """
-    follow_up = 720.0 if shape.unit == "days" else 24.0
+    follow_up = {"days": 720.0, "weeks": 104.0, "months": 24.0, "years": 2.0}[shape.unit]
     n_t = round(shape.n * shape.allocation[0] / sum(shape.allocation))
     n_c = shape.n - n_t
     if shape.binary:
@@ -574,7 +575,7 @@ def simulate_categorical_summary(
     doc, truth
         The summary document and the trial (arm 1/0, category labels, time, event).
     """
-    follow_up = 720.0 if shape.unit == "days" else 24.0
+    follow_up = {"days": 720.0, "weeks": 104.0, "months": 24.0, "years": 2.0}[shape.unit]
     n_t = round(shape.n * shape.allocation[0] / sum(shape.allocation))
     n_c = shape.n - n_t
     k = len(shape.categories)
