@@ -41,6 +41,7 @@ from ._simulate import (
     random_shape,
     simulate_categorical_summary,
     simulate_follow_up_summary,
+    simulate_km_landmark_summary,
     simulate_summary,
 )
 from ._verify import Verification, assert_reproduces, verify_cohort
@@ -91,6 +92,7 @@ __all__ = [
     "sensitivity",
     "simulate_categorical_summary",
     "simulate_follow_up_summary",
+    "simulate_km_landmark_summary",
     "simulate_summary",
     "targets_from_summary",
     "verify_cohort",

@@ -199,6 +199,27 @@ def _printed(figure: Any, name: str, value: float, minimum: int = 0) -> dict[str
     return {"reported": text, "value": float(value), "digits": d}
 
 
+def _survival_ci_targets(s: Any, arm: str | None, pop: Mapping[str, Any]) -> list[Target]:
+    """The bounds of a survival figure's printed CI as targets, when its ``ci_method`` is
+    stated (the Kaplan-Meier CI of :mod:`alsstats.reconstruct._km_landmark`); a CI whose
+    method is unknown is recorded only (the verification says so)."""
+    method = getattr(s, "ci_method", None)
+    if s.ci is None or method is None or s.proportion is None:
+        return []
+    return [
+        Target(
+            f"{s.id}.ci_{side}",
+            s.id,
+            f"survival_ci_{side}",
+            **_printed(s, f"ci[{k}]", s.ci[k], 2),
+            arm=arm,
+            population={**pop, "ci_method": method},
+            level=s.level,
+        )
+        for k, side in enumerate(("lower", "upper"))
+    ]
+
+
 def _active(figure: Any, include: set[str]) -> bool:
     status = getattr(figure, "status", None) or "reported"
     if status == "superseded":
@@ -323,6 +344,7 @@ def targets_from_summary(
                     population=pop,
                 )
             )
+        out += _survival_ci_targets(s, arm, pop)
     for m in getattr(summary, "medians", None) or ():
         if not _active(m, include) or m.value is None or m.arm not in arm_ids:
             continue  # "not reached", or the median of the whole trial

@@ -13,6 +13,7 @@ from scipy import stats
 
 from ..survival import fit_cox_batch, logrank_batch
 from ._calibrate import BiomarkerGroup, Target, _is_interaction_term, _term_at
+from ._km_landmark import SURVIVAL_CI, KmAt, km_at, km_order, survival_ci
 from ._medians import LOG_RANK, UNKNOWN, closest_p, median_for
 
 __all__: list[str] = ["MARGIN", "reconstructed_values"]
@@ -82,7 +83,15 @@ def _term_scale(t: Target, design: Design) -> tuple[int, float]:
 
 
 def _is_survival(t: Target) -> bool:
-    return t.statistic in ("alive_count", "alive_proportion")
+    return t.statistic in ("alive_count", "alive_proportion", *SURVIVAL_CI)
+
+
+def _ci_bound(t: Target, km: KmAt, default_z: float) -> np.ndarray:
+    """The bound of a survival figure's CI that ``t`` targets, by the figure's method."""
+    lower, upper = survival_ci(
+        km.surv, km.greenwood, _level_z(t, default_z), t.population["ci_method"]
+    )
+    return lower if t.statistic == "survival_ci_lower" else upper
 
 
 # Counts within a category the search keeps as targets (moves across groups change them).
@@ -133,6 +142,12 @@ def _fit_stats(
     g = np.log(x) if design.log_scale else x / design.x_unit
     trt_b = np.broadcast_to(trt, (R, n)).astype(float)
     cache: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+    orders: list[np.ndarray] = []  # the batch's Kaplan-Meier order, sorted once
+
+    def km(sel: np.ndarray, when: float) -> KmAt:
+        if not orders:
+            orders.append(km_order(time, death))
+        return km_at(time, death, when, sel, orders[0])
 
     def population_mask(t: Target) -> np.ndarray | None:
         pop = t.population
@@ -186,8 +201,19 @@ def _fit_stats(
                 out[:, j] = ((death == 1) & sel).sum(axis=1)
                 continue
             when = t.population.get("time", design.landmark) * ticks
+            if t.statistic in SURVIVAL_CI:
+                out[:, j] = _ci_bound(t, km(sel, when), design.level_z)
+                continue
             alive = (((time > when) | ((time >= when) & (death == 0))) & sel).sum(axis=1)
-            out[:, j] = alive if t.statistic == "alive_count" else alive / sel.sum(axis=1)
+            if t.statistic == "alive_count":
+                out[:, j] = alive
+                continue
+            share = alive / sel.sum(axis=1)
+            # censored before t (staggered entry): the printed figure is the KM estimate
+            censored = ((death == 0) & (time < when) & sel).any(axis=1)
+            if censored.any():
+                share = np.where(censored, km(sel, when).surv, share)
+            out[:, j] = share
             continue
         if t.statistic == "median":  # the arm's Kaplan-Meier median (see _medians)
             sel = trt_b[0] == (1.0 if t.arm == design.trt_id else 0.0)
@@ -372,7 +398,11 @@ def reconstructed_values(
     for t in targets:
         sel = cohort if t.arm is None else cohort[cohort["arm"] == t.arm]
         category = t.population.get("category") if t.population else None
-        if category is not None and t.statistic in (*CATEGORY_COUNTS, "subgroup_share"):
+        if category is not None and t.statistic in (
+            *CATEGORY_COUNTS,
+            *SURVIVAL_CI,
+            "subgroup_share",
+        ):
             # the patients of one category: the column named by the modifier holds labels
             column = t.population.get("modifier")
             if column not in cohort.columns:
@@ -390,12 +420,8 @@ def reconstructed_values(
             out[t.id] = float(len(sel))
         elif t.statistic == "deaths":
             out[t.id] = float(sel["death"].sum())
-        elif t.statistic in ("alive_count", "alive_proportion"):
-            when = t.population.get("time", landmark)
-            alive = float(
-                ((sel["time"] >= when) & ~((sel["death"] == 1) & (sel["time"] <= when))).sum()
-            )
-            out[t.id] = alive if t.statistic == "alive_count" else alive / len(sel)
+        elif _is_survival(t):
+            out[t.id] = _survival_value(t, sel, t.population.get("time", landmark), design)
         elif t.statistic == "median":
             one = median_for(
                 t.value,
@@ -433,6 +459,21 @@ def reconstructed_values(
         for t in fits:
             out[t.id] = float(vals[0, lookup[t.id]]) if t.id in lookup else math.nan
     return out
+
+
+def _survival_value(t: Target, sel: pd.DataFrame, when: float, design: Design) -> float:
+    """A survival figure of one arm at ``when``: the number alive, the share alive (the
+    Kaplan-Meier S(t) when anyone is censored before t) or a bound of S(t)'s CI."""
+    time, death = sel["time"].to_numpy(float), sel["death"].to_numpy(np.int8)
+    alive = float(((time >= when) & ~((death == 1) & (time <= when))).sum())
+    if t.statistic == "alive_count":
+        return alive
+    if t.statistic == "alive_proportion" and not ((death == 0) & (time < when)).any():
+        return alive / len(sel)
+    km = km_at(time[None, :], death[None, :], when)
+    if t.statistic == "alive_proportion":
+        return float(km.surv[0])
+    return float(_ci_bound(t, km, design.level_z)[0])
 
 
 def _modifier_column(cohort: pd.DataFrame, design: Design) -> np.ndarray:

@@ -22,6 +22,7 @@ from scipy import stats
 
 from ..models import DataGeneratingModel, LogNormalBiomarker, WeibullBaseline
 from ..survival import fit_cox_batch, logrank_batch
+from ._km_landmark import CI_METHODS, km_at, survival_ci
 
 __all__ = [
     "CategoricalShape",
@@ -29,6 +30,7 @@ __all__ = [
     "random_shape",
     "simulate_categorical_summary",
     "simulate_follow_up_summary",
+    "simulate_km_landmark_summary",
     "simulate_summary",
 ]
 
@@ -451,6 +453,7 @@ def simulate_follow_up_summary(
     deaths: bool = True,
     medians: bool = False,
     test: str = "log_rank",
+    grid: float | None = None,
 ) -> tuple[dict[str, Any], pd.DataFrame]:
     """A simulated two-arm trial followed to a maximum follow-up (no landmark), printed.
 
@@ -461,8 +464,10 @@ def simulate_follow_up_summary(
     (months, 1 decimal), deaths per arm (``deaths``), Kaplan-Meier medians per arm to 1
     decimal (``medians``; the trial is redrawn until both are reached and unambiguous), the
     Cox HR and Wald 95% CI to 2 decimals and a p from ``test`` ("log_rank", "wald" or
-    "unknown": the log-rank p is printed). Returns the summary document (format version 2)
-    and the trial (columns arm, time, death).
+    "unknown": the log-rank p is printed). ``grid``: times recorded in whole steps of it
+    (deaths and censorings rounded up: ties, as in a trial followed monthly); default 0.01
+    month. Returns the summary document (format version 2) and the trial (columns arm, time,
+    death).
     """
     for _ in range(100):
         trt = np.r_[np.ones(n[0]), np.zeros(n[1])]
@@ -474,6 +479,8 @@ def simulate_follow_up_summary(
         time = np.round(np.minimum(t_event, cens), 2)
         event = (t_event <= cens).astype(np.int8)
         time = np.maximum(time, 0.01)
+        if grid is not None:  # a death and a censoring in one step: the death comes first
+            time = np.minimum(np.ceil(np.minimum(t_event, cens) / grid) * grid, maximum)
         b, v = _fit(time, event, trt)
         se = math.sqrt(v[0, 0])
         a, c = trt == 1, trt == 0
@@ -532,6 +539,54 @@ def simulate_follow_up_summary(
     trial = pd.DataFrame(
         {"arm": np.where(trt == 1, "active", "control"), "time": time, "death": event}
     )
+    return doc, trial
+
+
+def simulate_km_landmark_summary(
+    rng: np.random.Generator,
+    *,
+    time: float = 18.0,
+    ci_method: str = "log_log",
+    decimals: int = 0,
+    level: float = 0.95,
+    **follow_up: Any,
+) -> tuple[dict[str, Any], pd.DataFrame]:
+    """:func:`simulate_follow_up_summary` (keywords ``follow_up``) with each arm's
+    Kaplan-Meier survival at ``time`` printed as papers print it: a percentage with
+    ``decimals`` decimals and its ``level`` CI by ``ci_method`` (one of "log_log", "log",
+    "plain"), the method named in the summary.
+
+    ``time`` should lie before the maximum follow-up: survivors are censored from half the
+    maximum on, so S(t) there is not the share alive.
+    """
+    if ci_method not in CI_METHODS:
+        raise ValueError(f"unknown CI method {ci_method!r}; use one of {list(CI_METHODS)}")
+    doc, trial = simulate_follow_up_summary(rng, **follow_up)
+    z = float(stats.norm.ppf((1 + level) / 2))
+    src = {"source": "sim", "figure_role": "primary"}
+
+    def pct(x: float) -> str:
+        return f"{100 * x:.{decimals}f}%"
+
+    doc["survival"] = []
+    for arm in ("active", "control"):
+        sel = (trial["arm"] == arm).to_numpy()
+        km = km_at(
+            trial["time"].to_numpy(float)[None, sel], trial["death"].to_numpy()[None, sel], time
+        )
+        lower, upper = survival_ci(km.surv, km.greenwood, z, ci_method)
+        doc["survival"].append(
+            {
+                "id": f"km_{arm}_{time:g}",
+                "arm": arm,
+                "time": time,
+                "proportion": pct(float(km.surv[0])),
+                "ci": [pct(float(lower[0])), pct(float(upper[0]))],
+                "level": level,
+                "ci_method": ci_method,
+                **src,
+            }
+        )
     return doc, trial
 
 

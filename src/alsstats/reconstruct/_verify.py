@@ -27,12 +27,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from lifelines import KaplanMeierFitter
+from scipy import stats
 
 from ..errors import InputError
 from ..summary import Population, as_reported_summary
 from ..survival import km_estimate, logrank_batch
 from ._calibrate import Target, biomarker_groups, resolve_assumptions, targets_from_summary
 from ._fits import _Z, Design
+from ._km_landmark import SURVIVAL_CI
 from ._modifier import modifier_of
 from ._result import Reconstruction
 
@@ -385,9 +388,11 @@ def verify_cohort(
     # match table; hazard ratios on the two arms each compares (and its subgroup, if any)
     design = _design(summary, targets, values, df)
     tables = [_match(df.assign(treatment=0), checkable, design, values, summary)]
+    _lifelines_survival(tables[0], df, checkable)
     for (modifier, category), ts in by_category.items():
         part = df[df[modifier].astype(str) == category].reset_index(drop=True)
         tables.append(_match(part.assign(treatment=0), ts, design, values, summary))
+        _lifelines_survival(tables[-1], part, ts)
     for (trt, ctl), ts in by_pair.items():
         sub = _two_arm_frame(df, trt, ctl)
         groups: dict[Any, list[Target]] = {}
@@ -444,6 +449,7 @@ def verify_cohort(
     rows += [medians, comparisons]
     done = set(medians["figure"]) | set(comparisons["figure"])
     rows.append(_uncovered(summary, targets, include, done=done))
+    rows.append(_unstated_ci_rows(summary, include))
     out = pd.concat([r for r in rows if len(r)], ignore_index=True)
     out = out[["figure", "statistic", "reported", "cohort", "rounded", "verdict", "note"]]
     return Verification(out, summary_name=str(getattr(summary, "path", "")), cohort_name=name)
@@ -473,6 +479,91 @@ def _match(
     table = match.match_table().rename(columns={"reconstructed": "cohort"})
     table["note"] = ""
     return table[columns]
+
+
+def _lifelines_survival(table: pd.DataFrame, cohort: pd.DataFrame, targets: list[Target]) -> None:
+    """Survival figures recomputed in place by lifelines' Kaplan-Meier fit, independently of
+    the rebuild's own estimate: S(t), and the CI by the figure's method (log-log: lifelines'
+    own interval; log and plain from lifelines' event table by Greenwood's formula). With no
+    one censored before t, S(t) is the share alive and the counted value stays."""
+    by_id = {t.id: t for t in targets}
+    for i, figure in enumerate(table["figure"]):
+        t = by_id.get(figure)
+        if t is None or t.statistic not in ("alive_proportion", *SURVIVAL_CI):
+            continue
+        sel = cohort if t.arm is None else cohort[cohort["arm"] == t.arm]
+        category = t.population.get("category")
+        if category is not None and t.population.get("modifier") in cohort.columns:
+            sel = sel[sel[t.population["modifier"]].astype(str) == str(category)]
+        time, death = sel["time"].to_numpy(float), sel["death"].to_numpy(int)
+        when = float(t.population["time"])
+        if t.statistic == "alive_proportion" and not ((death == 0) & (time < when)).any():
+            table.loc[i, "note"] = "share alive (no one censored before t)"
+            continue
+        level = t.level or 0.95
+        kmf = KaplanMeierFitter(alpha=1 - level).fit(time, death)
+        surv = float(kmf.survival_function_at_times(when).iloc[0])
+        if t.statistic == "alive_proportion":
+            value, note = surv, "Kaplan-Meier S(t) (lifelines)"
+        else:
+            method = t.population["ci_method"]
+            value = _lifelines_ci(kmf, surv, when, level, method)[
+                0 if t.statistic == "survival_ci_lower" else 1
+            ]
+            note = f"Kaplan-Meier {method} CI (lifelines)"
+        table.loc[i, ["cohort", "rounded", "agrees"]] = [value, t.format(value), t.rounds_to(value)]
+        table.loc[i, "note"] = note
+
+
+def _lifelines_ci(
+    kmf: KaplanMeierFitter, surv: float, when: float, level: float, method: str
+) -> tuple[float, float]:
+    """The CI of S(``when``) of a fitted lifelines KM by ``method``."""
+    if method == "log_log":  # lifelines' own (Kalbfleisch-Prentice) interval
+        ci = kmf.confidence_interval_survival_function_.loc[:when]
+        return float(ci.iloc[-1, 0]), float(ci.iloc[-1, 1])
+    events = kmf.event_table.loc[:when]
+    d, n = events["observed"].to_numpy(float), events["at_risk"].to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        greenwood = float(np.sum(np.where(d > 0, d / (n * (n - d)), 0.0)))
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    if method == "log":  # R survfit's default
+        if surv <= 0:
+            return math.nan, math.nan
+        se = math.sqrt(greenwood)
+        return surv * math.exp(-z * se), min(1.0, surv * math.exp(z * se))
+    half = z * surv * math.sqrt(greenwood)  # plain
+    return max(0.0, surv - half), min(1.0, surv + half)
+
+
+def _unstated_ci_rows(summary: Any, include: set[str] | frozenset[str]) -> pd.DataFrame:
+    """A survival figure's CI without ``ci_method``: recorded, never a target (the method is
+    not guessed), listed as not checkable."""
+    rows = []
+    for s in getattr(summary, "survival", None) or ():
+        status = getattr(s, "status", None) or "reported"
+        if s.ci is None or getattr(s, "ci_method", None) is not None or status == "superseded":
+            continue
+        if status == "conflicting" and s.id not in include:
+            continue
+        try:
+            bounds = [s.printed_form(f"ci[{k}]").text for k in (0, 1)]
+        except KeyError:
+            bounds = [f"{b:g}" for b in s.ci]
+        rows.append(
+            {
+                "figure": f"{s.id}.ci",
+                "statistic": "survival_ci",
+                "reported": f"{bounds[0]}-{bounds[1]}",
+                "cohort": math.nan,
+                "rounded": "",
+                "verdict": "not checkable",
+                "note": "CI method not stated (ci_method): recorded, not a target",
+            }
+        )
+    return pd.DataFrame(
+        rows, columns=["figure", "statistic", "reported", "cohort", "rounded", "verdict", "note"]
+    )
 
 
 def km_median(time: np.ndarray, death: np.ndarray) -> float:

@@ -22,6 +22,7 @@ __all__ = [
     "FIGURE_ROLES",
     "POPULATION_KINDS",
     "STATUSES",
+    "SURVIVAL_CI_METHODS",
     "TESTS",
     "Arm",
     "ArmComparison",
@@ -51,6 +52,10 @@ TESTS = (
     "wald", "likelihood_ratio", "score", "log_rank", "stratified_log_rank", "wilcoxon",
     "joint_rank", "permutation", "fisher", "chi_square", "unknown",
 )  # fmt: skip
+# how a survival proportion's CI was computed (format version 2, ``ci_method:``): log-log
+# (Kalbfleisch-Prentice; lifelines', Stata's default), log (R survfit's default), plain
+# (Greenwood, linear)
+SURVIVAL_CI_METHODS = ("log_log", "log", "plain")
 
 
 class _HasPrinted:
@@ -180,7 +185,8 @@ class SurvivalLandmark(_HasPrinted):
 
     ``time`` is in the trial's time unit (converted at load; ``unit`` is the unit it was
     written in). ``n`` is the denominator when printed (6/17); ``ci`` a confidence interval of
-    the proportion at ``level``.
+    the proportion at ``level``, computed by ``ci_method`` (one of
+    :data:`SURVIVAL_CI_METHODS`; None when the source does not state it).
     """
 
     id: str
@@ -200,6 +206,7 @@ class SurvivalLandmark(_HasPrinted):
     population: Population = field(default_factory=lambda: Population("all"))
     figure_role: str | None = None
     printed: Mapping[str, Printed] = field(default_factory=dict, compare=False, repr=False)
+    ci_method: str | None = None
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from ._figures import (
     FIGURE_ROLES,
     POPULATION_KINDS,
     STATUSES,
+    SURVIVAL_CI_METHODS,
     TESTS,
     Arm,
     ArmComparison,
@@ -294,7 +295,7 @@ class _Parser:
         )
 
     def landmark(self, obj: object, where: str) -> SurvivalLandmark:
-        v2 = ("ci", "level", "n", "unit", "population")
+        v2 = ("ci", "level", "ci_method", "n", "unit", "population")
         m = self.r.mapping(
             obj,
             where,
@@ -334,11 +335,18 @@ class _Parser:
             ci, cp = self.interval(m["ci"], _join(where, "ci"), prop, "proportion")
             printed.update(cp)
         level = self.level(m, where)
+        method = None
+        if m.get("ci_method") is not None:
+            mw = _join(where, "ci_method")
+            method = self.r.choice(m["ci_method"], mw, SURVIVAL_CI_METHODS)
+            if ci is None:
+                raise self.r.fail(mw, "a CI method needs the ci it describes")
         pop = self.population(m.get("population", {"kind": "all"}), _join(where, "population"))
         time = m["time"] if t.bare and t.value == m["time"] else t.value
         prov = self.provenance(m, where)
         return SurvivalLandmark(
             ident, arm, time, proportion=prop, count=count, ci=ci, level=level, n=denominator,
+            ci_method=method,
             unit=self.unit if "unit" in m else None, population=pop, printed=printed,
             **prov, **self.role(m, where),
         )  # fmt: skip
