@@ -13,7 +13,7 @@ from scipy import stats
 
 from ..survival import fit_cox_batch, logrank_batch
 from ._calibrate import BiomarkerGroup, Target, _is_interaction_term, _term_at
-from ._km_landmark import SURVIVAL_CI, KmAt, km_at, km_order, survival_ci
+from ._km_landmark import SURVIVAL_CI, KmAt, KmBatch, km_at, survival_ci
 from ._medians import LOG_RANK, UNKNOWN, closest_p, median_for
 
 __all__: list[str] = ["MARGIN", "reconstructed_values"]
@@ -142,12 +142,16 @@ def _fit_stats(
     g = np.log(x) if design.log_scale else x / design.x_unit
     trt_b = np.broadcast_to(trt, (R, n)).astype(float)
     cache: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
-    orders: list[np.ndarray] = []  # the batch's Kaplan-Meier order, sorted once
+    km_batch: list[KmBatch] = []  # the batch sorted once for every KM figure
+    km_cache: dict[tuple, KmAt] = {}  # by (arm, range, time): a figure's S(t) and its CI
 
-    def km(sel: np.ndarray, when: float) -> KmAt:
-        if not orders:
-            orders.append(km_order(time, death))
-        return km_at(time, death, when, sel, orders[0])
+    def km(t: Target, sel: np.ndarray, when: float) -> KmAt:
+        key = (t.arm, t.population.get("lower"), t.population.get("upper"), when)
+        if key not in km_cache:
+            if not km_batch:
+                km_batch.append(KmBatch(time, death))
+            km_cache[key] = km_batch[0].at(when, sel)
+        return km_cache[key]
 
     def population_mask(t: Target) -> np.ndarray | None:
         pop = t.population
@@ -202,7 +206,7 @@ def _fit_stats(
                 continue
             when = t.population.get("time", design.landmark) * ticks
             if t.statistic in SURVIVAL_CI:
-                out[:, j] = _ci_bound(t, km(sel, when), design.level_z)
+                out[:, j] = _ci_bound(t, km(t, sel, when), design.level_z)
                 continue
             alive = (((time > when) | ((time >= when) & (death == 0))) & sel).sum(axis=1)
             if t.statistic == "alive_count":
@@ -212,7 +216,7 @@ def _fit_stats(
             # censored before t (staggered entry): the printed figure is the KM estimate
             censored = ((death == 0) & (time < when) & sel).any(axis=1)
             if censored.any():
-                share = np.where(censored, km(sel, when).surv, share)
+                share = np.where(censored, km(t, sel, when).surv, share)
             out[:, j] = share
             continue
         if t.statistic == "median":  # the arm's Kaplan-Meier median (see _medians)
