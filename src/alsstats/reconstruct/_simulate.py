@@ -7,7 +7,10 @@ rounded as printed (HRs and CIs to 2 decimals, p to 2 from 0.01 and to 3 below, 
 2, counts exact) into a
 reported-summary document (format version 1). The truth satisfies every figure, so a rebuild
 that misses one is the search's fault: the validation (``validation/round_trip.py``) and the
-tests of the reconstruction use it.
+tests of the reconstruction use it. :func:`simulate_follow_up_summary` draws a trial with
+staggered entry (no landmark), :func:`simulate_km_landmark_summary` adds each arm's
+Kaplan-Meier survival at a time with its CI, and :func:`simulate_categorical_summary` a trial
+printed by category.
 """
 
 from __future__ import annotations
