@@ -39,6 +39,7 @@ from ..errors import InputError, ReconstructionError
 from ..models import DataGeneratingModel, WeibullBaseline, biomarker_cdf
 from ..summary import Printed
 from ._follow_up import follow_up_horizon
+from ._joint import JOINT_P, JOINT_TESTS
 from ._modifier import (
     KINDS,
     CategoryCodes,
@@ -486,8 +487,9 @@ def _category_population(pop: Any) -> dict[str, Any]:
 
 def _categorical_targets(summary: Any, modifier: Any, include: set[str]) -> list[Target]:
     """The shares of a categorical modifier's categories (as printed under ``modifiers:``)
-    and its interactions (ratio of HRs of the second category to the first, its CI and a
-    Wald p) when it has two categories; a joint interaction over more is not rebuilt."""
+    and its interactions: with two categories the ratio of HRs of the second category to the
+    first, its CI and a Wald p; with any number a Wald or likelihood-ratio p of the joint test
+    of the k-1 product terms (:mod:`alsstats.reconstruct._joint`)."""
     if not getattr(modifier, "categorical", False) or not modifier.present:
         return []
     out: list[Target] = []
@@ -500,8 +502,6 @@ def _categorical_targets(summary: Any, modifier: Any, include: set[str]) -> list
                 **_printed(source, f"shares.{category}", share, 2), population=pop,
             )
         )  # fmt: skip
-    if len(modifier.categories) != 2:
-        return out
     term = f"treatment:{modifier.id}"
     population = {"kind": "model_term", "term": term, "modifier": modifier.id, "at": None,
                   "per": None, "lower": None, "upper": None, "adjust": ()}  # fmt: skip
@@ -509,6 +509,11 @@ def _categorical_targets(summary: Any, modifier: Any, include: set[str]) -> list
         if i.modifier != modifier.id or not _active(i, include):
             continue
         common = {"population": population, "model": "interaction"}
+        joint = joint_p_target(i, modifier, population)
+        if joint is not None:
+            out.append(dataclasses.replace(joint, **_printed(i, "p", i.p)))
+        if len(modifier.categories) != 2:
+            continue  # no single ratio of HRs: a value or CI is recorded (see verify_cohort)
         if i.value is not None:
             out.append(Target(f"{i.id}.hr", i.id, "hr", **_printed(i, "value", i.value, 2),
                               **common))  # fmt: skip
@@ -528,6 +533,21 @@ def _categorical_targets(summary: Any, modifier: Any, include: set[str]) -> list
             out.append(Target(f"{i.id}.p", i.id, "hr_p", **_printed(i, "p", i.p), **common,
                               test="wald"))  # fmt: skip
     return out
+
+
+def joint_p_target(interaction: Any, modifier: Any, population: Mapping[str, Any]) -> Target | None:
+    """The target of an interaction's p when it is the joint test of the k-1 product terms
+    that a cohort fit recomputes: any likelihood-ratio p, and a Wald p over three or more
+    categories (with two the Wald p is the product term's own, ``hr_p``). None otherwise
+    (no p, or a test not named or not recomputed: recorded only)."""
+    k = len(modifier.categories)
+    test = interaction.test or "unknown"
+    if interaction.p is None or test not in JOINT_TESTS or (k == 2 and test == "wald"):
+        return None
+    return Target(
+        f"{interaction.id}.p", interaction.id, JOINT_P, "", float(interaction.p), None,
+        population={**population, "categories": k}, model="interaction", test=test,
+    )  # fmt: skip
 
 
 def with_category_codes(targets: list[Target], modifier: Any) -> list[Target]:

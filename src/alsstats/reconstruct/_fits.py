@@ -13,6 +13,7 @@ from scipy import stats
 
 from ..survival import fit_cox_batch, logrank_batch
 from ._calibrate import BiomarkerGroup, Target, _is_interaction_term, _term_at
+from ._joint import JOINT_P, joint_interaction_p
 from ._km_landmark import SURVIVAL_CI, KmAt, KmBatch, km_at, survival_ci
 from ._medians import LOG_RANK, UNKNOWN, closest_p, median_for
 
@@ -142,6 +143,7 @@ def _fit_stats(
     g = np.log(x) if design.log_scale else x / design.x_unit
     trt_b = np.broadcast_to(trt, (R, n)).astype(float)
     cache: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+    joint: dict[str | None, np.ndarray] = {}  # joint interaction p by test
     km_batch: list[KmBatch] = []  # the batch sorted once for every KM figure
     km_cache: dict[tuple, KmAt] = {}  # by (arm, range, time): a figure's S(t) and its CI
 
@@ -222,6 +224,14 @@ def _fit_stats(
         if t.statistic == "median":  # the arm's Kaplan-Meier median (see _medians)
             sel = trt_b[0] == (1.0 if t.arm == design.trt_id else 0.0)
             out[:, j] = median_for(t.value * ticks, time[:, sel], death[:, sel]) / ticks
+            continue
+        if t.statistic == JOINT_P:  # the joint test of the treatment x category terms
+            if t.test not in joint:
+                joint[t.test] = joint_interaction_p(
+                    time, death, trt_b, modifier, len(design.categories), t.test,
+                    ties=design.ties, adjust=[cov[c] for c in design.adjust],
+                )  # fmt: skip
+            out[:, j] = joint[t.test]
             continue
         column, factor = _term_scale(t, design)
         b, se = fit(_fit_key(t, design), column)

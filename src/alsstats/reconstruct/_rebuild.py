@@ -65,6 +65,7 @@ from ._counts import (
 )
 from ._fits import _Z, Design, _is_category_count, _subgroup_windows, _window_room
 from ._follow_up import FollowUpHorizon, choose_deaths, follow_up_horizon
+from ._joint import JOINT_P
 from ._km_landmark import SURVIVAL_CI
 from ._medians import km_median_batch
 from ._modifier import Modifier, modifier_of, modifier_value
@@ -219,7 +220,7 @@ def _prepare(
         t
         for t in targets
         if t.statistic.startswith("hr")
-        or t.statistic == "median"
+        or t.statistic in ("median", JOINT_P)
         or (
             t.statistic in ("alive_count", "alive_proportion", *SURVIVAL_CI)
             and t.population.get("time", landmark) < landmark

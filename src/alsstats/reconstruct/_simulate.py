@@ -25,6 +25,7 @@ from scipy import stats
 
 from ..models import DataGeneratingModel, LogNormalBiomarker, WeibullBaseline
 from ..survival import fit_cox_batch, logrank_batch
+from ._joint import joint_interaction_p
 from ._km_landmark import CI_METHODS, km_at, survival_ci
 
 __all__ = [
@@ -604,7 +605,11 @@ class CategoricalShape:
     arm its alive count with denominator at ``landmark`` (a fraction of follow-up) and, with
     ``end_counts``, at the end of follow-up; with ``category_events`` the events per arm and
     category (``events:`` with a subgroup population); with two categories the interaction
-    (ratio of HRs, CI, Wald p).
+    (ratio of HRs, CI, Wald p). ``interaction_on`` names the categories (indices) whose ratio
+    of HRs to the first is ``exp(interaction)`` (default: every other one; the rest have
+    none); with three or more categories and ``joint_test`` ("wald" or "likelihood_ratio")
+    the p for interaction of the joint (k-1)-df test is printed as a subgroup table prints it
+    (2 decimals, 3 below 0.01; left out below 0.001).
     """
 
     n: int = 300
@@ -621,6 +626,8 @@ class CategoricalShape:
     end_counts: bool = True
     interaction_figure: bool = True
     category_events: bool = False
+    interaction_on: tuple[int, ...] | None = None
+    joint_test: str | None = None
 
 
 def simulate_categorical_summary(
@@ -640,7 +647,8 @@ def simulate_categorical_summary(
     trt = np.r_[np.ones(n_t), np.zeros(n_c)]
     code = rng.choice(k, size=shape.n, p=np.asarray(shape.shares) / sum(shape.shares))
     other = (code > 0).astype(float)
-    lp = trt * (shape.log_hr + shape.interaction * other) + shape.prognostic * other
+    modified = other if shape.interaction_on is None else np.isin(code, shape.interaction_on)
+    lp = trt * (shape.log_hr + shape.interaction * modified) + shape.prognostic * other
     rate = -math.log(1 - shape.death_risk) / follow_up
     latent = rng.standard_exponential(shape.n) / (rate * np.exp(lp))
     e = (latent < follow_up).astype(np.int8)
@@ -756,5 +764,20 @@ def simulate_categorical_summary(
                 **src,
             }
         ]
+    if k > 2 and shape.joint_test is not None:
+        p = _p_text(
+            float(joint_interaction_p(t[None], e[None], trt, code[None], k, shape.joint_test)[0])
+        )
+        if p is not None:
+            doc["interactions"] = [
+                {
+                    "id": "interaction",
+                    "modifier": "onset",
+                    "comparison": {"treatment": "active", "control": "control"},
+                    "p": p,
+                    "test": shape.joint_test,
+                    **src,
+                }
+            ]
     truth = {"trial": {"arm": trt, "onset": labels, "time": t, "event": e}}
     return doc, truth

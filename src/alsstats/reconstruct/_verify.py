@@ -35,6 +35,8 @@ from ..summary import Population, as_reported_summary
 from ..survival import km_estimate, logrank_batch
 from ._calibrate import Target, biomarker_groups, resolve_assumptions, targets_from_summary
 from ._fits import _Z, Design
+from ._joint import JOINT_P
+from ._joint_check import joint_not_target_rows, lifelines_joint_p
 from ._km_landmark import SURVIVAL_CI
 from ._modifier import modifier_of
 from ._result import Reconstruction
@@ -374,6 +376,9 @@ def verify_cohort(
         elif kind == "biomarker_range" and not np.isfinite(df[_BIOMARKER].to_numpy(float)).any():
             notes[t.id] = "the cohort has no biomarker values"
             continue
+        if t.statistic == JOINT_P and modifier_of(summary).id not in df.columns:
+            notes[t.id] = f"the cohort has no column {modifier_of(summary).id!r}"
+            continue
         if t.statistic == "hr_p":
             test = _test(t, hr)
             if test not in _WALD and test not in _LOG_RANK and test not in _UNKNOWN:
@@ -416,6 +421,17 @@ def verify_cohort(
                     v = _logrank_p(part, t.population)
                     table.loc[i, ["cohort", "rounded", "agrees"]] = [v, t.format(v), t.rounds_to(v)]
                     table.loc[i, "note"] = "log-rank p"
+                elif t.statistic == JOINT_P:
+                    # lifelines' refit, independent of the engine's batch statistic
+                    modifier = modifier_of(summary)
+                    v = lifelines_joint_p(
+                        part, modifier.id, modifier.categories, str(t.test), design.adjust
+                    )
+                    table.loc[i, ["cohort", "rounded", "agrees"]] = [v, t.format(v), t.rounds_to(v)]
+                    table.loc[i, "note"] = (
+                        f"joint {t.test} test of {len(modifier.categories) - 1} product terms "
+                        "(lifelines)"
+                    )
                 elif t.statistic == "hr_p" and _test(t, hrs[t.figure]) in _UNKNOWN:
                     # the cohort value is the closer of the Wald and log-rank p (_fit_stats)
                     lr = _logrank_p(part, t.population)
@@ -446,8 +462,10 @@ def verify_cohort(
         )
     medians = _median_rows(summary, df, include)
     comparisons = _comparison_rows(summary, df, include)
-    rows += [medians, comparisons]
+    joint = joint_not_target_rows(summary, modifier_of(summary), frozenset(include))
+    rows += [medians, comparisons, joint]
     done = set(medians["figure"]) | set(comparisons["figure"])
+    done |= {f.rsplit(".", 1)[0] for f in joint["figure"]}  # listed with their reason
     rows.append(_uncovered(summary, targets, include, done=done))
     rows.append(_unstated_ci_rows(summary, include))
     out = pd.concat([r for r in rows if len(r)], ignore_index=True)
