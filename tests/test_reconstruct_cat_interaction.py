@@ -317,7 +317,7 @@ def refit_and_compare(cohort: pd.DataFrame, doc: dict) -> list[str]:
 ROUND_TRIPS = [
     pytest.param(THREE, "wald", 4, id="3-categories-wald"),
     pytest.param(THREE, "likelihood_ratio", 4, id="3-categories-lr"),
-    pytest.param(FOUR, "wald", 6, id="4-categories-wald", marks=pytest.mark.slow),
+    pytest.param(FOUR, "wald", 5, id="4-categories-wald"),
 ]
 
 
