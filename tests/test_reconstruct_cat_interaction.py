@@ -209,6 +209,12 @@ def test_joint_p_is_a_target_and_the_truth_meets_it():
     assert _same(p, inter["p"])
     row = verify_cohort(cohort, summary).table.set_index("figure").loc["interaction.p"]
     assert row["verdict"] == "met" and "lifelines" in row["note"]
+    # a p the cohort does not give is flagged (printed 0.50 for the truth's 0.03)
+    wrong, _, _ = _summary(
+        _shape(THREE, "wald"), 4, lambda d: d["interactions"][0].update(p="0.50")
+    )
+    result = verify_cohort(cohort, wrong)
+    assert result.failures == ["interaction.p"]
 
 
 @pytest.mark.parametrize("test", ["unknown", "score"])
