@@ -2,8 +2,8 @@
 
 The joint (k-1)-df test of the treatment x category product terms of ``treatment + C +
 treatment:C`` (Wald from the product coefficients and their covariance, likelihood ratio
-against ``treatment + C``) is checked against R's ``survival::coxph`` (tests/data/reference,
-made by cat_interaction.R: p to 1e-6 relative, the engine and R both converge to 1e-10 or
+against ``treatment + C``) is checked against R's ``survival::coxph``
+(tests/data/reference/cat_interaction, made by its cat_interaction.R: p to 1e-6 relative, the engine and R both converge to 1e-10 or
 better), against lifelines (p to 1e-5 relative: lifelines at precision 1e-10) and by
 simulation with known truth (its size under no interaction). Round trips: a trial simulated
 with a true interaction on one category (:func:`simulate_categorical_summary`) is printed as a
@@ -36,7 +36,7 @@ from alsstats.reconstruct._joint import JOINT_P, joint_interaction_p
 from alsstats.reconstruct._joint_check import lifelines_joint_p
 from alsstats.summary import summary_from_dict
 
-REFERENCE = Path(__file__).parent / "data" / "reference"
+REFERENCE = Path(__file__).parent / "data" / "reference" / "cat_interaction"
 Z = 1.959963984540054
 BUDGET = 60.0  # seconds; the round trips below finish in a few seconds (see the report)
 
