@@ -3,12 +3,13 @@
 The joint (k-1)-df test of the treatment x category product terms of ``treatment + C +
 treatment:C`` (Wald from the product coefficients and their covariance, likelihood ratio
 against ``treatment + C``) is checked against R's ``survival::coxph``
-(tests/data/reference/cat_interaction, made by its cat_interaction.R: p to 1e-6 relative, the engine and R both converge to 1e-10 or
-better), against lifelines (p to 1e-5 relative: lifelines at precision 1e-10) and by
-simulation with known truth (its size under no interaction). Round trips: a trial simulated
-with a true interaction on one category (:func:`simulate_categorical_summary`) is printed as a
-forest plot prints it, rebuilt from the printed figures alone, and refitted with lifelines
-(Efron ties, Wald CIs and p): every figure, the joint p included, must print as reported.
+(tests/data/reference/cat_interaction, made by its cat_interaction.R: p to 1e-6 relative,
+the engine and R both converge to 1e-10 or better), against lifelines (p to 1e-5 relative:
+lifelines at precision 1e-10) and by simulation with known truth (its size under no
+interaction). Round trips: a trial simulated with a true interaction on one category
+(:func:`simulate_categorical_summary`) is printed as a forest plot prints it, rebuilt from the
+printed figures alone, and refitted with lifelines (Efron ties, Wald CIs and p): every figure,
+the joint p included, must print as reported.
 """
 
 from __future__ import annotations
