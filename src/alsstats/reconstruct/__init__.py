@@ -44,6 +44,7 @@ from ._simulate import (
     simulate_km_landmark_summary,
     simulate_summary,
 )
+from ._simulate_arms import ArmsShape, simulate_arms_summary
 from ._verify import Verification, assert_reproduces, verify_cohort
 
 __all__ = [
@@ -54,6 +55,7 @@ __all__ = [
     "DEFAULT_ALTERNATIVES",
     "MARGIN",
     "OUTCOMES",
+    "ArmsShape",
     "BiomarkerGroup",
     "Bounds",
     "BoundsAcross",
@@ -90,6 +92,7 @@ __all__ = [
     "resolve_assumptions",
     "search_spread",
     "sensitivity",
+    "simulate_arms_summary",
     "simulate_categorical_summary",
     "simulate_follow_up_summary",
     "simulate_km_landmark_summary",

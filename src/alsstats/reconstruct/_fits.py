@@ -3,6 +3,7 @@ per-figure margins, and the (log HR, SE) window where a figure's HR, CI and p ho
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -58,6 +59,12 @@ class Design:
     # a categorical modifier's categories (the search holds their codes 0..K-1, see
     # alsstats.reconstruct._modifier.CategoryCodes); empty for a continuous one
     categories: tuple[str, ...] = ()
+    # A trial with several arms (alsstats.reconstruct._arms): the arm ids by the code the
+    # search's ``trt`` column holds (0 the control, 1 the primary treatment arm, then the
+    # others), and the two arms (treatment, control) each comparison's target is fitted on.
+    # Empty for two arms, where ``trt`` is the treatment indicator itself.
+    arms: tuple[str, ...] = ()
+    pairs: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
     @property
     def covariates(self) -> tuple[str, ...]:
@@ -136,6 +143,8 @@ def _fit_stats(
 ) -> np.ndarray:
     """(R, k) values of the search targets for R candidate cohorts (times in ``ticks`` per
     time unit; the design's search grid by default)."""
+    if design.arms:
+        return _fit_arms(design, trt, time, death, modifier, cov, targets, ticks)
     ticks = design.ticks if ticks is None else ticks
     R, n = time.shape
     measured = np.isfinite(modifier)
@@ -250,6 +259,55 @@ def _fit_stats(
                     lr = logrank_batch(time, death, trt_b, mask=population_mask(t)).p_value
                     # unknown test: the p holds when either test's p prints as reported
                     out[:, j] = lr if t.test in LOG_RANK else closest_p(t.value, out[:, j], lr)
+    return out
+
+
+def _fit_arms(
+    design: Design,
+    trt: np.ndarray,
+    time: np.ndarray,
+    death: np.ndarray,
+    modifier: np.ndarray,
+    cov: dict[str, np.ndarray],
+    targets: list[Target] | None,
+    ticks: float | None,
+) -> np.ndarray:
+    """:func:`_fit_stats` of a trial with several arms: each target on the rows of the two
+    arms it compares (``trt`` holds arm codes, the same in every candidate: moves never move
+    a patient between arms), with the treatment indicator of that pair. A figure of one arm
+    (survivors, median) is read in the pair of that arm and the control; a figure of no arm
+    (a count of the whole trial) on every row."""
+    targets = design.targets if targets is None else targets
+    R, n = time.shape
+    codes = np.asarray(trt, float).reshape(-1, n)[0]
+    index = {a: float(k) for k, a in enumerate(design.arms)}
+    control, primary = design.arms[0], design.arms[1]
+    by_pair: dict[tuple[str, str] | None, list[int]] = {}
+    for j, t in enumerate(targets):
+        pair = design.pairs.get(t.id)
+        if pair is None and t.arm is not None:
+            pair = (primary, control) if t.arm == control else (t.arm, control)
+        by_pair.setdefault(pair, []).append(j)
+    out = np.full((R, len(targets)), np.nan)
+    for pair, js in by_pair.items():
+        if pair is None:
+            rows = np.arange(n)
+            one = (codes == 1.0).astype(float)
+            pair = (primary, control)
+        else:
+            rows = np.flatnonzero((codes == index[pair[0]]) | (codes == index[pair[1]]))
+            one = (codes[rows] == index[pair[0]]).astype(float)
+        sub = dataclasses.replace(design, arms=(), pairs={}, trt_id=pair[0])
+        out[:, js] = _fit_stats(
+            sub,
+            one,
+            time[:, rows],
+            death[:, rows],
+            np.asarray(modifier)[..., rows],
+            {c: np.asarray(v)[..., rows] for c, v in cov.items()},
+            [targets[j] for j in js],
+            ticks,
+        )
     return out
 
 
@@ -407,9 +465,20 @@ def reconstructed_values(
 ) -> dict[str, float]:
     """Every target statistic computed from a cohort (counts by counting, HRs by the engine)."""
     out: dict[str, float] = {}
+    if design.arms:
+        # several arms: a subgroup's share printed with a comparison's hazard ratio is of the
+        # two arms compared
+        for t in targets:
+            pair = design.pairs.get(t.id)
+            if t.statistic == "subgroup_share" and pair is not None:
+                part = cohort[cohort["arm"].astype(str).isin(pair)].reset_index(drop=True)
+                solo = dataclasses.replace(design, arms=(), pairs={})
+                out.update(reconstructed_values(part, [t], solo))
     n = len(cohort)
     landmark = design.landmark
     for t in targets:
+        if t.id in out:
+            continue
         sel = cohort if t.arm is None else cohort[cohort["arm"] == t.arm]
         category = t.population.get("category") if t.population else None
         if category is not None and t.statistic in (
@@ -459,6 +528,9 @@ def reconstructed_values(
     fits = [t for t in targets if t.id not in out]
     if fits:
         trt = cohort["treatment"].to_numpy(float)
+        if design.arms:  # the search's arm codes
+            index = {a: float(k) for k, a in enumerate(design.arms)}
+            trt = cohort["arm"].astype(str).map(index).to_numpy(float)
         cov = {c: cohort[c].to_numpy(float) for c in design.covariates}
         vals = _fit_stats(
             design,

@@ -192,11 +192,13 @@ def _prepare(
     include: frozenset[str],
     deaths: Callable[[list[Target]], Mapping[str, float] | None] | None = None,
     n_deaths: int | None = None,
+    ticks: float | None = None,
 ) -> tuple[list[Target], dict[str, Any], Design, Setup, DataGeneratingModel]:
     """Targets, assumption values, the search design and the fixed setup of a rebuild.
 
     ``deaths(targets)`` gives the deaths per arm to calibrate on (the pair the counts
-    allow); ``n_deaths`` the number of deaths the time grid must hold."""
+    allow); ``n_deaths`` the number of deaths the time grid must hold; ``ticks`` fixes the
+    time grid instead (the arms of a trial with several share one grid)."""
     values = resolve_assumptions(summary, assumptions)
     modifier = modifier_of(summary)
     targets = with_category_codes(
@@ -215,7 +217,8 @@ def _prepare(
     horizon = follow_up_horizon(summary, values)
     landmark = horizon.end
     d_max = n_deaths or sum(round(v) for v in (known or {}).values()) or sum(n.values())
-    ticks, _ = _ticks(landmark, d_max)
+    if ticks is None:
+        ticks, _ = _ticks(landmark, d_max)
     search_targets = [
         t
         for t in targets
@@ -299,15 +302,14 @@ def _category_cells(
     return size, dead
 
 
-def _run(
+def _starter(
     plan: Plan,
     deaths: tuple[int, int],
-    max_seconds: float,
-    progress: bool,
-    outcomes: Callable[[dict[str, np.ndarray]], None] | None = None,
-    **search: Any,
-) -> Reconstruction:
-    """Start cohorts from the plan's cells, the search, and the result (both entry points)."""
+    outcomes: Callable[[dict[str, np.ndarray]], None] | None,
+    search: dict[str, Any],
+) -> Callable[..., dict[str, np.ndarray]]:
+    """The start cohorts of a plan: ``start(rng, attempt)`` (``search`` gets the stages the
+    cells call for)."""
     setup, design = plan.setup, plan.design
     ranges = {
         (t.population.get("lower"), t.population.get("upper"))
@@ -364,8 +366,23 @@ def _run(
     if keep and keep >= set(plan.windows) and "restart_stages" not in search:
         search["odd_stages"] = _RESTART_STAGES_KEEP
         setup.fixed_groups = keep
+    return start
+
+
+def _run(
+    plan: Plan,
+    deaths: tuple[int, int],
+    max_seconds: float,
+    progress: bool,
+    outcomes: Callable[[dict[str, np.ndarray]], None] | None = None,
+    **search: Any,
+) -> Reconstruction:
+    """Start cohorts from the plan's cells, the search, and the result (both entry points)."""
+    start = _starter(plan, deaths, outcomes, search)
     clock = _time.perf_counter()
-    state, steps, _ = _restarts(design, setup, start, plan.seed, max_seconds, progress, **search)
+    state, steps, _ = _restarts(
+        plan.design, plan.setup, start, plan.seed, max_seconds, progress, **search
+    )
     return _finish(plan, state, steps, _time.perf_counter() - clock)
 
 
@@ -405,6 +422,31 @@ def rebuild_cohort(
         and a ``hint_``). Nothing is raised for infeasible figures.
     """
     summary = as_reported_summary(summary)
+    if len(summary.arms) > 2:
+        from ._arms import rebuild_arms  # several arms: pairs of arms, one search
+
+        return rebuild_arms(
+            summary,
+            seed=seed,
+            assumptions=assumptions,
+            max_seconds=max_seconds,
+            progress=progress,
+            include=frozenset(include),
+        )
+    plan, deaths, search = _plan_rebuild(summary, seed, assumptions, frozenset(include))
+    return _run(plan, deaths, max_seconds, progress, **search)
+
+
+def _plan_rebuild(
+    summary: Any,
+    seed: int,
+    assumptions: Mapping[str, Any] | None,
+    include: frozenset[str],
+    ticks: float | None = None,
+) -> tuple[Plan, tuple[int, int], dict[str, Any]]:
+    """The plan of a two-arm rebuild (proofs, cells' inputs, the start's covariates), the
+    deaths per arm and the search's stages: everything :func:`rebuild_cohort` does before the
+    search."""
     chosen: dict[str, Any] = {}
 
     def deaths_for(targets: list[Target]) -> dict[str, float]:
@@ -420,7 +462,7 @@ def rebuild_cohort(
         return {trt: float(pairs[0, 0]), ctl: float(pairs[0, 1])} if len(pairs) == 1 else None
 
     targets, values, design, setup, model = _prepare(
-        summary, assumptions, frozenset(include), deaths=deaths_for
+        summary, assumptions, include, deaths=deaths_for, ticks=ticks
     )
     sets, pairs = chosen["sets"], chosen["pairs"]
     proofs = [Proof(tuple(m), "count arithmetic: no deaths-per-arm pair meets them") for m in sets]
@@ -466,12 +508,10 @@ def rebuild_cohort(
     )  # fmt: skip
     horizon = follow_up_horizon(summary, values)
     if not horizon.staggered:
-        if design.categories:
-            return _run(plan, deaths, max_seconds, progress, **_CATEGORY_SEARCH)
-        return _run(plan, deaths, max_seconds, progress)
+        return plan, deaths, dict(_CATEGORY_SEARCH) if design.categories else {}
     plan.horizon = horizon
     plan.values = {**values, "follow_up_horizon": horizon.describe()}
-    return _run(plan, deaths, max_seconds, progress, **horizon_stages(setup.free_deaths))
+    return plan, deaths, horizon_stages(setup.free_deaths)
 
 
 def _ci_width_proofs(

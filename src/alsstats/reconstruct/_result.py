@@ -176,10 +176,15 @@ def _frame(state: dict[str, np.ndarray], plan: Plan, decimals: int) -> pd.DataFr
     setup, cov = plan.setup, plan.cov
     trt = state["trt"].astype(int)
     time = state["time"] / setup.ticks
+    arm = np.where(trt == 1, setup.trt_id, setup.ctl_id)
+    if plan.design.arms:
+        # several arms: ``trt`` holds arm codes; treatment marks every arm but the control
+        arm = np.asarray(plan.design.arms, dtype=object)[trt]
+        trt = (trt != 0).astype(int)
     df = pd.DataFrame(
         {
             "id": np.arange(1, trt.size + 1),
-            "arm": np.where(trt == 1, setup.trt_id, setup.ctl_id),
+            "arm": arm,
             "treatment": trt,
             "time": np.round(time).astype(int) if decimals == 0 else np.round(time, decimals),
             "death": state["death"].astype(int),
