@@ -117,8 +117,26 @@ def _pair_summary(summary: Any, trt: str) -> Any:
     def compares(f: Any) -> bool:
         return _comparison(f) == (trt, ctl)
 
+    # a category's share printed with the pair's own hazard ratio is of the pair's patients;
+    # the modifier's share of the whole trial then does not apply to them
+    own = {
+        (h.population.modifier, h.population.category)
+        for h in summary.hazard_ratios
+        if compares(h)
+        and getattr(h.population, "kind", "all") == "subgroup"
+        and getattr(h.population, "share", None) is not None
+    }
+    modifiers = [
+        dataclasses.replace(
+            m, shares={c: v for c, v in (m.shares or {}).items() if (m.id, c) not in own}
+        )
+        if getattr(m, "shares", None)
+        else m
+        for m in getattr(summary, "modifiers", None) or ()
+    ]
     return dataclasses.replace(
         summary,
+        modifiers=modifiers,
         trial={**summary.trial, "treatment_arm": trt, "control_arm": ctl},
         arms=[a for a in summary.arms if a.id in pair],
         events=[e for e in summary.events if e.arm in pair],
@@ -268,8 +286,15 @@ def rebuild_arms(
     for plan, _ in plans:
         search_targets.update({t.id: t for t in plan.design.targets})
         margins.update(plan.design.margins)
-    search_targets.update({t.id: t for t in targets if t.id.endswith(".p") and t.test == "log_rank"
-                           and t.figure in {c.id for c in summary.comparisons}})  # fmt: skip
+    compared = {c.id for c in summary.comparisons}
+    for t in targets:
+        if t.statistic == "hr_p" and t.test == "log_rank" and t.figure in compared:
+            search_targets[t.id] = t
+        elif t.statistic == "subgroup_share" and t.id in pairs:
+            # the pair's share of a subgroup: moves of the modifier between arms change it; a
+            # ratio of counts, no margin (as a proportion alive)
+            search_targets[t.id] = t
+            margins[t.id] = 1.0
     design = dataclasses.replace(
         first.design,
         targets=list(search_targets.values()),
@@ -328,10 +353,27 @@ def rebuild_arms(
         summary, targets, first.values, design, setup, first.model, seed, cov, first.windows,
         conflicts, proofs, modifier, _strata_columns(values), first.horizon,
     )  # fmt: skip
+    search = searches[0]
+    if design.categories:
+        search = {k: _without_value_moves(v) for k, v in search.items()}
     clock = _time.perf_counter()
-    state, steps, _ = _restarts(design, setup, start, seed, max_seconds, progress, **searches[0])
+    state, steps, _ = _restarts(design, setup, start, seed, max_seconds, progress, **search)
     result = _finish(plan, state, steps, _time.perf_counter() - clock)
     return result
+
+
+# Moves that scale a continuous modifier's values: on a categorical modifier's codes they give
+# values between codes (0.9 is read as category 1 by the fits and printed as category 0).
+_VALUE_MOVES = frozenset({"nudge_modifier", "stretch_modifier", "tilt_modifier"})
+
+
+def _without_value_moves(value: Any) -> Any:
+    """A search setting (stages or moves) without :data:`_VALUE_MOVES`."""
+    if value is None:
+        return None
+    if all(isinstance(m, str) for m in value):
+        return tuple(m for m in value if m not in _VALUE_MOVES)
+    return tuple((name, _without_value_moves(moves)) for name, moves in value)
 
 
 def _regroup(

@@ -290,6 +290,19 @@ def _fit_arms(
         by_pair.setdefault(pair, []).append(j)
     out = np.full((R, len(targets)), np.nan)
     for pair, js in by_pair.items():
+        if pair is not None and any(targets[j].statistic == "subgroup_share" for j in js):
+            # a subgroup's share printed with a comparison: of the two arms' patients (moves
+            # of the modifier between arms change it)
+            rows = np.flatnonzero((codes == index[pair[0]]) | (codes == index[pair[1]]))
+            x = np.asarray(modifier, float)[..., rows].reshape(-1, rows.size)
+            for j in [j for j in js if targets[j].statistic == "subgroup_share"]:
+                inside = _in_range(
+                    np.where(np.isfinite(x), x, 1.0), np.isfinite(x), targets[j].population
+                )
+                out[:, j] = np.broadcast_to(inside.mean(axis=1), (R,))
+            js = [j for j in js if targets[j].statistic != "subgroup_share"]
+            if not js:
+                continue
         if pair is None:
             rows = np.arange(n)
             one = (codes == 1.0).astype(float)
