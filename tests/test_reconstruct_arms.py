@@ -270,3 +270,23 @@ def test_riluzole_1996_cohort_meets_every_checkable_figure_in_verify():
     path = data_path("trials", "riluzole_1996")
     v = verify_cohort(path / "cohort.csv", path / "reported.yaml")
     assert v.passed, v.failures
+
+
+def test_reanalysis_of_several_arms_compares_the_primary_pair():
+    # the report's models (treatment alone, treatment x modifier) compare two arms: with
+    # several, the rows of trial.treatment_arm and trial.control_arm
+    from types import SimpleNamespace
+
+    from alsstats.report._reanalysis import analysis_frame
+    from alsstats.summary import load_reported_summary
+
+    path = data_path("trials", "riluzole_1996")
+    cohort = pd.read_csv(path / "cohort.csv")
+    frame, event = analysis_frame(
+        SimpleNamespace(cohort=cohort), load_reported_summary(path / "reported.yaml")
+    )
+    assert event == "death"
+    assert frame["arm"].value_counts().to_dict() == {"placebo": 242, "riluzole_100": 236}
+    assert (frame["treatment"] == (frame["arm"] == "riluzole_100")).all()
+    b, _ = _cox(frame, "riluzole_100")
+    assert f"{math.exp(b):.2f}" == "0.79"

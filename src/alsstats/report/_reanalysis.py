@@ -301,9 +301,15 @@ def _ties(summary: ReportedSummary) -> str:
 
 def analysis_frame(r: Reconstruction, summary: ReportedSummary) -> tuple[pd.DataFrame, str]:
     """The rebuilt cohort with columns time, event, treatment (1 = treated), arm, and the
-    modifier under the summary's biomarker id; returns (frame, event column name)."""
+    modifier under the summary's biomarker id; returns (frame, event column name). With more
+    than two arms, the rows of the primary comparison (``trial.treatment_arm`` vs
+    ``trial.control_arm``): the models below compare two arms."""
     df = r.cohort.copy()
     event = "death" if "death" in df.columns else "event"
+    if len(summary.arms) > 2:
+        trt, ctl = summary.treatment_arm.id, summary.control_arm.id
+        df = df[df["arm"].astype(str).isin([trt, ctl])].reset_index(drop=True)
+        df["treatment"] = (df["arm"].astype(str) == trt).astype(int)
     if "treatment" not in df.columns:
         df["treatment"] = (df["arm"] == summary.treatment_arm.id).astype(int)
     return df, event
