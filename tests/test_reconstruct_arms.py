@@ -156,6 +156,7 @@ def test_subgroups_on_the_primary_comparison_rebuild():
     rec = rebuild_cohort(summary, seed=0, max_seconds=BUDGET)
     assert rec.outcome_ == "feasible", rec.conflicts
     assert _check_against_lifelines(rec.cohort, doc) >= 25
+    assert verify_cohort(rec.cohort, summary).passed
 
 
 def test_same_seed_same_cohort_bytes():
@@ -290,3 +291,11 @@ def test_reanalysis_of_several_arms_compares_the_primary_pair():
     assert (frame["treatment"] == (frame["arm"] == "riluzole_100")).all()
     b, _ = _cox(frame, "riluzole_100")
     assert f"{math.exp(b):.2f}" == "0.79"
+
+
+def test_catalogue_reports_the_riluzole_1996_cohort_as_feasible():
+    from alsstats.catalogue import build_catalogue
+
+    rows = {r.trial: r for r in build_catalogue(rebuild=True, max_seconds=1.0).rows}
+    assert rows["riluzole_1996"].cohort == "trials/riluzole_1996/cohort.csv"
+    assert rows["riluzole_1996"].rebuild == "feasible: shipped cohort meets 12 figures"

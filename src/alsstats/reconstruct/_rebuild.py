@@ -25,6 +25,10 @@ assumptions come from the summary (:mod:`alsstats.reconstruct._modifier`). Metho
    its rounding half-width); at the time limit the closest cohort is returned as "not found
    in the time given".
 
+A summary with three or more arms (a control and several treatment arms) is rebuilt by
+:mod:`alsstats.reconstruct._arms`: each treatment arm with the control planned as above, one
+search over the whole cohort, each figure scored on the two arms it compares.
+
 :func:`assign_biomarker` runs the same search with arm, time and event fixed (the
 Kaplan-Meier reconstruction path). Every rebuild carries its own settings (no module state):
 rebuilds may run in threads.
@@ -412,6 +416,15 @@ def rebuild_cohort(
         Show a progress bar per search stage (tqdm, on stderr).
     include
         Ids of figures with status "conflicting" to use as targets.
+
+    Notes
+    -----
+    With three or more arms the cohort's ``arm`` column holds every arm's id, ``treatment``
+    is 1 in every arm but the control, and each hazard ratio, CI and p (a ``comparisons``
+    log-rank p too) is the fit on the rows of the two arms it names. Modifier figures are
+    rebuilt on the primary comparison only (``trial.treatment_arm`` vs
+    ``trial.control_arm``); on another comparison, or a comparison of two treatment arms,
+    a :class:`~alsstats.errors.ReconstructionError` names the figure.
 
     Returns
     -------
