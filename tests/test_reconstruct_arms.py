@@ -299,3 +299,26 @@ def test_catalogue_reports_the_riluzole_1996_cohort_as_feasible():
     rows = {r.trial: r for r in build_catalogue(rebuild=True, max_seconds=1.0).rows}
     assert rows["riluzole_1996"].cohort == "trials/riluzole_1996/cohort.csv"
     assert rows["riluzole_1996"].rebuild == "feasible: shipped cohort meets 12 figures"
+
+
+def test_a_categorical_search_has_no_moves_that_scale_modifier_values():
+    # with staggered censoring (here the example's maximum follow-up) the search's stages
+    # came from the continuous case, whose nudge/stretch/tilt moves put a category code 1 at
+    # 0.9: category 1 to the fits, category 0 in the cohort's labels
+    from alsstats.reconstruct._arms import _pair_summary
+    from alsstats.reconstruct._rebuild import _VALUE_MOVES, _plan_rebuild
+    from alsstats.summary import load_reported_summary
+
+    summary = load_reported_summary("tests/data/summaries/three_arm_v2.yaml")
+    plan, _, search = _plan_rebuild(_pair_summary(summary, "high"), 0, None, frozenset())
+    assert plan.horizon is not None and plan.horizon.staggered and plan.design.categories
+
+    def moves(value):
+        if value is None:
+            return set()
+        if all(isinstance(m, str) for m in value):
+            return set(value)
+        return {m for _, ms in value for m in ms}
+
+    used = set().union(*(moves(v) for v in search.values()))
+    assert "shift_in_arm" in used and not used & _VALUE_MOVES

@@ -353,27 +353,10 @@ def rebuild_arms(
         summary, targets, first.values, design, setup, first.model, seed, cov, first.windows,
         conflicts, proofs, modifier, _strata_columns(values), first.horizon,
     )  # fmt: skip
-    search = searches[0]
-    if design.categories:
-        search = {k: _without_value_moves(v) for k, v in search.items()}
     clock = _time.perf_counter()
-    state, steps, _ = _restarts(design, setup, start, seed, max_seconds, progress, **search)
+    state, steps, _ = _restarts(design, setup, start, seed, max_seconds, progress, **searches[0])
     result = _finish(plan, state, steps, _time.perf_counter() - clock)
     return result
-
-
-# Moves that scale a continuous modifier's values: on a categorical modifier's codes they give
-# values between codes (0.9 is read as category 1 by the fits and printed as category 0).
-_VALUE_MOVES = frozenset({"nudge_modifier", "stretch_modifier", "tilt_modifier"})
-
-
-def _without_value_moves(value: Any) -> Any:
-    """A search setting (stages or moves) without :data:`_VALUE_MOVES`."""
-    if value is None:
-        return None
-    if all(isinstance(m, str) for m in value):
-        return tuple(m for m in value if m not in _VALUE_MOVES)
-    return tuple((name, _without_value_moves(moves)) for name, moves in value)
 
 
 def _regroup(

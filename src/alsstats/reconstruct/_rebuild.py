@@ -524,7 +524,25 @@ def _plan_rebuild(
         return plan, deaths, dict(_CATEGORY_SEARCH) if design.categories else {}
     plan.horizon = horizon
     plan.values = {**values, "follow_up_horizon": horizon.describe()}
-    return plan, deaths, horizon_stages(setup.free_deaths)
+    search = horizon_stages(setup.free_deaths)
+    if design.categories:
+        search = {k: _without_value_moves(v) for k, v in search.items()}
+    return plan, deaths, search
+
+
+# Moves that scale a continuous modifier's values: on a categorical modifier's codes they give
+# values between codes (a code 1 nudged to 0.9 is category 1 to the fits, whose ranges are
+# code +- 0.5, and category 0 to the cohort's labels), so a categorical search has none.
+_VALUE_MOVES = frozenset({"nudge_modifier", "stretch_modifier", "tilt_modifier"})
+
+
+def _without_value_moves(value: Any) -> Any:
+    """A search setting (stages, or a tuple of moves) without :data:`_VALUE_MOVES`."""
+    if value is None:
+        return None
+    if all(isinstance(m, str) for m in value):
+        return tuple(m for m in value if m not in _VALUE_MOVES)
+    return tuple((name, _without_value_moves(moves)) for name, moves in value)
 
 
 def _ci_width_proofs(
