@@ -322,3 +322,24 @@ def test_a_categorical_search_has_no_moves_that_scale_modifier_values():
 
     used = set().union(*(moves(v) for v in search.values()))
     assert "shift_in_arm" in used and not used & _VALUE_MOVES
+
+
+def test_verify_reads_a_subgroup_share_of_a_comparison_over_its_two_arms():
+    # a category's share printed with a comparison's HR is of the two arms compared (was read
+    # over the category's own rows: always 100%)
+    doc, truth = simulate_arms_summary(ArmsShape(n=400, subgroups=True), np.random.default_rng(1))
+    trial = truth["trial"]
+    df = pd.DataFrame(
+        {"arm": trial["arm"], "onset": trial["onset"], "time": trial["time"],
+         "death": trial["event"]}
+    )  # fmt: skip
+    pair = df[df["arm"].isin(["high", "placebo"])]
+    share, whole = (pair["onset"] == "bulbar").mean(), (df["onset"] == "bulbar").mean()
+    assert f"{100 * share:.1f}" != f"{100 * whole:.1f}"  # the two readings differ here
+    for hr in doc["hazard_ratios"]:
+        if hr["id"] == "high_bulbar":
+            hr["population"]["share"] = f"{100 * share:.1f}%"
+    summary = summary_from_dict(yaml.safe_load(yaml.safe_dump(doc)), "sim-share")
+    table = verify_cohort(df, summary).table.set_index("figure")
+    assert table.loc["high_bulbar.share", "verdict"] == "met"
+    assert table.loc["high_bulbar.share", "cohort"] == pytest.approx(share)

@@ -402,14 +402,18 @@ def verify_cohort(
         sub = _two_arm_frame(df, trt, ctl)
         groups: dict[Any, list[Target]] = {}
         for t in ts:
-            groups.setdefault(t.population.get("category"), []).append(t)
+            # a category's share is of the two arms' patients, not of the category's own
+            share = t.statistic == "subgroup_share"
+            groups.setdefault(None if share else t.population.get("category"), []).append(t)
         for category, tg in groups.items():
             part = sub
             if category is not None:
                 modifier = hrs[tg[0].figure].population.modifier
                 part = sub[sub[modifier].astype(str) == str(category)].reset_index(drop=True)
             plain = [
-                dataclasses.replace(
+                t
+                if t.statistic == "subgroup_share"
+                else dataclasses.replace(
                     t, population={k: v for k, v in t.population.items() if k != "category"}
                 )
                 for t in tg
