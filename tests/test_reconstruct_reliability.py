@@ -8,6 +8,11 @@
 2. The interaction model's CIs leave a thin band in (coefficient, SE) that moves of one
    patient's modifier value step over; restarts also stretch or tilt a group's values by a
    small factor (:func:`_stretch`, checked here on its closed form).
+3. The search required every figure inside 0.95 of its rounding half-width, but the truth
+   itself may meet a figure only at 0.97 when the cells pin the SE. The acceptance rule is
+   now: prints as reported and inside ACCEPT_MARGIN (0.999) for Cox figures, a margin that
+   independent engines' disagreement (measured here) stays far inside; MARGIN (0.9) is only
+   the search's preference.
 
 Each end-to-end test rebuilds a trial of the validation family (``validation/round_trip.py``,
 trial i drawn from the stream (2026, i)) that the search missed before: the truth meets every
@@ -17,17 +22,21 @@ printed figure, so "feasible" is the only right outcome.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
+from lifelines import CoxPHFitter
 from scipy import stats
 
 from alsstats.reconstruct import random_shape, rebuild_cohort, simulate_summary
 from alsstats.reconstruct._calibrate import Target
-from alsstats.reconstruct._fits import MARGIN, _se_room, _window
+from alsstats.reconstruct._fits import ACCEPT_MARGIN, MARGIN, _se_room, _window, meets
 from alsstats.reconstruct._moves import _stretch
 from alsstats.summary import summary_from_dict
+from alsstats.survival import fit_cox_batch
 
 Z = float(stats.norm.ppf(0.975))
 
@@ -121,3 +130,45 @@ def test_interaction_model_band_needs_small_group_moves():
     assert shape.model_term and shape.interaction_term and shape.scale == "log"
     rec = rebuild_cohort(summary, seed=22, max_seconds=600)  # a safety cap: the steps decide
     assert rec.outcome_ == "feasible", rec.message()
+
+
+def test_acceptance_rule_prints_right_with_room_for_another_engine():
+    """Hand-worked: HR 0.84 printed to 2 decimals has half-width 0.005; 0.97 of it (0.84485)
+    is accepted, 0.9995 of it (0.8449975) prints right but is too close to the rounding
+    edge for a Cox figure, not for a count share; 1.01 of it does not print right."""
+    hr = _figure(0.84, 0.45, 1.58, 0.59)[0]
+    assert meets(hr, 0.84 + 0.97 * 0.005)
+    assert hr.rounds_to(0.84 + 0.9995 * 0.005) and not meets(hr, 0.84 + 0.9995 * 0.005)
+    assert not meets(hr, 0.84 + 1.01 * 0.005)
+    share = Target(
+        id="s", figure="s", statistic="alive_proportion", reported="0.84", value=0.84, digits=2
+    )
+    assert meets(share, 0.84 + 0.9995 * 0.005)
+
+
+def test_independent_engines_agree_far_inside_the_acceptance_margin():
+    """fit_cox_batch and lifelines (precision 1e-14) on the interaction model of family trial
+    13 (log scale, where lifelines at precision 1e-10 is off by 1e-5): the largest gap in
+    log HR and SE, times a safety factor of 100, stays inside 1 - ACCEPT_MARGIN of the
+    half-width of an HR of 1 printed to 2 decimals (5e-6 on the log scale). Tolerance: the
+    measured gap is ~1e-12; the bound asserted is 5e-8."""
+    rng = np.random.default_rng([2026, 13])
+    shape = random_shape(rng)
+    assert shape.scale == "log" and not shape.binary
+    _, truth = simulate_summary(shape, rng)
+    tr = truth["trial"]
+    t, e = tr["time"].astype(float), tr["event"].astype(np.int8)
+    a, g = tr["arm"].astype(float), np.log(tr["modifier"].astype(float))
+    X = np.column_stack([a, g, a * g])
+    res = fit_cox_batch(t[None], e[None], X[None])
+    b, se = res.coef[0], np.sqrt(np.diag(res.cov[0]))
+    df = pd.DataFrame(X, columns=["trt", "g", "tg"]).assign(time=t, death=e)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cph = CoxPHFitter().fit(df, "time", "death", fit_options={"precision": 1e-14})
+    gap = max(
+        np.abs(b - cph.params_.to_numpy()).max(),
+        np.abs(se / cph.standard_errors_.to_numpy() - 1).max() * Z * se.max(),
+    )
+    room = (1 - ACCEPT_MARGIN) * 0.005  # on the log scale at HR 1
+    assert 100 * gap < room

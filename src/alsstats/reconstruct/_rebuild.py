@@ -21,9 +21,11 @@ assumptions come from the summary (:mod:`alsstats.reconstruct._modifier`). Metho
 3. A seeded stochastic search (:mod:`alsstats.reconstruct._search`): batches of single moves
    that keep every count, scored at once by :func:`alsstats.survival.fit_cox_batch`, staged
    (subgroups, treatment fits, interaction model), restarted from the best of several fresh
-   starts. It stops when every figure holds with a safety margin (or, stalled, within 95% of
-   its rounding half-width); at the time limit the closest cohort is returned as "not found
-   in the time given".
+   starts. It stops when every figure holds with the preferred margin (0.9 of its rounding
+   half-width) or, stalled, when every figure is accepted: it prints as reported and a Cox
+   figure lies inside 0.999 of its half-width, room for another engine
+   (:data:`alsstats.reconstruct._fits.ACCEPT_MARGIN`); at the time limit the closest cohort is
+   returned as "not found in the time given".
 
 A summary with three or more arms (a control and several treatment arms) is rebuilt by
 :mod:`alsstats.reconstruct._arms`: each treatment arm with the control planned as above, one

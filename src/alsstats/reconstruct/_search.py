@@ -20,7 +20,7 @@ import numpy as np
 from tqdm import tqdm
 
 from ._calibrate import Target
-from ._fits import Design, _fit_stats, _loose, _score
+from ._fits import Design, _accepted, _fit_stats, _score
 from ._moves import _ALL_MOVES, _RESTART_STAGES, _STAGES, _propose
 from ._start import Setup
 
@@ -37,8 +37,8 @@ ATTEMPT_STEPS = 300
 # usually do better than more of the same.
 FIRST_ATTEMPT_STEPS = 120
 
-# Steps without progress after which a search whose figures all round right (within
-# LOOSE_MARGIN) stops although some miss the safety margin (see alsstats.reconstruct._fits).
+# Steps without progress after which a search whose figures are all accepted (within
+# ACCEPT_MARGIN) stops although some miss the preferred MARGIN (see alsstats.reconstruct._fits).
 PATIENCE = 15
 
 # Start cohorts drawn per restart, of which the closest to the figures is searched.
@@ -92,12 +92,12 @@ def _search(
         return state, 0, True
     first = evaluate({k: v[None, :] for k, v in state.items()})
     score, ok = _score(targets, first, design.margins)
-    current, done, loose = float(score[0]), bool(ok[0]), bool(_loose(targets, first)[0])
+    current, done, accepted = float(score[0]), bool(ok[0]), bool(_accepted(targets, first)[0])
     steps, stuck = 0, 0
     bar = tqdm(desc=f"rebuild: {label}", unit="step", disable=not progress, leave=False)
     while not done and budget.take():
-        if loose and stuck >= PATIENCE:
-            done = True  # every figure rounds right with room; the margin is out of reach
+        if accepted and stuck >= PATIENCE:
+            done = True  # every figure is accepted; the preferred margin is out of reach
             break
         steps += 1
         bar.update(1)
@@ -111,13 +111,14 @@ def _search(
         if sc[best] < current or stuck >= 20:
             state = {k: v[best].copy() for k, v in cand.items()}
             current, done, stuck = float(sc[best]), bool(good[best]), 0
-            loose = bool(_loose(targets, values[best : best + 1])[0])
+            accepted = bool(_accepted(targets, values[best : best + 1])[0])
         else:
             stuck += 1
         if steps % 20 == 0:
             bar.set_postfix(objective=f"{current:.4g}", refresh=False)
     bar.close()
-    return state, steps, done
+    # a budget spent on an accepted cohort has found one
+    return state, steps, done or accepted
 
 
 def _staged_search(
