@@ -22,6 +22,7 @@ printed figure, so "feasible" is the only right outcome.
 from __future__ import annotations
 
 import math
+import time
 import warnings
 
 import numpy as np
@@ -31,7 +32,7 @@ import yaml
 from lifelines import CoxPHFitter
 from scipy import stats
 
-from alsstats.reconstruct import random_shape, rebuild_cohort, simulate_summary
+from alsstats.reconstruct import TrialShape, random_shape, rebuild_cohort, simulate_summary
 from alsstats.reconstruct._calibrate import Target
 from alsstats.reconstruct._fits import ACCEPT_MARGIN, MARGIN, _se_room, _window, meets
 from alsstats.reconstruct._moves import _stretch
@@ -172,3 +173,20 @@ def test_independent_engines_agree_far_inside_the_acceptance_margin():
     )
     room = (1 - ACCEPT_MARGIN) * 0.005  # on the log scale at HR 1
     assert 100 * gap < room
+
+
+def test_cpu_time_cap_stops_the_search_whatever_the_wall_cap():
+    """max_cpu_seconds caps the CPU time of the process (load-independent) beside the wall
+    cap: a rebuild the search cannot finish in 1 s of CPU (the log-scale interaction shape of
+    tests/test_reconstruct_shapes.py) stops then, far before its 600 s wall cap. Tolerance:
+    the rebuild's set-up before the search and one search step past the cap (well under 30 s
+    of CPU)."""
+    shape = TrialShape(
+        n=300, groups=2, reported=(0, 1), scale="log", model_term=True, interaction_term=True
+    )
+    doc, _ = simulate_summary(shape, np.random.default_rng(23))
+    summary = summary_from_dict(yaml.safe_load(yaml.safe_dump(doc)), "simulated-23")
+    cpu = time.process_time()
+    rec = rebuild_cohort(summary, seed=23, max_seconds=600, max_cpu_seconds=1.0)
+    assert rec.outcome_ == "not found in the time given"
+    assert time.process_time() - cpu < 30

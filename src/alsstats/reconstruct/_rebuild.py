@@ -400,6 +400,7 @@ def rebuild_cohort(
     max_seconds: float = 60.0,
     progress: bool = False,
     include: set[str] | frozenset[str] = frozenset(),
+    max_cpu_seconds: float | None = None,
 ) -> Reconstruction:
     """Rebuild a patient-level cohort whose fitted models reproduce every reported figure.
 
@@ -418,6 +419,11 @@ def rebuild_cohort(
         Show a progress bar per search stage (tqdm, on stderr).
     include
         Ids of figures with status "conflicting" to use as targets.
+    max_cpu_seconds
+        Optional second limit: CPU time of the calling process (:func:`time.process_time`,
+        every thread), which does not stretch when other work shares the machine. For a
+        process that runs one rebuild at a time (a validation worker); ``max_seconds`` stays
+        the wall-clock safety cap.
 
     Notes
     -----
@@ -449,7 +455,7 @@ def rebuild_cohort(
             include=frozenset(include),
         )
     plan, deaths, search = _plan_rebuild(summary, seed, assumptions, frozenset(include))
-    return _run(plan, deaths, max_seconds, progress, **search)
+    return _run(plan, deaths, max_seconds, progress, max_cpu_seconds=max_cpu_seconds, **search)
 
 
 def _plan_rebuild(

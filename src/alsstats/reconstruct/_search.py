@@ -47,16 +47,25 @@ START_DRAWS = 16
 
 @dataclass
 class _Budget:
-    """Search steps left in an attempt, and the wall-clock safety cap of the whole rebuild."""
+    """Search steps left in an attempt, and the caps of the whole rebuild: wall clock
+    (``deadline``, perf_counter) and CPU time of the process (``cpu_deadline``,
+    process_time; infinite unless asked for)."""
 
     steps: int
     deadline: float
+    cpu_deadline: float = math.inf
 
     def take(self) -> bool:
-        if self.steps <= 0 or _time.perf_counter() >= self.deadline:
+        if self.steps <= 0 or self.spent():
             return False
         self.steps -= 1
         return True
+
+    def spent(self) -> bool:
+        """Whether either cap is reached."""
+        if _time.perf_counter() >= self.deadline:
+            return True
+        return self.cpu_deadline < math.inf and _time.process_time() >= self.cpu_deadline
 
 
 def _search(
@@ -199,6 +208,7 @@ def _restarts(
     restart_stages: tuple[tuple[str, tuple[str, ...]], ...] | None = _RESTART_STAGES,
     fallback: tuple[str, ...] = _ALL_MOVES,
     odd_stages: tuple[tuple[str, tuple[str, ...]], ...] | None = None,
+    max_cpu_seconds: float | None = None,
 ) -> tuple[dict, int, int]:
     """Staged searches from fresh start cohorts until one meets every target.
 
@@ -207,16 +217,21 @@ def _restarts(
 
     Attempt k uses the random stream (seed, k) for its start cohort and its moves, and at most
     ATTEMPT_STEPS steps (a stalled greedy search is cheaper to restart than to shake loose). The
-    best attempt (lowest objective) is kept if none succeeds by ``max_seconds``.
+    best attempt (lowest objective) is kept if none succeeds by ``max_seconds`` (wall clock)
+    or ``max_cpu_seconds`` (CPU time of this process, :func:`time.process_time`: the same
+    cap on a busy machine as on an idle one, for a process running one rebuild at a time).
     """
     deadline = _time.perf_counter() + max_seconds
+    cpu_deadline = math.inf
+    if max_cpu_seconds is not None:
+        cpu_deadline = _time.process_time() + max_cpu_seconds
     best, best_score, steps, attempt = None, math.inf, 0, 0
     while True:
         rng = np.random.default_rng([seed, attempt])
         state = start(rng, attempt)
         if attempt > 0 and restart_stages is not None:
             state = _best_start(design, state, start, seed, attempt)
-        budget = _Budget(ATTEMPT_STEPS if attempt else FIRST_ATTEMPT_STEPS, deadline)
+        budget = _Budget(ATTEMPT_STEPS if attempt else FIRST_ATTEMPT_STEPS, deadline, cpu_deadline)
         plan = stages if attempt == 0 or restart_stages is None else restart_stages
         if attempt % 2 == 1 and odd_stages is not None:
             plan = odd_stages
@@ -244,5 +259,5 @@ def _restarts(
         )
         if score < best_score:
             best, best_score = state, score
-        if _time.perf_counter() >= deadline:
+        if budget.spent():
             return best, steps, attempt
