@@ -13,6 +13,10 @@
    now: prints as reported and inside ACCEPT_MARGIN (0.999) for Cox figures, a margin that
    independent engines' disagreement (measured here) stays far inside; MARGIN (0.9) is only
    the search's preference.
+4. A group with few deaths has a Cox fit that takes few values (one per order of its deaths'
+   arms when survivors are censored at one time), and a trial with tied death times prints
+   a fit none of those orders gives (shown here by enumeration). The search kept death
+   times distinct; restarts from the third attempt on also tie deaths (``tie_time``).
 
 Each end-to-end test rebuilds a trial of the validation family (``validation/round_trip.py``,
 trial i drawn from the stream (2026, i)) that the search missed before: the truth meets every
@@ -21,9 +25,11 @@ printed figure, so "feasible" is the only right outcome.
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 import warnings
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -35,7 +41,7 @@ from scipy import stats
 from alsstats.reconstruct import TrialShape, random_shape, rebuild_cohort, simulate_summary
 from alsstats.reconstruct._calibrate import Target
 from alsstats.reconstruct._fits import ACCEPT_MARGIN, MARGIN, _se_room, _window, meets
-from alsstats.reconstruct._moves import _stretch
+from alsstats.reconstruct._moves import _propose, _stretch
 from alsstats.summary import summary_from_dict
 from alsstats.survival import fit_cox_batch
 
@@ -190,3 +196,90 @@ def test_cpu_time_cap_stops_the_search_whatever_the_wall_cap():
     rec = rebuild_cohort(summary, seed=23, max_seconds=600, max_cpu_seconds=1.0)
     assert rec.outcome_ == "not found in the time given"
     assert time.process_time() - cpu < 30
+
+
+def _fits_of_orders(n: tuple[int, int], d: tuple[int, int], tie: tuple[int, int] | None = None):
+    """(HR, CI, p) printed to 2 decimals for every order of the arms of d[0] + d[1] deaths
+    on distinct days 1, 2, ... (or with days ``tie`` equal), survivors censored at day 100."""
+    deaths = d[0] + d[1]
+    rows = []
+    for pos in itertools.combinations(range(deaths), d[0]):
+        arm = np.zeros(deaths)
+        arm[list(pos)] = 1
+        days = np.arange(1.0, deaths + 1)
+        if tie is not None:
+            if arm[tie[0]] == arm[tie[1]]:
+                continue
+            days[tie[1]] = days[tie[0]]
+        alive = n[0] + n[1] - deaths
+        rows.append(
+            (
+                np.r_[days, np.full(alive, 100.0)],
+                np.r_[np.ones(deaths), np.zeros(alive)],
+                np.r_[arm, np.ones(n[0] - d[0]), np.zeros(n[1] - d[1])],
+            )
+        )
+    t, e, x = (np.array(c) for c in zip(*rows, strict=True))
+    res = fit_cox_batch(t, e.astype(np.int8), x[..., None])
+    b, se = res.coef[:, 0], np.sqrt(res.cov[:, 0, 0])
+    p = 2 * stats.norm.sf(np.abs(b / se))
+    return {
+        tuple(f"{v:.2f}" for v in (math.exp(bb), math.exp(bb - Z * s), math.exp(bb + Z * s), pp))
+        for bb, s, pp in zip(b, se, p, strict=True)
+    }
+
+
+def test_a_tie_prints_a_fit_no_order_of_distinct_days_gives():
+    """Family trial 189 (n 64, months with ties): group 3 has 12 + 7 patients, 3 + 4 deaths,
+    two of them (one per arm) in the same month, and prints HR 0.35 (0.08-1.58), p 0.17.
+    Enumerated: none of the C(7, 3) = 35 orders of the deaths' arms on distinct days prints
+    it; with the 6th and 7th deaths tied, one does (Efron ties, as printed)."""
+    rng = np.random.default_rng([2026, 189])
+    shape = random_shape(rng)
+    doc, truth = simulate_summary(shape, rng)
+    h = next(h for h in doc["hazard_ratios"] if h["id"] == "group_3")
+    printed = (f"{h['value']:.2f}", f"{h['ci'][0]:.2f}", f"{h['ci'][1]:.2f}", f"{h['p']:.2f}")
+    assert printed == ("0.35", "0.08", "1.58", "0.17")
+    tr = truth["trial"]
+    dead = (tr["modifier"] >= 2800) & (tr["event"] == 1)
+    assert len(np.unique(tr["time"][dead])) == dead.sum() - 1  # one tie
+    assert len(_fits_of_orders((12, 7), (3, 4))) <= 35
+    assert printed not in _fits_of_orders((12, 7), (3, 4))
+    assert printed in _fits_of_orders((12, 7), (3, 4), tie=(5, 6))
+
+
+def test_tie_time_gives_a_death_the_day_of_another_arms_death_in_its_group():
+    state = {
+        "trt": np.array([1, 1, 0, 0, 0, 1, 1, 0], float),
+        "death": np.array([1, 1, 1, 1, 0, 0, 1, 1], np.int8),
+        "time": np.array([5, 10, 7, 12, 100, 100, 20, 30], float),
+        "group": np.array([0, 0, 0, 0, 0, 1, 1, 1]),
+        "modifier": np.array([1, 2, 3, 4, 5, 6, 7, 8], float),
+    }
+    setup = SimpleNamespace(groups=[0, 1], end=100)
+    cand = _propose(state, setup, ("tie_time",), (), np.random.default_rng(0), 64)
+    changed = 0
+    for r in range(64):
+        diff = np.flatnonzero(cand["time"][r] != state["time"])
+        assert diff.size <= 1
+        assert (cand["death"][r] == state["death"]).all()  # counts and arms kept
+        if diff.size:
+            changed += 1
+            i = diff[0]
+            same = np.flatnonzero(
+                (state["group"] == state["group"][i])
+                & (state["death"] == 1)
+                & (state["trt"] != state["trt"][i])
+            )
+            assert cand["time"][r, i] in state["time"][same]
+    assert changed > 32
+
+
+@pytest.mark.slow
+def test_tied_deaths_of_a_small_trial_are_reached():
+    """Family trial 189 (above): the search kept distinct days and missed group 3 on every
+    attempt; with tie_time it is feasible."""
+    shape, summary = _family_trial(189)
+    assert shape.n == 64 and shape.ties
+    rec = rebuild_cohort(summary, seed=189, max_seconds=600)  # a safety cap: the steps decide
+    assert rec.outcome_ == "feasible", rec.message()

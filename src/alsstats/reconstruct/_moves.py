@@ -29,6 +29,9 @@ __all__: list[str] = []
 #   tilt_modifier        the modifier values of one group's deaths move by a small factor
 #   move_death_free      a death passes to a survivor of the same arm in another group, both
 #                        groups outside Setup.fixed_groups (cells that already fit)
+#   tie_time         a death takes the day of a death of the other arm in its group (a tie:
+#                    with few deaths a group's fit takes few values, and a tied trial's fit
+#                    is none of those of distinct days)
 #   swap_<column>    two patients exchange a covariate of the adjusted model
 _STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("subgroups", ("swap_time_group", "adjacent_in_group", "adjacent_in_group", "redraw_time")),
@@ -236,6 +239,12 @@ def _propose(
             if side.size:
                 j = side[np.argmin(np.abs(time[side] - time[i]))]
                 cand["time"][r, [i, j]] = time[[j, i]]
+        elif kind == "tie_time":  # a death takes the day of a death of the other arm
+            i = _pick(rng, deaths)
+            pool = dead_by_group[group[i]]
+            pool = pool[(trt[pool] != trt[i]) & (time[pool] != time[i])]
+            if pool.size:
+                cand["time"][r, i] = time[_pick(rng, pool)]
         elif kind == "shift_in_group":
             i = _pick(rng, deaths)
             t_g = time[dead_by_group[group[i]]]

@@ -41,6 +41,14 @@ FIRST_ATTEMPT_STEPS = 120
 # ACCEPT_MARGIN) stops although some miss the preferred MARGIN (see alsstats.reconstruct._fits).
 PATIENCE = 15
 
+# Attempts from LATE_ATTEMPT on also tie deaths (a move of every stage, see _moves): with
+# few deaths in a group its Cox fit takes one of a few values over the orders of its deaths
+# (C(d, d_treated) when survivors are censored at one time), and a trial with tied death
+# times (months, or days with few deaths) prints a fit none of them gives. The attempts
+# before keep distinct death times (the shipped cohorts are their results).
+LATE_ATTEMPT = 2
+LATE_MOVES = ("tie_time",)
+
 # Start cohorts drawn per restart, of which the closest to the figures is searched.
 START_DRAWS = 16
 
@@ -235,8 +243,12 @@ def _restarts(
         plan = stages if attempt == 0 or restart_stages is None else restart_stages
         if attempt % 2 == 1 and odd_stages is not None:
             plan = odd_stages
+        late = fallback
+        if attempt >= LATE_ATTEMPT:
+            plan = tuple((name, moves + LATE_MOVES) for name, moves in plan)
+            late = fallback + LATE_MOVES
         state, k, done = _staged_search(
-            design, setup, state, rng, budget, progress, stages=plan, fallback=fallback
+            design, setup, state, rng, budget, progress, stages=plan, fallback=late
         )
         steps += k
         attempt += 1

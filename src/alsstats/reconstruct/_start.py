@@ -37,7 +37,7 @@ class Setup:
     ctl_id: str
     n_trt: int
     n_ctl: int
-    ticks: float = 1.0  # search time steps per time unit (death times are distinct steps)
+    ticks: float = 1.0  # search time steps per time unit (start death times are distinct)
     # Without a landmark (alsstats.reconstruct._follow_up): the earliest administrative
     # censoring step (survivors censored in [earliest, end]; None: all at the end), and
     # whether deaths per arm are free (no count figure fixes them)
