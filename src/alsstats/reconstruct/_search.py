@@ -41,13 +41,39 @@ FIRST_ATTEMPT_STEPS = 120
 # ACCEPT_MARGIN) stops although some miss the preferred MARGIN (see alsstats.reconstruct._fits).
 PATIENCE = 15
 
-# Attempts from LATE_ATTEMPT on also tie deaths (a move of every stage, see _moves): with
-# few deaths in a group its Cox fit takes one of a few values over the orders of its deaths
-# (C(d, d_treated) when survivors are censored at one time), and a trial with tied death
-# times (months, or days with few deaths) prints a fit none of them gives. The attempts
-# before keep distinct death times (the shipped cohorts are their results).
+# Attempts from LATE_ATTEMPT on also tie deaths (a move of every stage, see _moves) when a
+# biomarker group (or the trial) has at most TIE_ORDERS orders of its deaths' arms: with
+# few deaths a group's Cox fit takes one of C(d, d_treated) values (survivors censored at
+# one time), and a trial with tied death times prints a fit none of them may give. With more
+# deaths the orders of distinct days are dense enough, and the moves stay as they were (the
+# shipped cohorts, and other seeds of them, are their results).
 LATE_ATTEMPT = 2
 LATE_MOVES = ("tie_time",)
+TIE_ORDERS = 10_000
+
+
+def _few_orders(design: Design, state: dict[str, np.ndarray]) -> bool:
+    """Whether the trial or one of its biomarker groups with a printed HR has at most
+    TIE_ORDERS orders of its deaths' arms."""
+    dead = state["death"] == 1
+    treated = state["trt"] == 1
+    ranges = {
+        (t.population.get("lower"), t.population.get("upper"))
+        for t in design.targets
+        if t.model == "treatment" and t.statistic == "hr"
+    }
+    groups = [np.ones(dead.shape, bool)]
+    groups += [
+        state["group"] == g
+        for g, grp in enumerate(design.groups)
+        if (grp.lower, grp.upper) in ranges and not grp.missing
+    ]
+    for g in groups:
+        d, d_t = int((g & dead).sum()), int((g & dead & treated).sum())
+        if 0 < d_t < d and math.comb(d, d_t) <= TIE_ORDERS:
+            return True
+    return False
+
 
 # Start cohorts drawn per restart, of which the closest to the figures is searched.
 START_DRAWS = 16
@@ -244,7 +270,7 @@ def _restarts(
         if attempt % 2 == 1 and odd_stages is not None:
             plan = odd_stages
         late = fallback
-        if attempt >= LATE_ATTEMPT:
+        if attempt >= LATE_ATTEMPT and _few_orders(design, state):
             plan = tuple((name, moves + LATE_MOVES) for name, moves in plan)
             late = fallback + LATE_MOVES
         state, k, done = _staged_search(
