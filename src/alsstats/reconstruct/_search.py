@@ -44,9 +44,11 @@ PATIENCE = 15
 # Attempts from LATE_ATTEMPT on also tie deaths (a move of every stage, see _moves) when a
 # biomarker group (or the trial) has at most TIE_ORDERS orders of its deaths' arms: with
 # few deaths a group's Cox fit takes one of C(d, d_treated) values (survivors censored at
-# one time), and a trial with tied death times prints a fit none of them may give. With more
-# deaths the orders of distinct days are dense enough, and the moves stay as they were (the
-# shipped cohorts, and other seeds of them, are their results).
+# one time), and a trial with tied death times prints a fit none of them may give. Also
+# when the trial has more deaths than whole time units to its end (91 deaths in 24 months:
+# whole-month records tie most deaths, and their Efron fits sit where distinct days rarely
+# reach). Otherwise the moves stay as they were (the shipped cohorts, and other seeds of
+# them, are their results).
 LATE_ATTEMPT = 2
 LATE_MOVES = ("tie_time",)
 TIE_ORDERS = 10_000
@@ -270,7 +272,10 @@ def _restarts(
         if attempt % 2 == 1 and odd_stages is not None:
             plan = odd_stages
         late = fallback
-        if attempt >= LATE_ATTEMPT and _few_orders(design, state):
+        # more deaths than whole time units to the end: a trial that records whole units
+        # (months, usually) has ties
+        crowded = int(state["death"].sum()) > setup.end / setup.ticks
+        if attempt >= LATE_ATTEMPT and (crowded or _few_orders(design, state)):
             plan = tuple((name, moves + LATE_MOVES) for name, moves in plan)
             late = fallback + LATE_MOVES
         state, k, done = _staged_search(
