@@ -423,7 +423,7 @@ def rebuild_cohort(
         Optional second limit: CPU time of the calling process (:func:`time.process_time`,
         every thread), which does not stretch when other work shares the machine. For a
         process that runs one rebuild at a time (a validation worker); ``max_seconds`` stays
-        the wall-clock safety cap.
+        the wall-clock safety cap. Two-arm trials only for now (several arms: ``max_seconds``).
 
     Notes
     -----
