@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import math
+import time
 import warnings
 from pathlib import Path
 
@@ -220,6 +221,19 @@ def test_example_three_arm_summary_gives_an_outcome_not_a_crash():
     assert (cohort.groupby("arm")["onset"].apply(lambda x: (x == "bulbar").sum())).sum() in (
         range(118, 122)  # 30% of 400 as printed: 29.5% <= share < 30.5%
     )
+
+
+def test_cpu_time_cap_holds_with_several_arms():
+    """max_cpu_seconds reaches the several-arms search as it does the two-arm one: a 3-arm
+    trial with onset subgroups (seed 2) is not rebuilt in 0.5 s of CPU and stops then, far
+    before its 600 s wall cap. Tolerance: planning before the search (about 4 s of CPU here)
+    and one search step past the cap, well under 30 s."""
+    doc, _ = simulate_arms_summary(ArmsShape(n=400, subgroups=True), np.random.default_rng(2))
+    summary = summary_from_dict(yaml.safe_load(yaml.safe_dump(doc)), "three-arm-capped")
+    cpu = time.process_time()
+    rec = rebuild_cohort(summary, seed=0, max_seconds=600, max_cpu_seconds=0.5)
+    assert rec.outcome_ == "not found in the time given"
+    assert time.process_time() - cpu < 30
 
 
 def test_example_three_arm_summary_without_modifier_figures_rebuilds():

@@ -240,6 +240,7 @@ def rebuild_arms(
     max_seconds: float = 60.0,
     progress: bool = False,
     include: frozenset[str] = frozenset(),
+    max_cpu_seconds: float | None = None,
 ) -> Reconstruction:
     """:func:`alsstats.reconstruct.rebuild_cohort` of a summary with three or more arms."""
     _check_shapes(summary)
@@ -354,7 +355,10 @@ def rebuild_arms(
         conflicts, proofs, modifier, _strata_columns(values), first.horizon,
     )  # fmt: skip
     clock = _time.perf_counter()
-    state, steps, _ = _restarts(design, setup, start, seed, max_seconds, progress, **searches[0])
+    state, steps, _ = _restarts(
+        design, setup, start, seed, max_seconds, progress,
+        max_cpu_seconds=max_cpu_seconds, **searches[0],
+    )  # fmt: skip
     result = _finish(plan, state, steps, _time.perf_counter() - clock)
     return result
 

@@ -423,7 +423,7 @@ def rebuild_cohort(
         Optional second limit: CPU time of the calling process (:func:`time.process_time`,
         every thread), which does not stretch when other work shares the machine. For a
         process that runs one rebuild at a time (a validation worker); ``max_seconds`` stays
-        the wall-clock safety cap. Two-arm trials only for now (several arms: ``max_seconds``).
+        the wall-clock safety cap.
 
     Notes
     -----
@@ -453,6 +453,7 @@ def rebuild_cohort(
             max_seconds=max_seconds,
             progress=progress,
             include=frozenset(include),
+            max_cpu_seconds=max_cpu_seconds,
         )
     plan, deaths, search = _plan_rebuild(summary, seed, assumptions, frozenset(include))
     return _run(plan, deaths, max_seconds, progress, max_cpu_seconds=max_cpu_seconds, **search)
