@@ -101,6 +101,8 @@ def test_provenance_matches_the_shipped_cohort():
     assert all(row["agrees"] for row in prov["match_table"])
     assert len(prov["match_table"]) == 22
     assert prov["engine"]["wider_margins"] == {}  # every MIROCALS figure has room at 0.9
+    # the acceptance rule the cohort was judged by (a figure inside 0.999 of its half-width)
+    assert prov["engine"]["margin"] == 0.9 and prov["engine"]["accept_margin"] == 0.999
 
 
 def test_rebuild_regenerates_the_shipped_csv_byte_for_byte():

@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..models import DataGeneratingModel
 from ._calibrate import Target
-from ._fits import MARGIN, meets, reconstructed_values
+from ._fits import ACCEPT_MARGIN, MARGIN, meets, reconstructed_values
 from ._search import ATTEMPT_STEPS, CANDIDATES
 
 if TYPE_CHECKING:
@@ -151,6 +151,7 @@ class Reconstruction:
                 "candidates_per_step": CANDIDATES,
                 "steps_per_attempt": ATTEMPT_STEPS,
                 "margin": MARGIN,
+                "accept_margin": ACCEPT_MARGIN,
                 "wider_margins": dict(self.design.margins) if self.design else {},
             },
             "steps": self.steps,
