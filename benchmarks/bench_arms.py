@@ -5,7 +5,7 @@ simulate_arms_summary`) are rebuilt with seed 0 and a ``--max-seconds`` cap; pri
 how many rebuilt feasibly and the median and largest wall time, with the load average before
 and after (the machine may be shared).
 
-Run: ``.venv/bin/python benchmarks/bench_arms.py [--seeds 8] [--max-seconds 60]``
+Run: ``.venv/bin/python benchmarks/bench_arms.py [--seeds 8] [--max-seconds 60] [--only TEXT]``
 """
 
 from __future__ import annotations
@@ -30,6 +30,13 @@ SHAPES = {
         logrank=("d50", "d100"),
     ),
     "3 arms, n 400, onset subgroups on the primary": ArmsShape(n=400, subgroups=True),
+    "3 arms 1:1:1, n 300, HR high vs low": ArmsShape(between=("high", "low")),
+    "3 arms, n 400, bulbar HR on both comparisons": ArmsShape(
+        n=400, subgroups=True, subgroups_everywhere=True, printed_categories=("bulbar",)
+    ),
+    "3 arms, n 400, onset subgroups on both comparisons": ArmsShape(
+        n=400, subgroups=True, subgroups_everywhere=True
+    ),
 }
 
 
@@ -41,9 +48,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=8)
     parser.add_argument("--max-seconds", type=float, default=60.0)
+    parser.add_argument("--only", default="", help="run the shapes whose name contains this")
     args = parser.parse_args()
     print(_load())
     for name, shape in SHAPES.items():
+        if args.only not in name:
+            continue
         times, ok = [], 0
         for seed in range(args.seeds):
             doc, _ = simulate_arms_summary(shape, np.random.default_rng(seed))

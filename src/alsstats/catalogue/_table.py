@@ -15,6 +15,7 @@ from ..checks import check_summary
 from ..errors import AlsstatsError, ReconstructionError
 from ..paths import data_path
 from ..reconstruct import (
+    NoFollowUpLength,
     count_conflicts,
     follow_up_horizon,
     rebuild_cohort,
@@ -218,6 +219,13 @@ def rebuild_status(entry: TrialEntry, *, max_seconds: float = 20.0, seed: int = 
         return "not enough figures: no survival figure"
     try:
         follow_up_horizon(summary)
+    except NoFollowUpLength as exc:
+        # say every gap the figures leave, not only the first the rebuild meets
+        gaps = [str(exc)]
+        if not _deaths_or_medians(summary):
+            gaps.append("deaths per arm not printed and no median to choose them from")
+        return "; and ".join(gaps)
+    try:
         targets = targets_from_summary(summary)
         conflicts, _ = count_conflicts(summary, targets)
         if conflicts:
@@ -246,6 +254,18 @@ def rebuild_status(entry: TrialEntry, *, max_seconds: float = 20.0, seed: int = 
     if proofs:
         return "infeasible: " + "; ".join(str(p) for p in proofs)
     return "infeasible: " + ", ".join(result.conflicts)
+
+
+def _deaths_or_medians(summary: Any) -> bool:
+    """Every arm prints its deaths or a median (what a rebuild chooses deaths per arm from)."""
+    live = [
+        f
+        for f in [*summary.events, *summary.medians]
+        if _status(f) != "superseded"
+        and getattr(getattr(f, "population", None), "kind", "all") == "all"
+    ]
+    printed = {getattr(f, "arm", None) for f in live}
+    return "all" in printed or {a.id for a in summary.arms} <= printed
 
 
 def _relative(path: Path, base: Path) -> str:

@@ -345,6 +345,10 @@ def _check_count_proofs(s: ReportedSummary) -> list[CheckResult]:
     trt, ctl = s.treatment_arm.id, s.control_arm.id
     n = (int(s.treatment_arm.n.value), int(s.control_arm.n.value))
     figures = [f for f in count_figures(s) if f.weight == 1.0]
+    if len(s.arms) > 2:
+        # several arms: the primary pair's own counts (a count of the whole trial or of
+        # another arm is not one of this pair's)
+        figures = [f for f in figures if f.arm in (trt, ctl)]
     conflicts, pairs = count_proof(figures, n, (trt, ctl), landmark)
     pair = (int(pairs[0, 0]), int(pairs[0, 1]))
     inputs = [f.id for f in figures]
@@ -365,6 +369,8 @@ def _check_count_proofs(s: ReportedSummary) -> list[CheckResult]:
         pop = hr.population
         if getattr(hr, "status", "") in ("superseded", "conflicting") or pop.kind != "all":
             continue
+        if hr.comparison != {"treatment": trt, "control": ctl}:
+            continue  # another pair's HR (several arms): these counts are the primary pair's
         if (hr.model or {}).get("adjusted", False):
             continue
         lows, highs = overall_hr_reach(n, pairs)

@@ -11,10 +11,19 @@ and scores each figure on the rows of the two arms it compares
 (:func:`alsstats.reconstruct._fits._fit_arms`). A trial with two arms never comes here: its
 path is unchanged.
 
-Modifier figures (subgroups, interaction terms, counts by category) are rebuilt on the
-primary comparison; the other treatment arms get modifier values in the proportions of the
-trial's printed shares. A modifier figure on another comparison, or a figure comparing two
-arms that are not a treatment arm and the control, raises one ReconstructionError naming it.
+Modifier figures (subgroups, interaction terms, counts by category) are rebuilt on every
+treatment arm's comparison with the control that prints them, when they use the modifier
+(same categories or cut-offs) of the primary comparison's: such an arm's rows keep the groups
+and modifier values of its own pair's start (its plan's cells fit its subgroup figures), a few
+of them moved between groups so that the whole trial's counts print as the modifier's shares
+(:func:`_balance`); the search then fits every pair on the shared control rows. A treatment
+arm without modifier figures gets modifier values in the proportions of the trial's printed
+shares (:func:`_regroup`). A hazard ratio or log-rank p of two treatment arms (whole
+population) is a figure of the search on their rows, treatment the first arm named, with no
+plan of its own. Any other shape (a modifier figure whose modifier or category the primary
+comparison does not print, or of two treatment arms) raises one ReconstructionError naming
+the figure. Trials with none of these figures take the path they took before (unchanged
+cohorts).
 """
 
 from __future__ import annotations
@@ -83,28 +92,75 @@ def _modifier_figures(summary: Any) -> list[tuple[str, tuple[str, str] | None, s
     return out
 
 
-def _check_shapes(summary: Any) -> None:
-    """One clear error for a figure the several-arms rebuild does not handle."""
+def _population_key(figure: Any) -> tuple:
+    """What a modifier figure selects: kind, modifier, category and cut-offs."""
+    pop = getattr(figure, "population", None)
+    return tuple(getattr(pop, k, None) for k in ("kind", "modifier", "category", "lower", "upper"))
+
+
+def _check_shapes(summary: Any) -> set[str]:
+    """One clear error for a figure the several-arms rebuild does not handle; returns the
+    treatment arms (other than the primary) whose comparison with the control has modifier
+    figures of its own (rebuilt from their own pair's start, see :func:`rebuild_arms`)."""
     control, primary = summary.control_arm.id, summary.treatment_arm.id
+    treatment = {a.id for a in summary.arms if a.role == "treatment"}
     for section in ("hazard_ratios", "comparisons", "interactions"):
         for f in getattr(summary, section, None) or ():
             if getattr(f, "status", None) == "superseded":
                 continue
             trt, ctl = _comparison(f)
-            if ctl != control:
+            if ctl == control:
+                continue
+            modifier = section == "interactions" or (
+                getattr(getattr(f, "population", None), "kind", "all") != "all"
+            )
+            if not ({trt, ctl} <= treatment) or modifier:
                 raise ReconstructionError(
                     f"{section}.{f.id}: compares {trt} with {ctl}; a trial with several arms "
-                    f"is rebuilt as each treatment arm against the control ({control}): a "
-                    "comparison of two other arms is not supported yet"
+                    f"is rebuilt as each treatment arm against the control ({control}), and "
+                    "a comparison of two treatment arms on the whole population (a hazard "
+                    "ratio or a log-rank p, no subgroup): this figure is not supported yet"
                 )
-    for ident, pair, arm in _modifier_figures(summary):
-        if pair not in (None, (primary, control)) or arm not in (None, "all", primary, control):
-            where = f"{pair[0]} vs {pair[1]}" if pair else f"arm {arm}"
+    # modifier figures on another comparison: only with the primary comparison's modifier
+    # (same categories or cut-offs), whose start cells and groups every pair then shares
+    figures = {
+        f.id: f
+        for section in ("hazard_ratios", "comparisons", "interactions", "events", "survival")
+        for f in getattr(summary, section, None) or ()
+    }
+    mods = _modifier_figures(summary)
+    primary_keys = {
+        _population_key(figures[i])
+        for i, pair, arm in mods
+        if pair == (primary, control) or arm in (primary, control)
+    }
+    primary_interaction = any(
+        pair == (primary, control) for i, pair, _ in mods if _is_interaction(summary, i)
+    )
+    own: set[str] = set()
+    for ident, pair, arm in mods:
+        if pair in (None, (primary, control)) and arm in (None, "all", primary, control):
+            continue
+        where = f"{pair[0]} vs {pair[1]}" if pair else f"arm {arm}"
+        same = (
+            primary_interaction
+            if _is_interaction(summary, ident)
+            else _population_key(figures[ident]) in primary_keys
+        )
+        if not same:  # (a modifier figure of two treatment arms was refused above)
             raise ReconstructionError(
                 f"{ident}: a modifier figure on {where}; with several arms modifier figures "
-                f"(subgroups, interactions, counts by category) are rebuilt only on the "
-                f"primary comparison ({primary} vs {control}): not supported yet"
+                f"(subgroups, interactions, counts by category) are rebuilt on a comparison "
+                f"with the control when they use the primary comparison's ({primary} vs "
+                f"{control}) modifier, categories and cut-offs: the primary comparison has "
+                "no modifier figure of that kind"
             )
+        own.add(pair[0] if pair else arm)
+    return own
+
+
+def _is_interaction(summary: Any, ident: str) -> bool:
+    return any(i.id == ident for i in getattr(summary, "interactions", None) or ())
 
 
 def _pair_summary(summary: Any, trt: str) -> Any:
@@ -243,7 +299,7 @@ def rebuild_arms(
     max_cpu_seconds: float | None = None,
 ) -> Reconstruction:
     """:func:`alsstats.reconstruct.rebuild_cohort` of a summary with three or more arms."""
-    _check_shapes(summary)
+    own = _check_shapes(summary)
     control, primary = summary.control_arm.id, summary.treatment_arm.id
     others = [a.id for a in summary.arms if a.id not in (control, primary)]
     for a in others:
@@ -276,6 +332,16 @@ def rebuild_arms(
         starts.append(start)
         searches.append(search)
     first = plans[0][0]
+    for k, trt in enumerate(others):
+        mine = plans[k + 1][0].setup.groups
+        if trt in own and [_group_key(g) for g in mine] != [
+            _group_key(g) for g in first.setup.groups
+        ]:
+            raise ReconstructionError(
+                f"{trt} vs {control}: its modifier figures split the modifier into other "
+                f"groups than the primary comparison's ({primary} vs {control}); with several "
+                "arms every comparison's subgroups must use the same categories or cut-offs"
+            )
 
     pairs: dict[str, tuple[str, str]] = {}
     for section in ("hazard_ratios", "comparisons", "interactions"):
@@ -289,7 +355,11 @@ def rebuild_arms(
         margins.update(plan.design.margins)
     compared = {c.id for c in summary.comparisons}
     for t in targets:
-        if t.statistic == "hr_p" and t.test == "log_rank" and t.figure in compared:
+        if t.id in pairs and pairs[t.id][1] != control and t.statistic.startswith("hr"):
+            # a hazard ratio (CI, p) of two treatment arms: a figure of the search on their
+            # rows, treatment the first arm named; no pair plans for it
+            search_targets[t.id] = t
+        elif t.statistic == "hr_p" and t.test == "log_rank" and t.figure in compared:
             search_targets[t.id] = t
         elif t.statistic == "subgroup_share" and t.id in pairs:
             # the pair's share of a subgroup: moves of the modifier between arms change it; a
@@ -310,13 +380,16 @@ def rebuild_arms(
     order = [a.id for a in summary.arms]
     cov = _covariates(tuple(n[a] for a in order), targets, values, np.random.default_rng(seed))
     covariates = design.covariates
+    regrouped = [a for a in others if a not in own]
+    held = first.setup.group_count.astype(float)
+    for k, trt in enumerate(others):
+        if trt in own:  # its rows keep its own pair's groups: about its share of the pair's
+            s = plans[k + 1][0].setup
+            held = held + s.group_count * s.n_trt / max(s.n_trt + s.n_ctl, 1)
     extra_counts = _extra_groups(
-        summary,
-        targets,
-        first.setup,
-        first.setup.group_count,
-        [n[a] for a in others],
+        summary, targets, first.setup, np.rint(held).astype(int), [n[a] for a in regrouped]
     )
+    totals = _trial_counts(summary, targets, first.setup) if own else None
 
     def start(rng: np.random.Generator, attempt: int = 0) -> dict[str, np.ndarray]:
         parts: dict[str, dict[str, np.ndarray]] = {}
@@ -328,8 +401,10 @@ def rebuild_arms(
             parts[trt] = {k: state[k][mine] for k in keep}
             if p == 0:
                 parts[control] = {k: state[k][~mine] for k in keep}
-            else:
-                _regroup(parts[trt], extra_counts[p - 1], first.setup, child)
+            elif trt not in own:
+                _regroup(parts[trt], extra_counts[regrouped.index(trt)], first.setup, child)
+        if totals is not None:
+            _balance(parts, others, totals, first.setup, rng)
         state = {
             k: np.concatenate([parts[a][k] for a in order])
             for k in ("time", "death", "modifier", "group")
@@ -379,6 +454,60 @@ def _regroup(
             if rows.size:
                 modifier[rows] = setup.draw_modifier(g, rng, 1, d, rows.size)
     part["modifier"] = modifier
+
+
+def _group_key(group: Any) -> tuple:
+    return (group.lower, group.upper, group.missing, group.category)
+
+
+def _trial_counts(summary: Any, targets: list[Target], setup: Setup) -> dict[int, int]:
+    """Patients per modifier group in the whole trial, for the groups whose share of the
+    trial is printed (``modifiers``: the count that prints as the share)."""
+    n_all = sum(int(a.n.value) for a in summary.arms)
+    whole = {
+        t.population.get("category"): t
+        for t in targets
+        if t.statistic == "subgroup_share" and t.figure == modifier_of(summary).id
+    }
+    out = {}
+    for g, grp in enumerate(setup.groups):
+        t = whole.get(grp.category) if grp.category is not None else None
+        if t is not None:
+            out[g] = _integer_count(t, n_all, t.value)
+    return out
+
+
+def _balance(
+    parts: dict[str, dict[str, np.ndarray]],
+    others: list[str],
+    totals: Mapping[int, int],
+    setup: Setup,
+    rng: np.random.Generator,
+) -> None:
+    """Move patients of the non-primary treatment arms between modifier groups until the
+    whole trial's count of each printed group is the one its share prints as. Each pair's own
+    start fits its pair's share, not the trial's; the primary pair (and the control, which
+    every pair shares) keep their start cells. Moves of the search then keep these counts
+    (modifier swaps exchange two patients' groups)."""
+    groups = np.concatenate([parts[a]["group"] for a in parts])
+    count = np.bincount(groups.astype(int), minlength=len(setup.groups))
+    for _ in range(sum(int(a["group"].size) for a in parts.values())):
+        over = [g for g, k in totals.items() if count[g] > k]
+        under = [g for g, k in totals.items() if count[g] < k]
+        free = [g for g in range(len(setup.groups)) if g not in totals]
+        src = over[0] if over else (free[0] if under and free else None)
+        dst = under[0] if under else (free[0] if over and free else None)
+        if src is None or dst is None:
+            return
+        rows = [(a, i) for a in others for i in np.flatnonzero(parts[a]["group"] == src)]
+        if not rows:
+            return
+        a, i = rows[int(rng.integers(len(rows)))]
+        part = parts[a]
+        part["group"][i] = dst
+        part["modifier"][i] = setup.draw_modifier(dst, rng, 1, int(part["death"][i]), 1)[0]
+        count[src] -= 1
+        count[dst] += 1
 
 
 def _distinct_days(state: dict[str, np.ndarray], end: int) -> None:

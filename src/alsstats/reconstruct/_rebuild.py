@@ -429,10 +429,12 @@ def rebuild_cohort(
     -----
     With three or more arms the cohort's ``arm`` column holds every arm's id, ``treatment``
     is 1 in every arm but the control, and each hazard ratio, CI and p (a ``comparisons``
-    log-rank p too) is the fit on the rows of the two arms it names. Modifier figures are
-    rebuilt on the primary comparison only (``trial.treatment_arm`` vs
-    ``trial.control_arm``); on another comparison, or a comparison of two treatment arms,
-    a :class:`~alsstats.errors.ReconstructionError` names the figure.
+    log-rank p too) is the fit on the rows of the two arms it names, a comparison of two
+    treatment arms with the first named as treatment. Modifier figures are rebuilt on each
+    comparison with the control that prints them when the primary comparison
+    (``trial.treatment_arm`` vs ``trial.control_arm``) prints the same modifier, categories
+    or cut-offs; otherwise, or within a comparison of two treatment arms, a
+    :class:`~alsstats.errors.ReconstructionError` names the figure.
 
     Returns
     -------

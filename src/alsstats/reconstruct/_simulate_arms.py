@@ -6,8 +6,9 @@ print them: a summary with a known truth for the several-arms rebuild
 true log HRs against the control, any allocation, a constant hazard, everyone followed to a
 fixed end) and prints, per arm, its size, deaths and the count alive at a landmark; per
 comparison with the control the Cox HR with its Wald CI and p; optionally a log-rank p of a
-comparison in ``comparisons:`` and, on the primary comparison, HRs by a categorical modifier
-(site of onset) with the modifier's shares of the trial. The truth meets every figure.
+comparison in ``comparisons:``; HRs by a categorical modifier (site of onset) with the
+modifier's shares of the trial, on the primary comparison or on every comparison with the
+control; and an HR between two treatment arms. The truth meets every figure.
 """
 
 from __future__ import annotations
@@ -51,6 +52,9 @@ class ArmsShape:
     bulbar_share: float = 0.3
     prognostic: float = 0.5
     interaction: float = 0.3
+    subgroups_everywhere: bool = False
+    printed_categories: tuple[str, ...] = ("bulbar", "limb")
+    between: tuple[str, str] | None = None
 
 
 def simulate_arms_summary(
@@ -73,12 +77,17 @@ def simulate_arms_summary(
     sizes[0] += shape.n - sizes.sum()
     arm = np.repeat(np.asarray(ids, dtype=object), sizes)
     primary = shape.arms[0][0]
+    if shape.subgroups_everywhere and not shape.subgroups:
+        raise ValueError("subgroups_everywhere: needs subgroups")
+    if shape.between is not None and not set(shape.between) <= set(log_hr) - {shape.control}:
+        raise ValueError("between: two treatment arms")
+    split = [a for a, _ in shape.arms] if shape.subgroups_everywhere else [primary]
     bulbar = (
         rng.random(shape.n) < shape.bulbar_share if shape.subgroups else np.zeros(shape.n, bool)
     )
     lp = np.array([log_hr[a] for a in arm])
     if shape.subgroups:
-        lp = lp + bulbar * (shape.prognostic + shape.interaction * (arm == primary))
+        lp = lp + bulbar * (shape.prognostic + shape.interaction * np.isin(arm, split))
     end = shape.follow_up
     rate = -math.log(1 - shape.death_risk) / end
     latent = rng.standard_exponential(shape.n) / (rate * np.exp(lp))
@@ -155,6 +164,19 @@ def simulate_arms_summary(
                         **src,
                     }
                 )
+    if shape.between is not None:
+        a, ref = shape.between
+        pair = (arm == a) | (arm == ref)
+        b, v = _fit(time[pair], event[pair], (arm[pair] == a).astype(float))
+        doc["hazard_ratios"].append(
+            {
+                "id": f"{a}_vs_{ref}",
+                "comparison": {"treatment": a, "control": ref},
+                **_ratio_text(float(b[0]), math.sqrt(v[0, 0])),
+                **src,
+                "model": {"method": "cox", "adjusted": False},
+            }
+        )
     if comparisons:
         doc["comparisons"] = comparisons
     truth: dict[str, Any] = {"arm": arm, "time": time, "event": event}
@@ -170,14 +192,13 @@ def simulate_arms_summary(
                 **src,
             }
         ]
-        pair = (arm == primary) | (arm == shape.control)
-        for cat in ("bulbar", "limb"):
-            inside = pair & (labels == cat)
-            b, v = _fit(time[inside], event[inside], (arm[inside] == primary).astype(float))
+        for a, cat in ((a, c) for a in split for c in shape.printed_categories):
+            inside = ((arm == a) | (arm == shape.control)) & (labels == cat)
+            b, v = _fit(time[inside], event[inside], (arm[inside] == a).astype(float))
             doc["hazard_ratios"].append(
                 {
-                    "id": f"{primary}_{cat}",
-                    "comparison": {"treatment": primary, "control": shape.control},
+                    "id": f"{a}_{cat}",
+                    "comparison": {"treatment": a, "control": shape.control},
                     **_ratio_text(float(b[0]), math.sqrt(v[0, 0])),
                     **src,
                     "population": {"kind": "subgroup", "modifier": "onset", "category": cat},
