@@ -482,3 +482,51 @@ def test_catalogue_says_every_figure_methylcobalamin_lacks():
         "not enough figures: no follow-up length; give a censoring assumption; and deaths "
         "per arm not printed and no median to choose them from"
     )
+
+
+def test_which_moves_change_an_arms_group_counts():
+    # every move keeps each arm's size and deaths and the whole trial's count per modifier
+    # group (the printed shares of the trial); only the modifier swaps between two patients
+    # (swap_modifier, swap_modifier_across) change an arm's count per group, which the shares
+    # printed with a pair's HR (search figures) and the counts by category then score
+    from alsstats.reconstruct._arms import _pair_summary
+    from alsstats.reconstruct._moves import _propose
+    from alsstats.reconstruct._rebuild import _plan_rebuild
+
+    summary, _, _ = _summary(EVERY, 0)
+    plan, _, _ = _plan_rebuild(_pair_summary(summary, "high"), 0, None, frozenset())
+    rng = np.random.default_rng(5)
+    n, k = 400, len(plan.setup.groups)
+    state = {
+        "trt": np.repeat([0.0, 1.0, 2.0], [134, 133, 133]),
+        "group": rng.integers(0, k, n),
+        "death": (rng.random(n) < 0.4).astype(np.int8),
+    }
+    state["modifier"] = state["group"].astype(float)  # category codes
+    state["time"] = np.where(
+        state["death"] == 1, rng.permutation(plan.setup.end - 1)[:n] + 1, plan.setup.end
+    ).astype(float)
+    moves = (
+        "swap_time", "swap_time_group", "redraw_time", "adjacent_in_group",
+        "adjacent_other_arm", "tie_time", "shift_in_group", "move_death", "move_death_group",
+        "swap_modifier", "swap_modifier_group", "swap_modifier_across", "redraw_modifier",
+        "move_death_free", "shift_in_arm", "redraw_censor",
+    )  # fmt: skip
+
+    def per_arm(group, trt):
+        return np.array([np.bincount(group[trt == a], minlength=k) for a in (0, 1, 2)])
+
+    before = per_arm(state["group"], state["trt"])
+    changed = set()
+    for move in moves:
+        cand = _propose(state, plan.setup, (move,), (), rng, 200)
+        for r in range(200):
+            assert (cand["trt"][r] == state["trt"]).all(), move
+            for a in (0.0, 1.0, 2.0):
+                mine = state["trt"] == a
+                assert cand["death"][r][mine].sum() == state["death"][mine].sum(), move
+            counts = per_arm(cand["group"][r].astype(int), state["trt"])
+            assert (counts.sum(axis=0) == before.sum(axis=0)).all(), move
+            if (counts != before).any():
+                changed.add(move)
+    assert changed == {"swap_modifier", "swap_modifier_across"}
