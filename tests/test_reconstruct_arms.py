@@ -543,3 +543,23 @@ def test_which_moves_change_an_arms_group_counts():
             if (counts != before).any():
                 changed.add(move)
     assert changed == {"swap_modifier", "swap_modifier_across"}
+
+
+def test_report_forest_row_shows_the_primary_comparisons_reported_hr():
+    # the report's rows compare trial.treatment_arm with the control: with several arms the
+    # reported HR beside them is that comparison's, whichever the summary lists first
+    from types import SimpleNamespace
+
+    from alsstats.report._report_figures import forest_rows
+
+    _, doc, truth = _summary(ArmsShape(between=("high", "low")), 0)
+    doc["hazard_ratios"] = doc["hazard_ratios"][::-1]  # high_vs_low, low_vs_placebo first
+    summary = summary_from_dict(doc, "sim-forest")
+    t = truth["trial"]
+    data = pd.DataFrame({"arm": t["arm"], "time": t["time"], "death": t["event"]})
+    data = data[data["arm"].isin(["high", "placebo"])]
+    data["treatment"] = (data["arm"] == "high").astype(int)
+    overall = {"hr": 0.5, "lower": 0.3, "upper": 0.8, "p": 0.01}
+    r = SimpleNamespace(summary=summary, data=data, overall=overall, subgroups=None, modifier=None)
+    row = forest_rows(r).iloc[0]
+    assert row["reported"].id == "high_vs_placebo"

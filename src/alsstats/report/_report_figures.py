@@ -205,7 +205,14 @@ def forest_rows(r: Reanalysis) -> pd.DataFrame:
     """One row per group of the rebuilt cohort (all patients first, then the cut-off groups in
     the format's ``lower < x <= upper`` convention), with the reported HR where there is one."""
     s = r.summary
-    reported = [h for h in s.hazard_ratios if h.status != "superseded"]
+    # the rows compare the primary pair (several arms: trial.treatment_arm vs control_arm);
+    # another comparison's reported HR is not theirs
+    primary = {"treatment": s.treatment_arm.id, "control": s.control_arm.id}
+    reported = [
+        h
+        for h in s.hazard_ratios
+        if h.status != "superseded" and (len(s.arms) <= 2 or h.comparison == primary)
+    ]
     overall = next(
         (h for h in reported if h.population.kind == "all" and not h.model.get("adjusted")), None
     )
