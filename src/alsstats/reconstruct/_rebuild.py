@@ -83,7 +83,8 @@ from ._moves import (
     horizon_stages,
 )
 from ._result import Proof, Reconstruction, _finish
-from ._search import _restarts
+from ._search import LATE_ATTEMPT, _restarts
+from ._split import JOINT_JITTER, SplitTable, joint_cells, split_table
 from ._start import (
     STRATA_COLUMNS,
     Setup,
@@ -348,9 +349,29 @@ def _starter(
         if not _groups_hr_reachable(design, strict):
             room, strict, keep = {}, cells, frozenset()  # restarts as from the first cells
 
+    # Even restarts from LATE_ATTEMPT on start from joint cells (alsstats.reconstruct._split):
+    # every windowed group's split between arms and deaths per arm chosen together, near-best
+    # combinations drawn by the attempt's stream (the table is scored once, on first use)
+    split_room = _window_room(design) if plan.windows and outcomes is None else {}
+    tables: list[SplitTable] = []
+    joints: dict[int, tuple[np.ndarray, np.ndarray] | None] = {}  # by attempt (its starts)
+
+    def joint(attempt: int) -> tuple[np.ndarray, np.ndarray] | None:
+        if not tables:
+            tables.append(split_table(cells[0], cells[1], plan.windows, split_room, plan.seed))
+        if attempt not in joints:
+            rng_j = np.random.default_rng([plan.seed, attempt, 1 << 26])
+            jitter = JOINT_JITTER if attempt > LATE_ATTEMPT else 0.0
+            joints[attempt] = joint_cells(tables[0], rng_j, jitter)
+        return joints[attempt]
+
     def start(rng_k: np.random.Generator, attempt: int = 0) -> dict[str, np.ndarray]:
         use = cells
-        if attempt > 0 and plan.windows and outcomes is None:
+        if attempt >= LATE_ATTEMPT and attempt % 2 == 0 and split_room:
+            use = joint(attempt) or _perturb_cells(
+                cells, plan.windows, np.random.default_rng([plan.seed, attempt, 1 << 21])
+            )
+        elif attempt > 0 and plan.windows and outcomes is None:
             # restarts try cells next to the pilot's
             odd = attempt % 2 == 1 and bool(room)
             use = _perturb_cells(
