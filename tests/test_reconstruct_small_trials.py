@@ -24,7 +24,7 @@ def _table(rng: np.random.Generator, groups: int, windowed: int) -> SplitTable:
     rows = {}
     for g in range(windowed):
         offs = rng.integers(-2, 3, (12, 3))
-        rows[g] = np.c_[offs, rng.random(12)].astype(float)
+        rows[g] = np.c_[offs[:, 0], np.zeros(12), offs[:, 1:], rng.random(12)].astype(float)
     return SplitTable(size, dead, rows)
 
 
@@ -37,7 +37,7 @@ def _cost_of(table: SplitTable, size: np.ndarray, dead: np.ndarray) -> float:
             dead[0, g] - table.dead[0, g],
             dead[1, g] - table.dead[1, g],
         )
-        hit = [r[3] for r in rows if tuple(r[:3].astype(int)) == key]
+        hit = [r[4] for r in rows if tuple(r[[0, 2, 3]].astype(int)) == key]
         if not hit:
             return np.inf
         total += min(hit)
@@ -51,9 +51,9 @@ def test_joint_cells_is_the_least_cost_combination(seed: int) -> None:
     table = _table(np.random.default_rng(seed), 3, 3)
     best = np.inf
     for combo in itertools.product(*(table.rows[g] for g in range(3))):
-        offs = np.array([c[:3] for c in combo])
+        offs = np.array([c[[0, 2, 3]] for c in combo])
         if (offs.sum(axis=0) == 0).all():
-            best = min(best, sum(c[3] for c in combo))
+            best = min(best, sum(c[4] for c in combo))
     got = joint_cells(table)
     if not np.isfinite(best):
         assert got is None
@@ -109,7 +109,8 @@ def _truth_cells(i: int) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.n
     }
     floored = np.array([(g.lower, g.upper) in ranges and not g.missing for g in setup.groups])
     pilot = _cells(setup, deaths, np.random.default_rng([i, 1 << 20]), plan.windows, floored)
-    table = split_table(pilot[0], pilot[1], plan.windows, _window_room(plan.design), i)
+    free = frozenset(g for g, grp in enumerate(setup.groups) if grp.share is None)
+    table = split_table(pilot[0], pilot[1], plan.windows, _window_room(plan.design), i, free=free)
     joint = joint_cells(table)
     assert joint is not None
     return size, dead, joint

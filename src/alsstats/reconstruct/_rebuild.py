@@ -358,7 +358,14 @@ def _starter(
 
     def joint(attempt: int) -> tuple[np.ndarray, np.ndarray] | None:
         if not tables:
-            tables.append(split_table(cells[0], cells[1], plan.windows, split_room, plan.seed))
+            free = frozenset(
+                g
+                for g, grp in enumerate(setup.groups)
+                if grp.share is None and not grp.missing and not setup.fixed_size
+            )
+            tables.append(
+                split_table(cells[0], cells[1], plan.windows, split_room, plan.seed, free=free)
+            )
         if attempt not in joints:
             rng_j = np.random.default_rng([plan.seed, attempt, 1 << 26])
             jitter = JOINT_JITTER if attempt > LATE_ATTEMPT else 0.0

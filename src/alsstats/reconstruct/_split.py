@@ -36,6 +36,9 @@ REACH = (4, 20)
 # SE by the exponential information sqrt(1/d_t + 1/d_c) further than SE_BAND (relative) from
 # the window's, or a log HR by the cells' cumulative hazards further than HR_BAND window SEs
 SE_BAND = 0.1
+# patients a windowed group whose size no share fixes may take from (or give to) the groups
+# of that kind without a window (the model's share of a range is an expectation too)
+COUNT_REACH = 2
 HR_BAND = 1.5
 # candidates scored per group at most (the closest by the screen's two distances): the Cox
 # fits behind each score cost about a millisecond per 50 patients
@@ -56,12 +59,14 @@ JOINT_JITTER = 1.0
 
 @dataclass
 class SplitTable:
-    """Scored candidates of each windowed group: rows (d_split, d_dead_t, d_dead_c, cost)
-    relative to the pilot's cells, by group."""
+    """Scored candidates of each windowed group: rows (d_treated, d_patients, d_dead_t,
+    d_dead_c, cost) relative to the pilot's cells (d_patients: of the group, 0 unless
+    ``free``), by group; ``free``: groups whose size no printed share fixes."""
 
     size: np.ndarray
     dead: np.ndarray
     rows: dict[int, np.ndarray]
+    free: frozenset[int] = frozenset()
 
 
 def split_table(
@@ -71,22 +76,30 @@ def split_table(
     se_room: Mapping[int, float],
     seed: int,
     reps: int = 48,
+    free: frozenset[int] = frozenset(),
 ) -> SplitTable:
     """Candidate cells of every windowed group, each with its SE cost in units of the group's
     room (1: the predicted SE at the room's edge), plus :data:`PRIOR` per squared step from
     the pilot's cells. The same random orders score every candidate of a group (common random
-    numbers: the differences between candidates are less noisy than their costs)."""
+    numbers: the differences between candidates are less noisy than their costs).
+
+    ``free``: groups whose size no printed share fixes (the model's share of the biomarker
+    range sets it); when a group without a window is among them, a windowed one of them may
+    also take or give up to COUNT_REACH patients (the free groups without a window make up
+    the difference)."""
     rows: dict[int, np.ndarray] = {}
+    absorb = any(h in free and h not in windows for h in range(size.shape[1]))
     share = size[0].sum() / max(int(size.sum()), 1)
     for g, window in windows.items():
         n_g = int(size[:, g].sum())
         allowed = max((100 * se_room.get(g, 0.02)) ** 2, NOISE_FLOOR)
         r_s = _reach(SPLIT_SDS * math.sqrt(n_g * share * (1 - share)))
         r_t, r_c = (_reach(DEATH_SDS * math.sqrt(max(int(dead[a, g]), 1))) for a in (0, 1))
+        r_n = COUNT_REACH if absorb and g in free else 0
         screened = []
-        for ds in range(-r_s, r_s + 1):
+        for ds, dn in itertools.product(range(-r_s, r_s + 1), range(-r_n, r_n + 1)):
             s_t = int(size[0, g]) + ds
-            s_c = n_g - s_t
+            s_c = n_g + dn - s_t
             if s_t < 1 or s_c < 1:
                 continue
             for ddt in range(-r_t, r_t + 1):
@@ -95,14 +108,14 @@ def split_table(
                     dc = int(dead[1, g]) + ddc
                     z = _screen(s_t, s_c, dt, dc, window)
                     if z <= 1.0:
-                        screened.append((z, ds, ddt, ddc))
+                        screened.append((z, ds, dn, ddt, ddc))
         out = []
         # the closest first (ties: smaller steps from the pilot's cells, then in order)
-        screened.sort(key=lambda c: (c[0], c[1] ** 2 + c[2] ** 2 + c[3] ** 2))
-        for _, ds, ddt, ddc in screened[:MAX_CANDIDATES]:
+        screened.sort(key=lambda c: (c[0], sum(x * x for x in c[1:])))
+        for _, ds, dn, ddt, ddc in screened[:MAX_CANDIDATES]:
             new = size.copy()
             new[0, g] += ds
-            new[1, g] -= ds
+            new[1, g] += dn - ds
             dt, dc = int(dead[0, g]) + ddt, int(dead[1, g]) + ddc
             if math.comb(dt + dc, dt) <= EXACT_ORDERS:
                 cost = _exact_cost(
@@ -113,10 +126,10 @@ def split_table(
                 cost = _se_cost(new, g, dt, dc, window, rng, reps)
             if cost is None:
                 continue
-            cost = cost / allowed + PRIOR * (ds * ds + ddt * ddt + ddc * ddc)
-            out.append((ds, ddt, ddc, cost))
-        rows[g] = np.array(out, float).reshape(-1, 4)
-    return SplitTable(size, dead, rows)
+            cost = cost / allowed + PRIOR * (ds * ds + dn * dn + ddt * ddt + ddc * ddc)
+            out.append((ds, dn, ddt, ddc, cost))
+        rows[g] = np.array(out, float).reshape(-1, 5)
+    return SplitTable(size, dead, rows, free)
 
 
 def _exact_cost(
@@ -176,9 +189,10 @@ def joint_cells(
     groups = list(table.rows)
     if not groups or any(table.rows[g].size == 0 for g in groups):
         return None
-    # offsets (split, deaths treatment, deaths control) from the pilot's totals over groups
+    # offsets (treated, deaths treatment, deaths control) from the pilot's totals over groups
+    # (patients of the groups, when free, are left to the free groups without a window)
     rs, rt, rc = (
-        int(sum(np.abs(table.rows[g][:, col]).max() for g in groups)) for col in (0, 1, 2)
+        int(sum(np.abs(table.rows[g][:, col]).max() for g in groups)) for col in (0, 2, 3)
     )
     shape = (2 * rs + 1, 2 * rt + 1, 2 * rc + 1)
     cost = np.full(shape, np.inf)
@@ -186,12 +200,12 @@ def joint_cells(
     choice = []
     for g in groups:
         rows = table.rows[g]
-        c = rows[:, 3]
+        c = rows[:, 4]
         if rng is not None and jitter > 0:
             c = c + jitter * rng.standard_exponential(c.size)
         new = np.full(shape, np.inf)
         pick = np.full(shape, -1, int)
-        for j, (ds, ddt, ddc) in enumerate(rows[:, :3].astype(int)):
+        for j, (ds, ddt, ddc) in enumerate(rows[:, [0, 2, 3]].astype(int)):
             src = tuple(
                 slice(max(0, -d), n - max(0, d)) for d, n in zip((ds, ddt, ddc), shape, strict=True)
             )
@@ -224,21 +238,38 @@ def joint_cells(
     at = np.unravel_index(int(np.argmin(total)), shape)
     new_size, new_dead = size.copy(), dead.copy()
     pos = list(at)
+    moved = 0  # patients the windowed groups took from the free groups without a window
     for g, pick in zip(reversed(groups), reversed(choice), strict=True):
-        ds, ddt, ddc = table.rows[g][pick[tuple(pos)], :3].astype(int)
+        ds, dn, ddt, ddc = table.rows[g][pick[tuple(pos)], :4].astype(int)
         new_size[0, g] += ds
-        new_size[1, g] -= ds
+        new_size[1, g] += dn - ds
         new_dead[0, g] += ddt
         new_dead[1, g] += ddc
+        moved += dn
         pos = [pos[0] - ds, pos[1] - ddt, pos[2] - ddc]
     if rest:
         off = (at[0] - rs, at[1] - rt, at[2] - rc)
+        count = size[:, rest].sum(axis=0)
+        if moved:
+            free = [k for k, h in enumerate(rest) if h in table.free]
+            if int(count[free].sum()) < moved:
+                return None
+            count[free] = (
+                _largest_remainder(
+                    count[free].astype(float), int(count[free].sum() - moved), count[free]
+                )
+                if moved > 0
+                else _largest_remainder(count[free].astype(float), int(count[free].sum() - moved))
+            )
+        treated = int(size[0, rest].sum() - off[0])
+        if not 0 <= treated <= int(count.sum()):
+            return None
         new_size[0, rest] = _largest_remainder(
-            np.maximum(size[0, rest], 0.01).astype(float),
-            int(size[0, rest].sum() - off[0]),
-            size[:, rest].sum(axis=0),
+            np.maximum(size[0, rest], 0.01).astype(float), treated, count
         )
-        new_size[1, rest] = size[:, rest].sum(axis=0) - new_size[0, rest]
+        new_size[1, rest] = count - new_size[0, rest]
+        if (dead[:, rest].sum(axis=1) - off[1:] > new_size[:, rest].sum(axis=1)).any():
+            return None
         for a, d in ((0, off[1]), (1, off[2])):
             new_dead[a, rest] = _largest_remainder(
                 np.maximum(dead[a, rest], 0.01).astype(float),
