@@ -704,6 +704,9 @@ def biomarker_from_assumptions(
 # ------------------------------------------------------------------------------- level a
 
 _N_X = 160  # equal-probability biomarker nodes per group
+# death-risk residual (in SEs of the reported risk) above which a log-scale calibration is
+# taken to have stopped where every patient dies at once (see calibrate_model)
+SATURATED_RISK_SE = 5.0
 _N_T = 800  # time cells on [0, follow-up]
 
 
@@ -918,6 +921,27 @@ def calibrate_model(
         ftol=1e-12,
         diff_step=1e-6,
     )
+    if fit.success and scale_kind == "log" and free[2]:
+        # On the log scale the modifier's term at the median, log(median) times its log HR,
+        # is large: from a start whose baseline does not offset it every patient dies at once,
+        # the death risks no longer move with the parameters and the fit can stop there (the
+        # risks missed by many SEs). Then once more from a start whose baseline offsets it
+        # (only then: a calibration that meets the risks is kept as it was).
+        if np.abs(residuals(full(fit.x))[:2]).max() > SATURATED_RISK_SE:
+            g_med = float(np.log(biomarker.median))
+            start = theta0.copy()
+            start[0] += (start[2] + 0.5 * start[3]) * g_med / shape
+            start[0] = float(np.clip(start[0], lo_b[0] + 1e-6, hi_b[0] - 1e-6))
+            again = optimize.least_squares(
+                lambda th: residuals(full(th)),
+                start[free],
+                bounds=(lo_b[free], hi_b[free]),
+                xtol=1e-10,
+                ftol=1e-12,
+                diff_step=1e-6,
+            )
+            if again.success and np.all(np.isfinite(again.x)) and again.cost < fit.cost:
+                fit = again
     if not fit.success or not np.all(np.isfinite(fit.x)):
         raise ReconstructionError(f"calibration did not converge: {fit.message}")
     return model_of(full(fit.x))
