@@ -52,6 +52,10 @@ PRIOR = 0.02
 # survivor censored after the last death its Cox fit is a function of the order of arms among
 # the deaths, and each order is fitted (the linear SE model is poor with a handful of deaths)
 EXACT_ORDERS = 252
+# bound on the offsets of the programme's partial sums over groups (patients treated, deaths
+# per arm): at most 31^3 states, so a trial of 1,000 with four windowed groups takes as
+# little as a small one
+SUM_REACH = 15
 # scale of the random cost added per candidate on later restarts (in units of a room): each
 # draws another of the near-best combinations
 JOINT_JITTER = 1.0
@@ -191,8 +195,11 @@ def joint_cells(
         return None
     # offsets (treated, deaths treatment, deaths control) from the pilot's totals over groups
     # (patients of the groups, when free, are left to the free groups without a window)
+    # (bounded by SUM_REACH: the state array stays small; a combination whose partial sums
+    # stray further is dropped)
     rs, rt, rc = (
-        int(sum(np.abs(table.rows[g][:, col]).max() for g in groups)) for col in (0, 2, 3)
+        min(int(sum(np.abs(table.rows[g][:, col]).max() for g in groups)), SUM_REACH)
+        for col in (0, 2, 3)
     )
     shape = (2 * rs + 1, 2 * rt + 1, 2 * rc + 1)
     cost = np.full(shape, np.inf)
