@@ -143,8 +143,9 @@ def test_log_scale_calibration_meets_the_death_risks() -> None:
     """Family trial 160 (309 patients 3:2, log-scale modifier, median 2010): the calibrated
     model's risk of death by the landmark in each arm, by Monte Carlo over the modifier's
     distribution (200,000 draws, SE < 0.0011), is the reported deaths / patients within one
-    binomial SE of it (the calibration weighs the risks against the hazard ratios), and the modifier's log HR per log unit is within 0.2 of the simulation's 0.3 (before, the
-    fit stopped where every patient dies at once: risk 1.0, log HR 1.9)."""
+    binomial SE of it (the calibration weighs the risks against the hazard ratios), and the
+    modifier's log HR per log unit is within 0.2 of the simulation's 0.3 (before, the fit
+    stopped where every patient dies at once: risk 1.0, log HR 1.9)."""
     from alsstats.reconstruct import calibrate_model
 
     rng = np.random.default_rng([2026, 160])
