@@ -375,3 +375,58 @@ def horizon_stages(free_deaths: bool) -> dict[str, tuple]:
         "restart_stages": more(_RESTART_STAGES),
         "fallback": _ALL_MOVES + extra,
     }
+
+
+# Blocks of the polish step (alsstats.reconstruct._search._polish): the measured deaths, or
+# the measured survivors, of one arm of one biomarker group. Each block has two continuous
+# parameters, a shift and a stretch of its log modifier values; moved within the group's
+# bounds, they change the interaction model's fit smoothly and no subgroup's (membership is
+# kept). Deaths and survivors move apart so that the modifier's own (unprinted) log HR can
+# move too: the interaction term's SE depends on it. Values below
+# POLISH_MIN_VALUE stay: on the cohort's 0.1 grid their log moves in steps of 0.5% or more,
+# and a small shift of them is a staircase, not the smooth direction the step needs.
+POLISH_MIN_VALUE = 10.0
+
+
+def _value_blocks(state: dict[str, np.ndarray], setup: Setup) -> list[np.ndarray]:
+    """The polish step's blocks: deaths or survivors of one arm and one continuous group with
+    room for a 0.1 step inside its bounds, valued POLISH_MIN_VALUE or more (at least two
+    patients, so that a stretch moves something)."""
+    blocks = []
+    x, group, trt = state["modifier"], state["group"], state["trt"]
+    for g, grp in enumerate(setup.groups):
+        lo, hi = setup.bounds(g)
+        if grp.missing or grp.category is not None or hi - lo < 0.3 or lo < 0:
+            continue
+        for arm in np.unique(trt):
+            for dead in (0, 1):
+                members = np.flatnonzero(
+                    (group == g)
+                    & (trt == arm)
+                    & (state["death"] == dead)
+                    & np.isfinite(x)
+                    & (x >= POLISH_MIN_VALUE)
+                )
+                if members.size >= 2:
+                    blocks.append(members)
+    return blocks
+
+
+def _move_blocks(
+    state: dict[str, np.ndarray], setup: Setup, blocks: list[np.ndarray], theta: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Candidate cohorts, one per row of ``theta`` (R, 2 * blocks): block k's log values
+    shifted by theta[:, 2k] and scaled about their median by exp(theta[:, 2k + 1]), to the
+    cohort's 0.1 resolution and inside the group's bounds."""
+    R = theta.shape[0]
+    cand = {k: np.repeat(v[None, :], R, axis=0) for k, v in state.items()}
+    for k, members in enumerate(blocks):
+        g = int(state["group"][members[0]])
+        lo, hi = setup.bounds(g)
+        logs = np.log(state["modifier"][members])
+        centre = float(np.median(logs))
+        shift, scale = theta[:, 2 * k, None], np.exp(theta[:, 2 * k + 1, None])
+        new = np.exp(centre + shift + (logs[None, :] - centre) * scale)
+        low = max(round(lo + 0.1, 1), POLISH_MIN_VALUE)
+        cand["modifier"][:, members] = np.clip(np.round(new, 1), low, round(hi - 0.1, 1))
+    return cand

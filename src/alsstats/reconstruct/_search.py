@@ -21,7 +21,7 @@ from tqdm import tqdm
 
 from ._calibrate import Target
 from ._fits import Design, _accepted, _fit_stats, _score
-from ._moves import _ALL_MOVES, _RESTART_STAGES, _STAGES, _propose
+from ._moves import _ALL_MOVES, _RESTART_STAGES, _STAGES, _move_blocks, _propose, _value_blocks
 from ._start import Setup
 
 __all__: list[str] = ["ATTEMPT_STEPS", "CANDIDATES"]
@@ -75,6 +75,72 @@ def _few_orders(design: Design, state: dict[str, np.ndarray]) -> bool:
         if 0 < d_t < d and math.comb(d, d_t) <= TIE_ORDERS:
             return True
     return False
+
+
+# The polish step (a Gauss-Newton step on continuous parameters of the modifier values, see
+# _polish) of searches on a log-scale interaction model: its treatment HR at the origin is an
+# extrapolation far from the data, and a CI bound printed to 2 decimals there pins
+# log HR + z SE to ~1e-4 while the HR pins the log HR to ~1e-2: a thin line segment in
+# (log HR, SE) that random moves of single values leave in every direction. The step runs
+# when the search has been stuck POLISH_AFTER steps and the cohort moved since the last one.
+POLISH_AFTER = 2
+POLISH_STEP = 0.01  # central-difference step of each parameter (log modifier units)
+# Damping of the least-squares step, times the largest squared singular value of the Jacobian
+# (Levenberg-Marquardt on its SVD): from a small step along the stiffest direction to the
+# full Gauss-Newton step, all scored in one engine batch (the linearisation holds only near
+# the cohort, and the best of the batch wins); each parameter moves at most POLISH_REACH.
+POLISH_DAMPING = tuple(10.0**-k for k in range(9))
+POLISH_REACH = 0.1
+
+
+def _wants_polish(design: Design, targets: list[Target]) -> bool:
+    """Whether a search on ``targets`` uses the polish step: a continuous modifier on the log
+    scale and a figure of the interaction model among the targets."""
+    return (
+        design.log_scale
+        and not design.categories
+        and any(t.model == "interaction" for t in targets)
+    )
+
+
+def _residuals(targets: list[Target], values: np.ndarray) -> np.ndarray:
+    """(R, k) distances of the values from the figures in rounding half-widths."""
+    centre = np.array([t.value for t in targets])
+    half = np.array([t.half_width if t.half_width > 0 else 0.5 for t in targets])
+    return (values - centre) / half
+
+
+def _polish(
+    setup: Setup,
+    state: dict[str, np.ndarray],
+    targets: list[Target],
+    evaluate: Any,
+) -> dict[str, np.ndarray] | None:
+    """Candidate cohorts of one Gauss-Newton step towards the figures on the shift and stretch
+    of each arm's log modifier values per biomarker group (None: no such values to move).
+
+    The Jacobian of the figures' residuals (in rounding half-widths) comes from central
+    differences (one engine batch); the step solves the damped least squares for each of
+    POLISH_DAMPING (the caller scores them in a second batch)."""
+    blocks = _value_blocks(state, setup)
+    if not blocks:
+        return None
+    P = 2 * len(blocks)
+    probe = POLISH_STEP * np.vstack([np.eye(P), -np.eye(P)])
+    d = _residuals(targets, evaluate(_move_blocks(state, setup, blocks, probe)))
+    base = _residuals(targets, evaluate({k: v[None, :] for k, v in state.items()}))[0]
+    if not np.isfinite(base).all():
+        return None
+    J = np.nan_to_num((d[:P] - d[P:]).T / (2 * POLISH_STEP), nan=0.0, posinf=0.0, neginf=0.0)
+    U, sv, Vt = np.linalg.svd(J, full_matrices=False)
+    if sv[0] <= 0:
+        return None
+    along = U.T @ base
+    steps = [-(Vt.T * (sv / (sv**2 + mu * sv[0] ** 2))) @ along for mu in POLISH_DAMPING]
+    theta = np.array(steps)
+    # a long step is shortened along its own direction
+    theta *= np.minimum(1.0, POLISH_REACH / np.abs(theta).max(axis=1, initial=1e-300))[:, None]
+    return _move_blocks(state, setup, blocks, theta)
 
 
 # Start cohorts drawn per restart, of which the closest to the figures is searched.
@@ -139,6 +205,9 @@ def _search(
     score, ok = _score(targets, first, design.margins)
     current, done, accepted = float(score[0]), bool(ok[0]), bool(_accepted(targets, first)[0])
     steps, stuck = 0, 0
+    # polished: tried on this cohort; chained: the last step was a polish that helped (the
+    # next one goes on from there at once: Gauss-Newton steps converge in a few)
+    polish, polished, chained = _wants_polish(design, targets), False, False
     bar = tqdm(desc=f"rebuild: {label}", unit="step", disable=not progress, leave=False)
     while not done and budget.take():
         if accepted and stuck >= PATIENCE:
@@ -146,6 +215,19 @@ def _search(
             break
         steps += 1
         bar.update(1)
+        if polish and not polished and (chained or stuck >= POLISH_AFTER):
+            polished, chained = True, False  # once per cohort: the step is deterministic
+            cand = _polish(setup, state, targets, evaluate)
+            if cand is not None:
+                values = evaluate(cand)
+                sc, good = _score(targets, values, design.margins)
+                best = int(np.argmin(sc))
+                if sc[best] < current:
+                    state = {k: v[best].copy() for k, v in cand.items()}
+                    current, done, stuck, polished = float(sc[best]), bool(good[best]), 0, False
+                    accepted = bool(_accepted(targets, values[best : best + 1])[0])
+                    chained = True
+                    continue
         cand = _propose(state, setup, moves, design.covariates, rng, CANDIDATES)
         values = evaluate(cand)
         sc, good = _score(targets, values, design.margins)
@@ -155,7 +237,7 @@ def _search(
             best = int(moved[np.argmin(sc[moved])]) if moved.size else best
         if sc[best] < current or stuck >= 20:
             state = {k: v[best].copy() for k, v in cand.items()}
-            current, done, stuck = float(sc[best]), bool(good[best]), 0
+            current, done, stuck, polished = float(sc[best]), bool(good[best]), 0, False
             accepted = bool(_accepted(targets, values[best : best + 1])[0])
         else:
             stuck += 1
