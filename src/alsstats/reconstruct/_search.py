@@ -6,7 +6,8 @@ failed attempt is followed by another from a fresh start cohort. Attempt k draws
 random stream (seed, k) only and stops after a fixed number of steps, so the result depends on
 the seed and not on the machine's speed, unless the ``max_seconds`` safety cap is reached.
 Attempts after the first also move deaths and modifier values across biomarker groups while
-fitting the subgroups (see :data:`alsstats.reconstruct._RESTART_STAGES`).
+fitting the subgroups (see :data:`alsstats.reconstruct._RESTART_STAGES`). A search on a
+log-scale interaction model also takes deterministic polish steps when stuck (:func:`_polish`).
 """
 
 from __future__ import annotations
