@@ -912,15 +912,19 @@ def calibrate_model(
         return theta
 
     lo_b, hi_b = np.array([-6.0, -5.0, -5.0, -5.0]), np.array([6.0, 5.0, 5.0, 5.0])
-    # bounds keep every trial model finite (a log HR of 5 per biomarker unit is already absurd)
-    fit = optimize.least_squares(
-        lambda th: residuals(full(th)),
-        theta0[free],
-        bounds=(lo_b[free], hi_b[free]),
-        xtol=1e-10,
-        ftol=1e-12,
-        diff_step=1e-6,
-    )
+
+    def solve(start: np.ndarray) -> optimize.OptimizeResult:
+        # bounds keep every trial model finite (a log HR of 5 per biomarker unit is absurd)
+        return optimize.least_squares(
+            lambda th: residuals(full(th)),
+            start,
+            bounds=(lo_b[free], hi_b[free]),
+            xtol=1e-10,
+            ftol=1e-12,
+            diff_step=1e-6,
+        )
+
+    fit = solve(theta0[free])
     if fit.success and scale_kind == "log" and free[2]:
         # On the log scale the modifier's term at the median, log(median) times its log HR,
         # is large: from a start whose baseline does not offset it every patient dies at once,
@@ -932,14 +936,7 @@ def calibrate_model(
             start = theta0.copy()
             start[0] += (start[2] + 0.5 * start[3]) * g_med / shape
             start[0] = float(np.clip(start[0], lo_b[0] + 1e-6, hi_b[0] - 1e-6))
-            again = optimize.least_squares(
-                lambda th: residuals(full(th)),
-                start[free],
-                bounds=(lo_b[free], hi_b[free]),
-                xtol=1e-10,
-                ftol=1e-12,
-                diff_step=1e-6,
-            )
+            again = solve(start[free])
             if again.success and np.all(np.isfinite(again.x)) and again.cost < fit.cost:
                 fit = again
     if not fit.success or not np.all(np.isfinite(fit.x)):
