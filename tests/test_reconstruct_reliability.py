@@ -46,7 +46,15 @@ from scipy import stats
 
 from alsstats.reconstruct import TrialShape, random_shape, rebuild_cohort, simulate_summary
 from alsstats.reconstruct._calibrate import Target
-from alsstats.reconstruct._fits import ACCEPT_MARGIN, MARGIN, _se_room, _window, meets
+from alsstats.reconstruct._fits import (
+    ACCEPT_MARGIN,
+    MARGIN,
+    _exact_window,
+    _se_room,
+    _subgroup_windows,
+    _window,
+    meets,
+)
 from alsstats.reconstruct._moves import (
     POLISH_MIN_VALUE,
     _move_blocks,
@@ -381,4 +389,79 @@ def test_polish_reaches_the_thin_band_of_the_treatment_hr_at_the_origin():
     shape, summary = _family_trial(180)
     assert shape.scale == "log" and shape.model_term and not shape.interaction_term
     rec = rebuild_cohort(summary, seed=180, max_seconds=600, max_cpu_seconds=60)
+    assert rec.outcome_ == "feasible", rec.message()
+
+
+def _prints(targets: list[Target], b: float, se: float, margin: float) -> bool:
+    """Whether (log HR b, SE se) gives every target within ``margin`` of its half-width."""
+    stat = {
+        "hr": math.exp(b),
+        "hr_ci_lower": math.exp(b - Z * se),
+        "hr_ci_upper": math.exp(b + Z * se),
+        "hr_p": 2 * stats.norm.sf(abs(b) / se),
+    }
+    return all(abs(stat[t.statistic] - t.value) <= margin * t.half_width for t in targets)
+
+
+def test_exact_window_finds_the_thin_band_a_grid_steps_over():
+    """Family 2027 trial 82's model term at marker = 1: HR 13.32 (0.07-2685.33), p 0.34. The
+    upper bound to 2 decimals pins log HR + 1.96 SE within 1.9e-6, far below the grid's SE
+    step, so the grid found no point and the rebuild declared a false proof. Solved exactly
+    the region is there (at the search's margin 0.9): b = log 13.32 and the SE that prints
+    2685.33 give 0.066 and p 0.339."""
+    targets = _figure(13.32, 0.07, 2685.33, 0.34)
+    assert _window(targets, 1.0) is None  # the grid's miss, the cause
+    b, se, room = _exact_window(targets, MARGIN)
+    assert _prints(targets, b, se, MARGIN)
+    assert 0 < room < 1e-5  # relative SE room: the band is that thin
+    # the figure is not inconsistent: no proof, a window at the search's margin
+    design = type("D", (), {"targets": targets, "groups": ()})()
+    _, inconsistent, margins = _subgroup_windows(design)
+    assert inconsistent == [] and margins == {}
+
+
+def test_exact_window_never_misses_a_region_a_dense_grid_finds():
+    """No false proofs: over 400 figures (printed from random (log HR, SE), then half of them
+    with the p or a CI bound moved), wherever a dense 401 x 401 grid finds a point that prints
+    every figure, the exact solution finds a region, and every point it returns prints every
+    figure (exact: the checks are the printed values' own half-widths, margin 1)."""
+    rng = np.random.default_rng(7)
+    found = both = empty = 0
+    for k in range(400):
+        b0, se0 = rng.uniform(-1.5, 1.5), rng.uniform(0.05, 1.2)
+        hr, lo, hi = (round(math.exp(b0 + d * Z * se0), 2) for d in (0, -1, 1))
+        p = round(float(2 * stats.norm.sf(abs(b0) / se0)), 2)
+        if min(hr, lo) <= 0 or not 0 < p < 1:
+            continue
+        if k % 2:
+            p = round(min(max(p + rng.choice([-1, 1]) * rng.uniform(0.01, 0.2), 0.01), 0.99), 2)
+            hi = round(hi * math.exp(rng.uniform(-0.1, 0.1)), 2)
+        targets = _figure(hr, lo, hi, p)
+        exact = _exact_window(targets, 1.0)
+        empty += exact is None
+        if exact is not None:
+            found += 1
+            assert _prints(targets, exact[0], exact[1], 1.0 + 1e-9), targets
+        bb = np.linspace(math.log(hr - 0.005), math.log(hr + 0.005), 401)[:, None]
+        ss = np.linspace(0.5 * se0, 1.5 * se0, 401)[None, :]
+        ok = (
+            (np.abs(np.exp(bb) - hr) <= 0.005)
+            & (np.abs(np.exp(bb - Z * ss) - lo) <= 0.005)
+            & (np.abs(np.exp(bb + Z * ss) - hi) <= 0.005)
+            & (np.abs(2 * stats.norm.sf(np.abs(bb) / ss) - p) <= 0.005)
+        )
+        if ok.any():
+            both += 1
+            assert exact is not None, targets
+    assert found > 120 and both > 120 and empty > 120  # both kinds of figure were drawn
+
+
+def test_a_thin_model_term_band_is_rebuilt_not_declared_infeasible():
+    """Family 2027 trial 82 (n 288, log scale, interaction term): was "infeasible" with a
+    false proof (see above); the truth meets every figure, and the rebuild finds a cohort
+    (about 9 s of CPU)."""
+    rng = np.random.default_rng([2027, 82])
+    doc, _ = simulate_summary(random_shape(rng), rng)
+    summary = summary_from_dict(yaml.safe_load(yaml.safe_dump(_plain(doc))), "trial-82")
+    rec = rebuild_cohort(summary, seed=82, max_seconds=600, max_cpu_seconds=120)
     assert rec.outcome_ == "feasible", rec.message()

@@ -384,8 +384,9 @@ def _se_room(targets: list[Target], margin: float = MARGIN) -> float | None:
     window's log HR: the region is a thin band when the CI is printed to 2 decimals, a few
     tenths of a percent of the SE (None: no window)."""
     centre = _window(targets, margin)
-    if centre is None:
-        return None
+    if centre is None:  # a region too thin for the grid (see _exact_window), or none
+        exact = _exact_window(targets, margin)
+        return None if exact is None else exact[2]
     _, se, ok = _window_grid(targets, margin, at=centre[0], points=60001) or (None, None, None)
     if ok is None or not ok.any():
         return 0.0
@@ -431,6 +432,78 @@ def _window_grid(
     return b, se, ok
 
 
+def _exact_window(
+    targets: list[Target], margin: float = MARGIN
+) -> tuple[float, float, float] | None:
+    """(log HR, SE, relative SE room) at the middle of the region where every target of one
+    figure holds with the margin, found exactly (None: the region is empty).
+
+    At a fixed log HR b each figure bounds the SE by a line in b: the CI's lower bound
+    ``exp(b - z se)`` and upper bound ``exp(b + z se)`` through log(bound) -+ b, the p through
+    |b| / z_p, the estimate bounds b itself. The region is empty exactly when, on either side
+    of b = 0, some lower line exceeds some upper line everywhere, so pairs of lines give the
+    interval of b (a grid can step over the region: a CI bound like 2685.33 printed to 2
+    decimals leaves a band 4e-6 wide in log units)."""
+    targets = _wald_figures(targets)
+    hr = next((t for t in targets if t.statistic == "hr"), None)
+    if hr is None or len(targets) == 1:
+        return None
+    z = _level_z(next((t for t in targets if t.statistic.startswith("hr_ci")), hr), float(_Z[0.95]))
+
+    def interval(t: Target) -> tuple[float, float]:
+        return t.value - margin * t.half_width, t.value + margin * t.half_width
+
+    def log(x: float) -> float:
+        return math.log(x) if x > 0 else -math.inf
+
+    lo_hr, hi_hr = interval(hr)
+    b_range = (log(lo_hr), log(hi_hr))
+    best = None
+    for sign in (1.0, -1.0):  # b >= 0, then b <= 0 (the p bounds use |b| = sign * b)
+        b_lo = max(b_range[0], 0.0) if sign > 0 else b_range[0]
+        b_hi = b_range[1] if sign > 0 else min(b_range[1], 0.0)
+        lower: list[tuple[float, float]] = [(0.0, 0.0)]  # se >= c + slope * b
+        upper: list[tuple[float, float]] = []  # se <= c + slope * b
+        for t in targets:
+            a, c = interval(t)
+            if t.statistic == "hr_ci_lower":  # b - z se in [log a, log c]
+                lower.append((-log(c) / z, 1 / z))
+                if a > 0:
+                    upper.append((-log(a) / z, 1 / z))
+            elif t.statistic == "hr_ci_upper":  # b + z se in [log a, log c]
+                if a > 0:
+                    lower.append((log(a) / z, -1 / z))
+                upper.append((log(c) / z, -1 / z))
+            elif t.statistic == "hr_p":  # |b| / se in [isf(c / 2), isf(a / 2)]
+                z_lo = float(stats.norm.isf(min(c, 1.0) / 2))
+                z_hi = float(stats.norm.isf(a / 2)) if a > 0 else math.inf
+                if math.isfinite(z_hi):
+                    lower.append((0.0, sign / z_hi))
+                if z_lo > 0:
+                    upper.append((0.0, sign / z_lo))
+        for c_l, s_l in lower:
+            for c_u, s_u in upper:
+                slope, room = s_l - s_u, c_u - c_l  # need slope * b <= room
+                if slope > 0:
+                    b_hi = min(b_hi, room / slope)
+                elif slope < 0:
+                    b_lo = max(b_lo, room / slope)
+                elif room < 0:
+                    b_lo = math.inf
+        if not (b_lo <= b_hi and math.isfinite(b_lo) and math.isfinite(b_hi)):
+            continue
+        b = 0.5 * (b_lo + b_hi)
+        se_lo = max(c + k * b for c, k in lower)
+        se_hi = min((c + k * b for c, k in upper), default=math.inf)
+        if not (se_lo <= se_hi and math.isfinite(se_hi) and se_hi > 0):
+            continue
+        se = 0.5 * (se_lo + se_hi)
+        width = b_hi - b_lo
+        if best is None or width > best[0]:
+            best = (width, b, se, (se_hi - se_lo) / 2 / se)
+    return None if best is None else best[1:]
+
+
 def _wald_figures(targets: list[Target]) -> list[Target]:
     """The targets that are functions of (log HR, SE): a p from the log-rank test (or an
     unnamed one) is not."""
@@ -461,6 +534,17 @@ def _subgroup_windows(
             w = _window(ts, m)
             if w is not None:
                 margins.update({t.id: m for t in ts})
+        if w is None:
+            # the grid steps over thin regions: before calling the figure inconsistent (a
+            # proof), solve for the region exactly, at the search's margins and then at the
+            # rounding itself (margin 1: empty there, no cohort can print the figure)
+            for m in (MARGIN, *_WIDER_MARGINS, 1.0):
+                exact = _exact_window(ts, m)
+                if exact is not None:
+                    w = exact[:2]
+                    if m != MARGIN:
+                        margins.update({t.id: min(m, ACCEPT_MARGIN) for t in ts})
+                    break
         if w is None:
             inconsistent += [t.id for t in ts]
             continue
