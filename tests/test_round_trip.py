@@ -90,3 +90,16 @@ def test_family_validation_in_small():
     assert (df["outcome"] == "feasible").all(), df[["trial", "outcome", "missed"]]
     text = rt.family_report(df, 60)
     assert "trials: 5; feasible: 5 (100.0%)" in text and "seconds: median" in text
+
+
+def test_family_draws_again_a_trial_no_paper_could_print():
+    """Family 2027 trial 189 (n 70, four groups): the simulated trial's own Cox fit fails, so
+    it has no figures to print; the family draws it again from the stream (2027, 189, 1).
+    Every other trial is its first draw (trial 5 of 2026 here)."""
+    if not (ROOT / "validation" / "round_trip.py").is_file():
+        pytest.skip("validation/round_trip.py is not shipped with an installed package")
+    rt = _round_trip_module()
+    _, doc, redrawn = rt._printable_trial(2027, 189)
+    assert redrawn == 1 and doc["hazard_ratios"]
+    first = rt.random_shape(np.random.default_rng([2026, 5]))
+    assert rt._printable_trial(2026, 5)[0] == first and rt._printable_trial(2026, 5)[2] == 0
