@@ -242,6 +242,11 @@ def validation_page() -> None:
         "time, so the outcomes do not depend on machine load. Script: "
         "`validation/round_trip.py`.\n\n"
         + _committed("round_trip", "python validation/round_trip.py 200 --jobs 2")
+        + "\nThe search was studied on that family's misses; the same script on a family it "
+        "was not studied on (another seed):\n\n"
+        + _committed(
+            "round_trip_seed2027", "python validation/round_trip.py 200 --jobs 2 --seed 2027"
+        )
         + "\n## MIROCALS bias study\n\n"
         "Trials simulated from the MIROCALS calibration with a known HR curve, reported as the "
         "paper reports, rebuilt and refitted: share of feasible rebuilds, bias and coverage "
