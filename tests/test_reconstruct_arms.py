@@ -179,20 +179,28 @@ def test_total_deaths_that_the_arms_do_not_add_up_to_is_infeasible_with_a_proof(
     assert {"deaths_placebo", "deaths_high", "deaths_low"} <= set(proof.figures)
 
 
-def test_a_subgroup_comparison_of_two_treatment_arms_is_one_clear_error():
-    # a hazard ratio of two treatment arms is rebuilt on the whole population only
-    # (tests/test_reconstruct_arms_between.py); within a subgroup it is refused
-    _, doc, _ = _summary(ArmsShape(subgroups=True), 0)
+def _with_subgroup_hr(
+    shape: ArmsShape, ident: str, treatment: str, control: str, category: str = "bulbar"
+) -> dict:
+    """The simulated summary of ``shape`` (seed 0) with one more subgroup HR, printed 0.80."""
+    _, doc, _ = _summary(shape, 0)
     doc = copy.deepcopy(doc)
     doc["hazard_ratios"].append(
         {
-            "id": "high_vs_low_bulbar",
-            "comparison": {"treatment": "high", "control": "low"},
+            "id": ident,
+            "comparison": {"treatment": treatment, "control": control},
             "value": "0.80",
-            "population": {"kind": "subgroup", "modifier": "onset", "category": "bulbar"},
+            "population": {"kind": "subgroup", "modifier": "onset", "category": category},
             "source": "sim",
         }
     )
+    return doc
+
+
+def test_a_subgroup_comparison_of_two_treatment_arms_is_one_clear_error():
+    # a hazard ratio of two treatment arms is rebuilt on the whole population only
+    # (tests/test_reconstruct_arms_between.py); within a subgroup it is refused
+    doc = _with_subgroup_hr(ArmsShape(subgroups=True), "high_vs_low_bulbar", "high", "low")
     with pytest.raises(
         ReconstructionError, match=r"hazard_ratios\.high_vs_low_bulbar: compares high with low"
     ):
@@ -461,17 +469,8 @@ def test_modifier_figures_on_another_comparison_keep_the_printed_counts_and_shar
 
 
 def test_a_modifier_figure_of_another_category_than_the_primarys_is_one_clear_error():
-    _, doc, _ = _summary(ArmsShape(subgroups=True, printed_categories=("bulbar",)), 0)
-    doc = copy.deepcopy(doc)
-    doc["hazard_ratios"].append(
-        {
-            "id": "low_limb",
-            "comparison": {"treatment": "low", "control": "placebo"},
-            "value": "0.80",
-            "population": {"kind": "subgroup", "modifier": "onset", "category": "limb"},
-            "source": "sim",
-        }
-    )
+    shape = ArmsShape(subgroups=True, printed_categories=("bulbar",))
+    doc = _with_subgroup_hr(shape, "low_limb", "low", "placebo", category="limb")
     with pytest.raises(
         ReconstructionError, match=r"low_limb: a modifier figure on low vs placebo.*no modifier"
     ):
