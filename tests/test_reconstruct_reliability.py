@@ -127,17 +127,7 @@ def _family_trial(i: int):
     rng = np.random.default_rng([2026, i])
     shape = random_shape(rng)
     doc, _ = simulate_summary(shape, rng)
-    return shape, summary_from_dict(yaml.safe_load(yaml.safe_dump(_plain(doc))), f"trial-{i}")
-
-
-def _plain(value):
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
+    return shape, summary_from_dict(doc, f"trial-{i}")
 
 
 @pytest.mark.slow
@@ -462,6 +452,6 @@ def test_a_thin_model_term_band_is_rebuilt_not_declared_infeasible():
     (about 9 s of CPU)."""
     rng = np.random.default_rng([2027, 82])
     doc, _ = simulate_summary(random_shape(rng), rng)
-    summary = summary_from_dict(yaml.safe_load(yaml.safe_dump(_plain(doc))), "trial-82")
+    summary = summary_from_dict(doc, "trial-82")
     rec = rebuild_cohort(summary, seed=82, max_seconds=600, max_cpu_seconds=120)
     assert rec.outcome_ == "feasible", rec.message()

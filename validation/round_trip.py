@@ -203,7 +203,7 @@ def family_trial(task: tuple) -> dict:
     i, seed, max_seconds = task[:3]
     max_cpu_seconds = task[3] if len(task) > 3 else None
     shape, doc, redrawn = _printable_trial(seed, i)
-    summary = summary_from_dict(yaml.safe_load(yaml.safe_dump(_plain(doc))), f"trial-{i}")
+    summary = summary_from_dict(doc, f"trial-{i}")
     clock, cpu = time.perf_counter(), time.process_time()
     try:
         rec = rebuild_cohort(

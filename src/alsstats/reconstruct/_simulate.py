@@ -129,6 +129,17 @@ def _fit(time: np.ndarray, event: np.ndarray, X: np.ndarray) -> tuple[np.ndarray
     return res.coef[0], res.cov[0]
 
 
+def _plain(value: Any) -> Any:
+    """A document with numpy scalars as Python numbers (what YAML and JSON write)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
 def _p_text(p: float) -> str | None:
     """A p-value as journals print it: 2 decimals from 0.01, 3 below; below 0.001 (printed
     as a bound, which format version 1 cannot hold) or printed as 1.00 it is left out."""
@@ -425,7 +436,7 @@ def simulate_summary(
         "model": model,
         "trial": {"arm": trt, "modifier": x, "time": t, "event": e, "age": age, "male": male},
     }
-    return doc, truth
+    return _plain(doc), truth
 
 
 def _km_median_printed(time: np.ndarray, event: np.ndarray, decimals: int) -> str | None:
@@ -543,7 +554,7 @@ def simulate_follow_up_summary(
     trial = pd.DataFrame(
         {"arm": np.where(trt == 1, "active", "control"), "time": time, "death": event}
     )
-    return doc, trial
+    return _plain(doc), trial
 
 
 def simulate_km_landmark_summary(
@@ -591,7 +602,7 @@ def simulate_km_landmark_summary(
                 **src,
             }
         )
-    return doc, trial
+    return _plain(doc), trial
 
 
 @dataclass(frozen=True)
@@ -780,4 +791,4 @@ def simulate_categorical_summary(
                 }
             ]
     truth = {"trial": {"arm": trt, "onset": labels, "time": t, "event": e}}
-    return doc, truth
+    return _plain(doc), truth

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..survival import logrank_batch
-from ._simulate import _fit, _p_text, _ratio_text
+from ._simulate import _fit, _p_text, _plain, _ratio_text
 
 __all__ = ["ArmsShape", "simulate_arms_summary"]
 
@@ -206,4 +206,4 @@ def simulate_arms_summary(
                 }
             )
         truth["onset"] = labels
-    return doc, {"trial": truth}
+    return _plain(doc), {"trial": truth}
