@@ -52,6 +52,8 @@ PRIOR = 0.02
 # survivor censored after the last death its Cox fit is a function of the order of arms among
 # the deaths, and each order is fitted (the linear SE model is poor with a handful of deaths)
 EXACT_ORDERS = 252
+# orders times tie positions of the exact score's tie variants at most (see _exact_cost)
+TIE_ORDERS = 252
 # bound on the offsets of the programme's partial sums over groups (patients treated, deaths
 # per arm): at most 31^3 states, so a trial of 1,000 with four windowed groups takes as
 # little as a small one
@@ -88,20 +90,28 @@ def split_table(
     numbers: the differences between candidates are less noisy than their costs).
 
     ``free``: groups whose size no printed share fixes (the model's share of the biomarker
-    range sets it); when a group without a window is among them, a windowed one of them may
-    also take or give up to COUNT_REACH patients (the free groups without a window make up
-    the difference)."""
+    range sets it); when a group without a window or another windowed group is among them, a
+    windowed one of them may also take or give up to COUNT_REACH patients (the other free
+    groups make up the difference: family 2026 trial 115, where the truth's lowest group has
+    37 patients and the model's share 35)."""
     rows: dict[int, np.ndarray] = {}
+    # free windowed groups trade patients with free groups without a window, or with each
+    # other (the programme keeps the free groups' total)
     absorb = any(h in free and h not in windows for h in range(size.shape[1]))
+    absorb = absorb or sum(h in free for h in windows) >= 2
     share = size[0].sum() / max(int(size.sum()), 1)
     for g, window in windows.items():
         n_g = int(size[:, g].sum())
         allowed = max((100 * se_room.get(g, 0.02)) ** 2, NOISE_FLOOR)
         r_s = _reach(SPLIT_SDS * math.sqrt(n_g * share * (1 - share)))
+        # around the pilot's split and around the proportional one (the pilot may have moved
+        # a group's split to meet its own figure, away from a split the others need)
+        to_prop = round(n_g * share) - int(size[0, g])
+        splits = range(min(-r_s, to_prop - r_s), max(r_s, to_prop + r_s) + 1)
         r_t, r_c = (_reach(DEATH_SDS * math.sqrt(max(int(dead[a, g]), 1))) for a in (0, 1))
         r_n = COUNT_REACH if absorb and g in free else 0
         screened = []
-        for ds, dn in itertools.product(range(-r_s, r_s + 1), range(-r_n, r_n + 1)):
+        for ds, dn in itertools.product(splits, range(-r_n, r_n + 1)):
             s_t = int(size[0, g]) + ds
             s_c = n_g + dn - s_t
             if s_t < 1 or s_c < 1:
@@ -141,7 +151,13 @@ def _exact_cost(
 ) -> float | None:
     """The least distance from the window's (log HR, SE) over every order of the deaths' arms
     (squared, in 1% of the window's SE, as :func:`alsstats.reconstruct._start._se_cost`);
-    None when no order gives a finite fit."""
+    None when no order gives a finite fit.
+
+    With few orders, each order with one treated and one control death tied on a day counts
+    too (while orders x positions stay within TIE_ORDERS): with a handful of deaths an Efron
+    tie gives a fit no order of distinct days gives, and a chance tie of the truth's can be
+    the fit a printed figure pins (family 2027 trial 181: 5 deaths in a 22-patient group, two
+    of them on day 320)."""
     d = dt + dc
     orders = np.array(
         [np.isin(np.arange(d), c) for c in itertools.combinations(range(d), dt)], float
@@ -151,8 +167,15 @@ def _exact_cost(
         [orders, np.ones((len(orders), s_t - dt)), np.zeros((len(orders), s_c - dc))], axis=1
     )
     time = np.r_[np.arange(1.0, d + 1), np.full(n - d, d + 1.0)]
+    time = np.broadcast_to(time, trt.shape)
+    if len(orders) * (d - 1) <= TIE_ORDERS:
+        # each order again with deaths k and k + 1 on one day, where their arms differ
+        rows, ks = np.nonzero(orders[:, :-1] != orders[:, 1:])
+        tied = time[rows].copy()
+        tied[np.arange(rows.size), ks + 1] = tied[np.arange(rows.size), ks]
+        trt, time = np.concatenate([trt, trt[rows]]), np.concatenate([time, tied])
     event = np.r_[np.ones(d, bool), np.zeros(n - d, bool)]
-    res = fit_cox_batch(time, event, trt[:, :, None])
+    res = fit_cox_batch(np.ascontiguousarray(time), event, trt[:, :, None])
     b, se = res.coef[res.ok, 0], res.se[res.ok, 0]
     fine = np.isfinite(b) & np.isfinite(se)
     if not fine.any():
@@ -193,17 +216,17 @@ def joint_cells(
     groups = list(table.rows)
     if not groups or any(table.rows[g].size == 0 for g in groups):
         return None
-    # offsets (treated, deaths treatment, deaths control) from the pilot's totals over groups
-    # (patients of the groups, when free, are left to the free groups without a window)
-    # (bounded by SUM_REACH: the state array stays small; a combination whose partial sums
-    # stray further is dropped)
-    rs, rt, rc = (
+    # offsets (treated, patients, deaths treatment, deaths control) from the pilot's totals
+    # over groups (patients of free groups: the free groups without a window take the rest,
+    # or, if there are none, the offsets sum to 0) (bounded by SUM_REACH: the state array stays
+    # small; a combination whose partial sums stray further is dropped)
+    rs, rn, rt, rc = (
         min(int(sum(np.abs(table.rows[g][:, col]).max() for g in groups)), SUM_REACH)
-        for col in (0, 2, 3)
+        for col in range(4)
     )
-    shape = (2 * rs + 1, 2 * rt + 1, 2 * rc + 1)
+    shape = (2 * rs + 1, 2 * rn + 1, 2 * rt + 1, 2 * rc + 1)
     cost = np.full(shape, np.inf)
-    cost[rs, rt, rc] = 0.0
+    cost[rs, rn, rt, rc] = 0.0
     choice = []
     for g in groups:
         rows = table.rows[g]
@@ -212,12 +235,12 @@ def joint_cells(
             c = c + jitter * rng.standard_exponential(c.size)
         new = np.full(shape, np.inf)
         pick = np.full(shape, -1, int)
-        for j, (ds, ddt, ddc) in enumerate(rows[:, [0, 2, 3]].astype(int)):
+        for j, offset in enumerate(rows[:, :4].astype(int)):
             src = tuple(
-                slice(max(0, -d), n - max(0, d)) for d, n in zip((ds, ddt, ddc), shape, strict=True)
+                slice(max(0, -d), n - max(0, d)) for d, n in zip(offset, shape, strict=True)
             )
             dst = tuple(
-                slice(max(0, d), n - max(0, -d)) for d, n in zip((ds, ddt, ddc), shape, strict=True)
+                slice(max(0, d), n - max(0, -d)) for d, n in zip(offset, shape, strict=True)
             )
             cand = cost[src] + c[j]
             better = cand < new[dst]
@@ -227,35 +250,35 @@ def joint_cells(
         choice.append(pick)
     rest = [h for h in range(size.shape[1]) if h not in table.rows]
     # the offsets the other groups can absorb (all windowed: none but the pilot's totals)
-    ds_ax = np.arange(shape[0])[:, None, None] - rs
-    dt_ax = np.arange(shape[1])[None, :, None] - rt
-    dc_ax = np.arange(shape[2])[None, None, :] - rc
+    ds_ax, dn_ax, dt_ax, dc_ax = np.ix_(*(np.arange(k) - k // 2 for k in shape))
+    absorbers = any(h in table.free for h in rest)
     if rest:
         s_t = size[0, rest].sum() - ds_ax
-        s_c = size[1, rest].sum() + ds_ax
+        s_c = size[1, rest].sum() - dn_ax + ds_ax
         d_t = dead[0, rest].sum() - dt_ax
         d_c = dead[1, rest].sum() - dc_ax
         ok = (s_t >= 0) & (s_c >= 0) & (d_t >= 0) & (d_c >= 0) & (d_t <= s_t) & (d_c <= s_c)
-        total = np.where(ok, cost + PRIOR * (ds_ax**2 + dt_ax**2 + dc_ax**2), np.inf)
+        ok = ok & ((dn_ax == 0) | absorbers)
+        total = np.where(ok, cost + PRIOR * (ds_ax**2 + dn_ax**2 + dt_ax**2 + dc_ax**2), np.inf)
     else:
         total = np.full(shape, np.inf)
-        total[rs, rt, rc] = cost[rs, rt, rc]
+        total[rs, rn, rt, rc] = cost[rs, rn, rt, rc]
     if not np.isfinite(total).any():
         return None
     at = np.unravel_index(int(np.argmin(total)), shape)
     new_size, new_dead = size.copy(), dead.copy()
     pos = list(at)
-    moved = 0  # patients the windowed groups took from the free groups without a window
     for g, pick in zip(reversed(groups), reversed(choice), strict=True):
         ds, dn, ddt, ddc = table.rows[g][pick[tuple(pos)], :4].astype(int)
         new_size[0, g] += ds
         new_size[1, g] += dn - ds
         new_dead[0, g] += ddt
         new_dead[1, g] += ddc
-        moved += dn
-        pos = [pos[0] - ds, pos[1] - ddt, pos[2] - ddc]
+        pos = [pos[0] - ds, pos[1] - dn, pos[2] - ddt, pos[3] - ddc]
     if rest:
-        off = (at[0] - rs, at[1] - rt, at[2] - rc)
+        # patients the windowed groups took from the free groups without a window
+        moved = at[1] - rn
+        off = (at[0] - rs, at[2] - rt, at[3] - rc)
         count = size[:, rest].sum(axis=0)
         if moved:
             free = [k for k, h in enumerate(rest) if h in table.free]
