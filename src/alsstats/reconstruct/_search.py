@@ -144,13 +144,16 @@ def _polish(
     return _move_blocks(state, setup, blocks, theta)
 
 
-# A search stalled PATIENCE steps on a cohort that is not accepted but has every figure within
-# RELAX_WITHIN half-widths holds the figures to RELAXED_MARGIN instead of the preferred MARGIN
-# for the rest of the stage. The objective charges each figure its excess over the margin, so
-# where the margin's region is empty (the death counts pin an SE the preferred region does not
-# reach) its minimum spreads the excess, e.g. p at 1.00 half-widths and a CI bound at 0.90,
-# outside the acceptance rule although a cohort with both at 0.98 exists (family 2027 trial
-# 156, n 574: the overall HR, CI and p leave a sliver 3e-4 wide in log HR).
+# A search over every target (the last stage, or the search after the stages) stalled
+# PATIENCE steps on a cohort that is not accepted but has every figure within RELAX_WITHIN
+# half-widths holds the figures to RELAXED_MARGIN instead of the preferred MARGIN from then on.
+# The objective charges each figure its excess over the margin, so where the margin's region
+# is empty (the death counts pin an SE the preferred region does not reach) its minimum
+# spreads the excess, e.g. p at 1.00 half-widths and a CI bound at 0.90, outside the
+# acceptance rule although a cohort with both at 0.98 exists (family 2027 trial 156, n 574:
+# the overall HR, CI and p leave a sliver 3e-4 wide in log HR). Not in a stage over some of
+# the targets: one that met its figures at the edge of their rounding leaves the next stage's
+# moves no room (family 2026 trial 41, n 77, was lost so).
 RELAX_WITHIN = 1.5
 RELAXED_MARGIN = 0.99
 
@@ -197,12 +200,16 @@ def _search(
     budget: _Budget,
     progress: bool,
     label: str = "",
+    relax: bool = False,
 ) -> tuple[dict, int, bool]:
     """Best-of-batch local search on ``targets``; returns the state, steps and success.
 
     The best of a batch of moves is taken when it lowers the objective; after 20 batches
     without progress the best move that changes anything is taken anyway (to leave a
     plateau). Stops when every target holds with the margin, or when the budget is spent.
+    ``relax``: a search stalled next to the figures holds them to RELAXED_MARGIN (searches
+    over every target only: a stage that met its figures at the edge would leave the next
+    stage no room).
     """
 
     def evaluate(s: dict[str, np.ndarray]) -> np.ndarray:
@@ -223,7 +230,7 @@ def _search(
     score, ok = _score(targets, first, margins)
     current, done, accepted = float(score[0]), bool(ok[0]), bool(_accepted(targets, first)[0])
     near = bool(np.abs(_residuals(targets, first)).max(initial=0.0) <= RELAX_WITHIN)
-    steps, stuck, relaxed = 0, 0, False
+    steps, stuck, relaxed = 0, 0, not relax
     # polished: tried on this cohort; chained: the last step was a polish that helped (the
     # next one goes on from there at once: Gauss-Newton steps converge in a few)
     polish, polished, chained = _wants_polish(design, targets), False, False
@@ -307,14 +314,16 @@ def _staged_search(
     survival = [t for t in design.targets if t.model is None]
     for name, moves in stages:
         stage_targets = [t for t in design.targets if kinds[name](t)] + survival
+        # a stage over every target is the last that matters: it may relax (see _search)
+        last = {t.id for t in stage_targets} == {t.id for t in design.targets}
         state, k, done = _search(
-            design, setup, state, stage_targets, moves, rng, budget, progress, name
+            design, setup, state, stage_targets, moves, rng, budget, progress, name, relax=last
         )
         steps += k
         if not done:
             break
     state, k, done = _search(
-        design, setup, state, design.targets, fallback, rng, budget, progress, "all"
+        design, setup, state, design.targets, fallback, rng, budget, progress, "all", relax=True
     )
     return state, steps + k, done
 
