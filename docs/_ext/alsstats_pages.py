@@ -242,10 +242,14 @@ def validation_page() -> None:
         "time, so the outcomes do not depend on machine load. Script: "
         "`validation/round_trip.py`.\n\n"
         + _committed("round_trip", "python validation/round_trip.py 200 --jobs 2")
-        + "\nThe search was studied on that family's misses; the same script on a family it "
-        "was not studied on (another seed):\n\n"
+        + "\nThe search was studied on that family's misses, and on those of a second family "
+        "(seed 2027):\n\n"
         + _committed(
             "round_trip_seed2027", "python validation/round_trip.py 200 --jobs 2 --seed 2027"
+        )
+        + "\nThe same script on a family the search was not studied on (seed 2028):\n\n"
+        + _committed(
+            "round_trip_seed2028", "python validation/round_trip.py 200 --jobs 2 --seed 2028"
         )
         + "\n## MIROCALS bias study\n\n"
         "Trials simulated from the MIROCALS calibration with a known HR curve, reported as the "
