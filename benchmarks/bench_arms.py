@@ -5,7 +5,8 @@ simulate_arms_summary`) are rebuilt with seed 0 and a ``--max-seconds`` cap; pri
 how many rebuilt feasibly and the median and largest wall time, with the load average before
 and after (the machine may be shared).
 
-Run: ``.venv/bin/python benchmarks/bench_arms.py [--seeds 8] [--max-seconds 60] [--only TEXT]``
+Run: ``.venv/bin/python benchmarks/bench_arms.py [--seeds 8] [--max-seconds 60] [--only TEXT]
+[--per-seed]``
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=8)
     parser.add_argument("--max-seconds", type=float, default=60.0)
     parser.add_argument("--only", default="", help="run the shapes whose name contains this")
+    parser.add_argument("--per-seed", action="store_true", help="print each seed's outcome")
     args = parser.parse_args()
     print(_load())
     for name, shape in SHAPES.items():
@@ -62,6 +64,8 @@ def main() -> None:
             rec = rebuild_cohort(summary, seed=0, max_seconds=args.max_seconds)
             times.append(time.perf_counter() - clock)
             ok += rec.outcome_ == "feasible"
+            if args.per_seed:
+                print(f"  seed {seed}: {rec.outcome_}, {times[-1]:.1f} s", flush=True)
         print(
             f"{name}: {ok}/{args.seeds} feasible; median {np.median(times):.1f} s, "
             f"largest {max(times):.1f} s"

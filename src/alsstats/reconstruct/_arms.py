@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ReconstructionError
+from ._arms_cells import balanced_sizes, cells_of, joint_cells, shifted_sizes
 from ._calibrate import (
     Target,
     _printed,
@@ -45,13 +46,16 @@ from ._calibrate import (
     with_category_codes,
 )
 from ._counts import _integer_count, _largest_remainder
+from ._fits import _window_room
 from ._follow_up import follow_up_horizon
 from ._medians import LOG_RANK
 from ._modifier import modifier_of
 from ._rebuild import Plan, _plan_rebuild, _starter, _strata_columns, _ticks
 from ._result import Proof, Reconstruction, _finish
-from ._search import _restarts
-from ._start import Setup, _covariates, _free_day
+from ._search import (
+    _restarts,
+)
+from ._start import Setup, _covariates, _free_day, _start
 
 __all__ = ["rebuild_arms"]
 
@@ -390,9 +394,23 @@ def rebuild_arms(
         summary, targets, first.setup, np.rint(held).astype(int), [n[a] for a in regrouped]
     )
     totals = _trial_counts(summary, targets, first.setup) if own else None
+    joint = _joint_starts(plans, starts, own, others, totals, seed)
 
     def start(rng: np.random.Generator, attempt: int = 0) -> dict[str, np.ndarray]:
         parts: dict[str, dict[str, np.ndarray]] = {}
+        if joint:
+            # the control's cells chosen for every pair (see _joint_starts)
+            cells = joint[(attempt // 2) % len(joint)]
+            for p, trt in enumerate((primary, *others)):
+                child = rng if p == 0 else np.random.default_rng(rng.integers(0, 2**63, 2))
+                state = _start(plans[p][0].setup, cells[p], child)
+                mine = state["trt"] == 1
+                parts[trt] = {k: state[k][mine] for k in ("time", "death", "modifier", "group")}
+                if p == 0:
+                    parts[control] = {
+                        k: state[k][~mine] for k in ("time", "death", "modifier", "group")
+                    }
+            return _assemble(parts, order, codes, n, setup, covariates, cov)
         for p, (trt, begin) in enumerate(zip((primary, *others), starts, strict=True)):
             child = rng if p == 0 else np.random.default_rng(rng.integers(0, 2**63, 2))
             state = begin(child, attempt)
@@ -405,15 +423,7 @@ def rebuild_arms(
                 _regroup(parts[trt], extra_counts[regrouped.index(trt)], first.setup, child)
         if totals is not None:
             _balance(parts, others, totals, first.setup, rng)
-        state = {
-            k: np.concatenate([parts[a][k] for a in order])
-            for k in ("time", "death", "modifier", "group")
-        }
-        state["trt"] = np.concatenate([np.full(n[a], float(codes.index(a))) for a in order])
-        _distinct_days(state, setup.end)
-        for c in covariates:
-            state[c] = cov[c].astype(float)
-        return state
+        return _assemble(parts, order, codes, n, setup, covariates, cov)
 
     proofs, conflicts = [], []
     for plan, _ in plans:
@@ -436,6 +446,78 @@ def rebuild_arms(
     )  # fmt: skip
     result = _finish(plan, state, steps, _time.perf_counter() - clock)
     return result
+
+
+def _assemble(
+    parts: Mapping[str, Mapping[str, np.ndarray]],
+    order: list[str],
+    codes: tuple[str, ...],
+    n: Mapping[str, int],
+    setup: Setup,
+    covariates: tuple[str, ...],
+    cov: Mapping[str, np.ndarray],
+) -> dict[str, np.ndarray]:
+    """One start cohort from each arm's rows, in the summary's order of arms."""
+    state = {
+        k: np.concatenate([parts[a][k] for a in order])
+        for k in ("time", "death", "modifier", "group")
+    }
+    state["trt"] = np.concatenate([np.full(n[a], float(codes.index(a))) for a in order])
+    _distinct_days(state, setup.end)
+    for c in covariates:
+        state[c] = cov[c].astype(float)
+    return state
+
+
+def _joint_starts(
+    plans: list[tuple[Plan, tuple[int, int]]],
+    starts: list[Any],
+    own: set[str],
+    others: list[str],
+    totals: Mapping[int, int] | None,
+    seed: int,
+) -> list[list[tuple[np.ndarray, np.ndarray]]] | None:
+    """Cells of the start cohorts when subgroups are printed on every comparison with the
+    control: the control's deaths per group chosen for all pairs at once
+    (:func:`alsstats.reconstruct._arms_cells.joint_cells`), each pair's sizes its own plan's
+    (the other treatment arms' balanced to the trial's printed shares). None for any other
+    shape (a treatment arm without modifier figures, a staggered follow-up, counts that fix
+    cells): those start as before."""
+    if not own or set(others) - own or totals is None:
+        return None
+    for plan, _ in plans:
+        s = plan.setup
+        if plan.horizon is not None or s.fixed_size or s.fixed_dead or s.free_deaths:
+            return None
+    groups = len(plans[0][0].setup.groups)
+    pair_cells = [cells_of(begin(np.random.default_rng([seed, 0]), 0), groups) for begin in starts]
+    control = pair_cells[0][0][1]
+    sizes = balanced_sizes(control, [c[0][0] for c in pair_cells], totals)
+    if sizes is None:
+        return None
+    # each treatment arm's planned deaths per group, within its balanced sizes
+    planned = [
+        (
+            _largest_remainder(np.maximum(dead[0], 0.01), int(dead[0].sum()), size),
+            dead[1],
+        )
+        for (_, dead), size in zip(pair_cells, sizes, strict=True)
+    ]
+    # the treatment arms' splits of the groups a few patients either way (the trial's counts
+    # kept), every split's best joint cells, the best of all
+    windows = [p.windows for p, _ in plans]
+    rooms = [_window_room(p.design) for p, _ in plans]
+    windowed = sorted(set().union(*(set(w) for w in windows)))
+    ranked = []
+    for split in shifted_sizes(sizes, windowed):
+        dead = [
+            _largest_remainder(np.maximum(t, 0.01), int(t.sum()), size)
+            for (t, _), size in zip(planned, split, strict=True)
+        ]
+        found = joint_cells(control, split, [(t, planned[0][1]) for t in dead], windows, rooms)
+        ranked += found or []
+    ranked.sort(key=lambda r: r[0])  # stable: ties keep the proportional split first
+    return [cells for _, cells in ranked[:3]] or None
 
 
 def _regroup(
