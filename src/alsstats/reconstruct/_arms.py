@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ReconstructionError
-from ._arms_cells import balanced_sizes, cells_of, joint_cells, shifted_sizes
+from ._arms_cells import balanced_sizes, cells_of, shared_control_cells, shifted_sizes
 from ._calibrate import (
     Target,
     _printed,
@@ -52,9 +52,7 @@ from ._medians import LOG_RANK
 from ._modifier import modifier_of
 from ._rebuild import Plan, _plan_rebuild, _starter, _strata_columns, _ticks
 from ._result import Proof, Reconstruction, _finish
-from ._search import (
-    _restarts,
-)
+from ._search import _restarts
 from ._start import Setup, _covariates, _free_day, _start
 
 __all__ = ["rebuild_arms"]
@@ -479,8 +477,8 @@ def _joint_starts(
 ) -> list[list[tuple[np.ndarray, np.ndarray]]] | None:
     """Cells of the start cohorts when subgroups are printed on every comparison with the
     control: the control's deaths per group chosen for all pairs at once
-    (:func:`alsstats.reconstruct._arms_cells.joint_cells`), each pair's sizes its own plan's
-    (the other treatment arms' balanced to the trial's printed shares). None for any other
+    (:func:`alsstats.reconstruct._arms_cells.shared_control_cells`), each pair's sizes its own
+    plan's (the other treatment arms' balanced to the trial's printed shares). None for any other
     shape (a treatment arm without modifier figures, a staggered follow-up, counts that fix
     cells): those start as before."""
     if not own or set(others) - own or totals is None:
@@ -514,7 +512,8 @@ def _joint_starts(
             _largest_remainder(np.maximum(t, 0.01), int(t.sum()), size)
             for (t, _), size in zip(planned, split, strict=True)
         ]
-        found = joint_cells(control, split, [(t, planned[0][1]) for t in dead], windows, rooms)
+        pairs = [(t, planned[0][1]) for t in dead]
+        found = shared_control_cells(control, split, pairs, windows, rooms)
         ranked += found or []
     ranked.sort(key=lambda r: r[0])  # stable: ties keep the proportional split first
     return [cells for _, cells in ranked[:3]] or None

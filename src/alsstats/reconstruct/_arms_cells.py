@@ -89,7 +89,7 @@ def _rows(centre: np.ndarray, size: np.ndarray, windowed: Sequence[int]) -> list
     return out
 
 
-def joint_cells(
+def shared_control_cells(
     control_size: np.ndarray,
     treatment_size: Sequence[np.ndarray],
     planned: Sequence[tuple[np.ndarray, np.ndarray]],

@@ -229,7 +229,7 @@ def _search(
     margins = design.margins
     score, ok = _score(targets, first, margins)
     current, done, accepted = float(score[0]), bool(ok[0]), bool(_accepted(targets, first)[0])
-    near = bool(np.abs(_residuals(targets, first)).max(initial=0.0) <= RELAX_WITHIN)
+    here = first  # the figures of the current cohort, (1, k)
     steps, stuck, relaxed = 0, 0, not relax
     # polished: tried on this cohort; chained: the last step was a polish that helped (the
     # next one goes on from there at once: Gauss-Newton steps converge in a few)
@@ -239,9 +239,10 @@ def _search(
         if accepted and stuck >= PATIENCE:
             done = True  # every figure is accepted; the preferred margin is out of reach
             break
+        near = np.abs(_residuals(targets, here)).max(initial=0.0) <= RELAX_WITHIN
         if near and not relaxed and stuck >= PATIENCE:
             relaxed, margins = True, _relaxed(targets, margins)
-            sc, good = _score(targets, evaluate({k: v[None, :] for k, v in state.items()}), margins)
+            sc, good = _score(targets, here, margins)
             current, done, stuck = float(sc[0]), bool(good[0]), 0
             if done:
                 break
@@ -257,8 +258,8 @@ def _search(
                 if sc[best] < current:
                     state = {k: v[best].copy() for k, v in cand.items()}
                     current, done, stuck, polished = float(sc[best]), bool(good[best]), 0, False
-                    accepted = bool(_accepted(targets, values[best : best + 1])[0])
-                    near = bool(np.abs(_residuals(targets, values[best])).max() <= RELAX_WITHIN)
+                    here = values[best : best + 1]
+                    accepted = bool(_accepted(targets, here)[0])
                     chained = True
                     continue
         cand = _propose(state, setup, moves, design.covariates, rng, CANDIDATES)
@@ -271,8 +272,8 @@ def _search(
         if sc[best] < current or stuck >= 20:
             state = {k: v[best].copy() for k, v in cand.items()}
             current, done, stuck, polished = float(sc[best]), bool(good[best]), 0, False
-            accepted = bool(_accepted(targets, values[best : best + 1])[0])
-            near = bool(np.abs(_residuals(targets, values[best])).max() <= RELAX_WITHIN)
+            here = values[best : best + 1]
+            accepted = bool(_accepted(targets, here)[0])
         else:
             stuck += 1
         if steps % 20 == 0:
