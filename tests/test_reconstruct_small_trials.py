@@ -14,7 +14,7 @@ from alsstats.reconstruct import random_shape, rebuild_cohort, simulate_summary
 from alsstats.reconstruct._fits import _window_room
 from alsstats.reconstruct._rebuild import _plan_rebuild
 from alsstats.reconstruct._split import SplitTable, _exact_cost, joint_cells, split_table
-from alsstats.reconstruct._start import _cells
+from alsstats.reconstruct._start import _cells, _hr_implied
 from alsstats.summary import summary_from_dict
 
 
@@ -98,11 +98,11 @@ def test_joint_cells_groups_without_window_take_the_rest(trade: bool) -> None:
 
 
 def _truth_cells(
-    i: int, family: int = 2026, tables: list | None = None
+    i: int, family: int = 2026, tables: list | None = None, pilots: list | None = None
 ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
     """Family trial i (validation/round_trip.py, seed ``family``): the simulated trial's
     patients and deaths per arm and group, and the joint cells of the rebuild's plan (its
-    split table appended to ``tables``)."""
+    split table appended to ``tables``, the pilot's cells to ``pilots``)."""
     rng = np.random.default_rng([family, i])
     doc, truth = simulate_summary(random_shape(rng), rng)
     plan, deaths, _ = _plan_rebuild(summary_from_dict(doc, f"trial-{i}"), i, None, frozenset())
@@ -126,6 +126,9 @@ def _truth_cells(
     }
     floored = np.array([(g.lower, g.upper) in ranges and not g.missing for g in setup.groups])
     pilot = _cells(setup, deaths, np.random.default_rng([i, 1 << 20]), plan.windows, floored)
+    if pilots is not None:
+        pilots.append(pilot)
+        return size, dead, pilot  # the pilot's cells only: no split table
     free = frozenset(g for g, grp in enumerate(setup.groups) if grp.share is None)
     table = split_table(pilot[0], pilot[1], plan.windows, _window_room(plan.design), i, free=free)
     if tables is not None:
@@ -145,6 +148,41 @@ def test_joint_cells_find_a_split_the_subgroup_cis_pin() -> None:
     np.testing.assert_array_equal(size, [[196, 165], [80, 100]])  # the simulation's truth
     np.testing.assert_array_equal(j_dead, dead)
     assert np.abs(j_size - size).max() <= 2
+
+
+def test_pilot_cells_follow_the_printed_hr_when_the_models_split_misses() -> None:
+    """Family 2028 trial 154 (647 patients 3:2, two groups printed with HR, CI and share:
+    0.25 (0.14-0.45) below the cut-off, 1.01 (0.62-1.62) above). The calibrated model put
+    33/48 deaths (treatment/control) in the low group, whose crude ratio cannot give HR 0.25
+    with most patients alive, and no pair near it meets the CI; the rebuild then missed the
+    figures for 120 s. Pairs implied by the printed HR (deaths per arm over time at risk)
+    and CI (1/d_t + 1/d_c = SE^2) give the truth's deaths per cell within 2 (tolerance: the
+    pilot's SE model scores 48 random orders per pair)."""
+    pilots: list = []
+    size, dead, _ = _truth_cells(154, 2028, pilots=pilots)
+    np.testing.assert_array_equal(dead, [[17, 42], [40, 28]])  # the simulation's truth
+    p_size, p_dead = pilots[0]
+    np.testing.assert_array_equal(p_dead.sum(axis=1), dead.sum(axis=1))
+    assert np.abs(p_dead - dead).max() <= 2
+    assert np.abs(p_size - size).max() <= 5  # the split between arms: no figure fixes it
+
+
+def test_hr_implied_deaths_meet_a_simulated_groups_fit() -> None:
+    """A group of 300 patients 1:1, exponential deaths with HR 0.4, censored at a time where
+    about 20% of the control arm has died. Given the lifelines fit's own (log HR, SE), the
+    implied deaths per arm are the simulated ones within 15% (tolerance: the equations take
+    deaths at half time and the information of a rare-event Cox fit)."""
+    rng = np.random.default_rng(5)
+    n = 150
+    trt = np.r_[np.ones(n), np.zeros(n)]
+    t = rng.exponential(1.0, 2 * n) / np.where(trt == 1, 0.4, 1.0)
+    end = -np.log(0.8)
+    event = (t < end).astype(int)
+    time_ = np.minimum(t, end)
+    b, se = _efron_fit(time_, event, trt)
+    d_t, d_c = _hr_implied(np.array([[n], [n]]), 0, (b, se))
+    assert d_t == pytest.approx(event[trt == 1].sum(), rel=0.15)
+    assert d_c == pytest.approx(event[trt == 0].sum(), rel=0.15)
 
 
 def test_log_scale_calibration_meets_the_death_risks() -> None:

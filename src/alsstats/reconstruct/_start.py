@@ -233,18 +233,8 @@ def _pilot_cells(
         d_c = (1 + 1 / ratio) / se_star**2
         implied = (round(ratio * d_c), round(d_c))
         centres = [(int(dead[0, g]), int(dead[1, g])), implied]
-        pairs = list(
-            dict.fromkeys(
-                (dt, dc)
-                for c_t, c_c in centres
-                for dt in range(max(1, c_t - reach), c_t + reach + 1)
-                for dc in range(max(1, c_c - reach), c_c + reach + 1)
-                if dt <= size[0, g]
-                and dc <= size[1, g]
-                and 0 <= room[0] - dt <= cap[0]
-                and 0 <= room[1] - dc <= cap[1]
-            )
-        )
+
+        pairs = _pairs_near(centres, size, g, room, cap, reach)
         if not open_:  # the last group takes what is left
             r0, r1 = int(room[0]), int(room[1])
             pairs = [(r0, r1)] if 0 <= r0 <= size[0, g] and 0 <= r1 <= size[1, g] else []
@@ -252,19 +242,33 @@ def _pilot_cells(
         # costs count (else the first group's choice may leave the last one no reachable SE)
         last = open_[0] if len(open_) == 1 and open_[0] in windows else None
         rng_last = np.random.default_rng([int(size.sum()), g, 1 << 22])
-        for dt, dc in pairs:
-            cost = _se_cost(size, g, dt, dc, windows[g], rng, reps)
-            if cost is None:
-                continue
-            cost *= weights.get(g, 1.0)
-            cost += 0.01 * ((dt - dead[0, g]) ** 2 + (dc - dead[1, g]) ** 2)
-            if last is not None:
-                rest = _se_cost(
-                    size, last, room[0] - dt, room[1] - dc, windows[last], rng_last, reps
-                )
-                cost = math.inf if rest is None else cost + rest * weights.get(last, 1.0)
-            if cost < best_cost:
-                best, best_cost = (dt, dc), cost
+        candidates, extra = pairs, []
+        for fallback in (False, True):
+            if fallback:
+                if not ((best is None or best_cost > 4.0) and open_):
+                    break
+                # Nothing fits near the model's split of the group's deaths between arms.
+                # With most patients alive at the end, the printed HR fixes that split
+                # (deaths per arm over time at risk) and the CI their number: try pairs
+                # there too. (Only as a fallback: where the model's pairs fit, the cells
+                # stay as they were.)
+                implied_hr = _hr_implied(size, g, windows[g])
+                near_hr = _pairs_near([implied_hr], size, g, room, cap, reach)
+                candidates = extra = [p for p in near_hr if p not in pairs]
+            for dt, dc in candidates:
+                cost = _se_cost(size, g, dt, dc, windows[g], rng, reps)
+                if cost is None:
+                    continue
+                cost *= weights.get(g, 1.0)
+                cost += 0.01 * ((dt - dead[0, g]) ** 2 + (dc - dead[1, g]) ** 2)
+                if last is not None:
+                    rest = _se_cost(
+                        size, last, room[0] - dt, room[1] - dc, windows[last], rng_last, reps
+                    )
+                    cost = math.inf if rest is None else cost + rest * weights.get(last, 1.0)
+                if cost < best_cost:
+                    best, best_cost = (dt, dc), cost
+        pairs = pairs + extra
         if (best is None or best_cost > 4.0) and open_:
             # no pair fits at the proportional split of the group between arms (which no
             # figure fixes): try moving up to SHIFTS patients of each arm to an open group
@@ -283,6 +287,46 @@ def _pilot_cells(
                     np.maximum(dead[a, open_], 0.01), int(left), size[a, open_]
                 )
     return dead
+
+
+def _pairs_near(
+    centres: list[tuple[int, int]],
+    size: np.ndarray,
+    g: int,
+    room: list[int],
+    cap: list[int],
+    reach: int,
+) -> list[tuple[int, int]]:
+    """Deaths (treatment, control) of group g within ``reach`` of any centre that fit the
+    group and leave the open groups a possible rest (``room`` to share, ``cap`` patients)."""
+    return list(
+        dict.fromkeys(
+            (dt, dc)
+            for c_t, c_c in centres
+            for dt in range(max(1, c_t - reach), c_t + reach + 1)
+            for dc in range(max(1, c_c - reach), c_c + reach + 1)
+            if dt <= size[0, g]
+            and dc <= size[1, g]
+            and 0 <= room[0] - dt <= cap[0]
+            and 0 <= room[1] - dc <= cap[1]
+        )
+    )
+
+
+def _hr_implied(
+    size: np.ndarray, g: int, window: tuple[float, float], rounds: int = 4
+) -> tuple[int, int]:
+    """Deaths (treatment, control) in group g that give its window's log HR and SE when
+    most patients are alive at the end: deaths per arm in the ratio HR x time at risk
+    (deaths counted at half time), and 1/d_t + 1/d_c = SE^2."""
+    b_star, se_star = window
+    n_t, n_c = int(size[0, g]), int(size[1, g])
+    d_t = d_c = 0.0
+    for _ in range(rounds):  # a fixed point: time at risk depends on the deaths
+        ratio = math.exp(b_star) * max(n_t - d_t / 2, 1.0) / max(n_c - d_c / 2, 1.0)
+        d_c = min((1 + 1 / ratio) / se_star**2, n_c)
+        d_t = min(ratio * d_c, n_t)
+    return max(round(d_t), 1), max(round(d_c), 1)
 
 
 def _perturb_cells(
