@@ -225,7 +225,6 @@ def _pilot_cells(
         fixed = [k for k in range(dead.shape[1]) if k not in open_ and k != g]
         room = [total[a] - dead[a, fixed].sum() for a in (0, 1)]
         cap = [size[a, open_].sum() for a in (0, 1)]
-        best, best_cost = None, math.inf
         # pairs near the model's expectation, then near the deaths the window's SE implies
         # (1/d1 + 1/d0 = SE^2 at the model's split: the model does not know how deaths
         # spread over groups, the printed CI does)
@@ -242,33 +241,25 @@ def _pilot_cells(
         # costs count (else the first group's choice may leave the last one no reachable SE)
         last = open_[0] if len(open_) == 1 and open_[0] in windows else None
         rng_last = np.random.default_rng([int(size.sum()), g, 1 << 22])
-        candidates, extra = pairs, []
-        for fallback in (False, True):
-            if fallback:
-                if not ((best is None or best_cost > 4.0) and open_):
-                    break
-                # Nothing fits near the model's split of the group's deaths between arms.
-                # With most patients alive at the end, the printed HR fixes that split
-                # (deaths per arm over time at risk) and the CI their number: try pairs
-                # there too. (Only as a fallback: where the model's pairs fit, the cells
-                # stay as they were.)
-                implied_hr = _hr_implied(size, g, windows[g])
-                near_hr = _pairs_near([implied_hr], size, g, room, cap, reach)
-                candidates = extra = [p for p in near_hr if p not in pairs]
-            for dt, dc in candidates:
-                cost = _se_cost(size, g, dt, dc, windows[g], rng, reps)
-                if cost is None:
-                    continue
-                cost *= weights.get(g, 1.0)
-                cost += 0.01 * ((dt - dead[0, g]) ** 2 + (dc - dead[1, g]) ** 2)
-                if last is not None:
-                    rest = _se_cost(
-                        size, last, room[0] - dt, room[1] - dc, windows[last], rng_last, reps
-                    )
-                    cost = math.inf if rest is None else cost + rest * weights.get(last, 1.0)
-                if cost < best_cost:
-                    best, best_cost = (dt, dc), cost
-        pairs = pairs + extra
+        best, best_cost = _cheapest(
+            pairs, size, dead, g, windows, last, room, (rng, rng_last), reps, weights
+        )
+        if (best is None or best_cost > 4.0) and open_:
+            # Nothing fits near the model's split of the group's deaths between arms. With
+            # most patients alive at the end, the printed HR fixes that split (deaths per
+            # arm over time at risk) and the CI their number: pairs there win when they
+            # halve the cost. They are scored on streams of their own, so that where they
+            # do not win the cells are what they were without them.
+            near_hr = _pairs_near([_hr_implied(size, g, windows[g])], size, g, room, cap, reach)
+            extra = [p for p in near_hr if p not in pairs]
+            streams = tuple(
+                np.random.default_rng([int(size.sum()), g, k]) for k in (1 << 25, 1 << 27)
+            )
+            found, found_cost = _cheapest(
+                extra, size, dead, g, windows, last, room, streams, reps, weights
+            )
+            if found is not None and found_cost < FALLBACK_GAIN * best_cost:
+                best, best_cost, pairs = found, found_cost, extra
         if (best is None or best_cost > 4.0) and open_:
             # no pair fits at the proportional split of the group between arms (which no
             # figure fixes): try moving up to SHIFTS patients of each arm to an open group
@@ -287,6 +278,40 @@ def _pilot_cells(
                     np.maximum(dead[a, open_], 0.01), int(left), size[a, open_]
                 )
     return dead
+
+
+# The pilot's fallback pairs (implied by a group's printed HR and CI) replace the model's best
+# pair only when their SE cost is at most this share of it.
+FALLBACK_GAIN = 0.5
+
+
+def _cheapest(
+    pairs: list[tuple[int, int]],
+    size: np.ndarray,
+    dead: np.ndarray,
+    g: int,
+    windows: Mapping[int, tuple[float, float]],
+    last: int | None,
+    room: list[int],
+    streams: tuple[np.random.Generator, np.random.Generator],
+    reps: int,
+    weights: Mapping[int, float],
+) -> tuple[tuple[int, int] | None, float]:
+    """The pair of deaths of group g with the least SE cost (plus a small cost for moving from
+    the model's pair, plus the last windowed group's cost of what it leaves), and the cost."""
+    best, best_cost = None, math.inf
+    for dt, dc in pairs:
+        cost = _se_cost(size, g, dt, dc, windows[g], streams[0], reps)
+        if cost is None:
+            continue
+        cost *= weights.get(g, 1.0)
+        cost += 0.01 * ((dt - dead[0, g]) ** 2 + (dc - dead[1, g]) ** 2)
+        if last is not None:
+            rest = _se_cost(size, last, room[0] - dt, room[1] - dc, windows[last], streams[1], reps)
+            cost = math.inf if rest is None else cost + rest * weights.get(last, 1.0)
+        if cost < best_cost:
+            best, best_cost = (dt, dc), cost
+    return best, best_cost
 
 
 def _pairs_near(
