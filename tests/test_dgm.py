@@ -114,3 +114,12 @@ def test_simulate_is_deterministic_given_the_seed() -> None:
 def test_bad_parameters_raise_input_error(make) -> None:
     with pytest.raises(InputError):
         make()
+
+
+def test_survival_is_zero_without_a_warning_when_the_hazard_overflows() -> None:
+    """A linear predictor beyond float range (a calibration trying an extreme modifier effect
+    at a large modifier value) gives S = exp(-inf) = 0 exactly; warnings are errors here."""
+    model = mirocals_like(log_hr_biomarker=1.0)
+    s = model.survival(np.array(720.0), np.array([0.0, 0.0]), np.array([1e4, 1.0]))
+    assert s[0] == 0.0
+    assert 0.0 < s[1] < 1.0

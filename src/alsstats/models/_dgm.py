@@ -148,7 +148,8 @@ class DataGeneratingModel:
     def survival(self, t: np.ndarray, arm: np.ndarray, x: np.ndarray) -> np.ndarray:
         """S(t | arm, x) (before censoring)."""
         lp = self.linear_predictor(arm, x)
-        return np.exp(-self.baseline.cumulative_hazard(t) * np.exp(lp))
+        with np.errstate(over="ignore"):  # a hazard beyond float range: S = exp(-inf) = 0
+            return np.exp(-self.baseline.cumulative_hazard(t) * np.exp(lp))
 
     def sample_event_times(
         self, arm: np.ndarray, x: np.ndarray, rng: np.random.Generator
