@@ -232,7 +232,6 @@ def _pilot_cells(
         d_c = (1 + 1 / ratio) / se_star**2
         implied = (round(ratio * d_c), round(d_c))
         centres = [(int(dead[0, g]), int(dead[1, g])), implied]
-
         pairs = _pairs_near(centres, size, g, room, cap, reach)
         if not open_:  # the last group takes what is left
             r0, r1 = int(room[0]), int(room[1])
