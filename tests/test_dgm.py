@@ -43,6 +43,20 @@ def test_lognormal_sample_matches_its_quantiles() -> None:
     np.testing.assert_allclose(np.quantile(x, q), b.quantile(q), rtol=0.01)
 
 
+def test_lognormal_quantile_and_shares_are_scipys_lognormal_to_the_bit() -> None:
+    """The quantile and shares use scipy.special directly (speed); scipy.stats.lognorm is the
+    independent reference. Tolerance: none for the quantile (the search's start cohorts and
+    moves draw through it, and the shipped cohorts are byte-identical); 1e-15 for a share."""
+    b = LogNormalBiomarker(2030.0, 0.76)
+    q = np.r_[0.0, 1e-300, np.random.default_rng(5).random(1000), 0.5, 1.0]
+    expected = b.median * np.exp(b.sigma_log * stats.norm.ppf(q))
+    np.testing.assert_array_equal(b.quantile(q), expected)
+    ref = stats.lognorm(b.sigma_log, scale=b.median)
+    np.testing.assert_allclose(b.quantile(q[1:-1]), ref.ppf(q[1:-1]), rtol=1e-12)
+    assert b.share_between(750, 3700) == pytest.approx(ref.cdf(3700) - ref.cdf(750), abs=1e-15)
+    assert b.share_between(None, 750) == pytest.approx(ref.cdf(750), abs=1e-15)
+
+
 def test_event_times_follow_the_model_survival() -> None:
     model = mirocals_like()
     rng = np.random.default_rng(11)
