@@ -375,7 +375,7 @@ def rebuild_arms(
         arms=codes,
         pairs=pairs,
     )
-    base = {f.name: getattr(first.setup, f.name) for f in dataclasses.fields(Setup) if f.init}
+    base = {f.name: getattr(first.setup, f.name) for f in dataclasses.fields(Setup)}
     setup = _ArmsSetup(**base, pair_setups=tuple(p.setup for p, _ in plans))
 
     # rows in the summary's order of arms; covariates of the whole trial

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -49,9 +49,6 @@ class Setup:
     fixed_dead: Mapping[tuple[int, int], int] | None = None
     # groups whose deaths per arm the "_free" moves leave alone (cells that fit their window)
     fixed_groups: frozenset[int] = frozenset()
-    # shares of the modifier's distribution below a group's bounds, by (distribution, bounds):
-    # draw_modifier runs once per redraw move, and a scipy cdf call costs more than the draw
-    _cdf_bounds: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def end(self) -> int:
@@ -78,11 +75,7 @@ class Setup:
             return np.full(size, float(g))
         lo, hi = self.bounds(g)
         bm = self.model.biomarker
-        key = (bm, lo, hi)
-        if key not in self._cdf_bounds:
-            upper = None if math.isinf(hi) else hi
-            self._cdf_bounds[key] = (biomarker_cdf(bm, lo), biomarker_cdf(bm, upper))
-        q_lo, q_hi = self._cdf_bounds[key]
+        q_lo, q_hi = biomarker_cdf(bm, lo), biomarker_cdf(bm, None if math.isinf(hi) else hi)
         k = 400
         q = q_lo + (np.arange(k) + rng.random((size, 1))) / k * (q_hi - q_lo)
         x = np.asarray(bm.quantile(q), float)
