@@ -256,3 +256,21 @@ def test_init_changes_path_not_estimate() -> None:
     warm = fit_cox_batch(t, e, X, init=cold.coef)
     np.testing.assert_allclose(warm.coef, cold.coef, rtol=1e-9)
     assert (warm.n_iter <= 2).all()
+
+
+def test_platform_fingerprint_is_stable_and_sees_one_last_bit(monkeypatch):
+    """The fingerprint is the same call after call, and a single ulp in one fitted coefficient
+    changes it (what it is for: telling machines that round differently apart)."""
+    from alsstats.survival import _fingerprint, platform_fingerprint
+
+    first = platform_fingerprint()
+    assert platform_fingerprint() == first and len(first) == 16
+    real = _fingerprint.fit_cox_batch
+
+    def one_ulp_off(*args, **kwargs):
+        res = real(*args, **kwargs)
+        res.coef[0, 0] = np.nextafter(res.coef[0, 0], np.inf)
+        return res
+
+    monkeypatch.setattr(_fingerprint, "fit_cox_batch", one_ulp_off)
+    assert platform_fingerprint() != first

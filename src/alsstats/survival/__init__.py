@@ -8,6 +8,7 @@ test, bootstrap bands of Cox contrasts and the Kaplan-Meier estimate sit beside 
 from ._bootstrap import BootstrapBand, bootstrap_contrasts
 from ._cox import CoxModel
 from ._engine import CoxBatchResult, fit_cox, fit_cox_batch, kernel_compiled, warm_up
+from ._fingerprint import platform_fingerprint
 from ._km import km_estimate
 from ._logrank import LogrankBatchResult, logrank_batch
 
@@ -22,5 +23,6 @@ __all__ = [
     "kernel_compiled",
     "km_estimate",
     "logrank_batch",
+    "platform_fingerprint",
     "warm_up",
 ]

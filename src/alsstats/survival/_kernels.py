@@ -36,7 +36,9 @@ rows counts, and at n = 200,000 every pass over memory does):
 - Reductions that the compiler may vectorise (``fastmath`` reassociation) are confined to the
   small helpers marked so; their order depends on the replicate's rows only (block boundaries
   are counted from its first row), so the same input gives the same bytes whatever the
-  chunking or the number of threads.
+  chunking or the number of threads, on one machine: the vectorised order follows the compile
+  target's vector width, so AVX2 and AVX-512 machines may differ in the last bit
+  (:func:`alsstats.survival.platform_fingerprint` tells them apart).
 
 Like the engine, this module imports nothing of ours (the kernel compiles alone); numba caches
 the compiled code next to it (``cache=True``).
